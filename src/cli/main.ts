@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+// Models: the `p2pdma-lab` command line (DESIGN §4): argument parsing and dispatch to the
+// `topo` and `run` commands, with exit statuses 0 / 1 / 2 and no stack trace for bad input.
+// Leaves out: the commands' work, which lives in cli/topo.ts and cli/run.ts.
+import { Command, CommanderError } from "commander";
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { InputError } from "../units/input-error.js";
+import { CliIo, EXIT_BAD_INPUT, processIo } from "./io.js";
+import { topoCommand } from "./topo.js";
+import { runCommand } from "./run.js";
+
+/** Runs the CLI on `argv` (without node and script) and returns the exit status. */
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  let status = 0;
+  const program = new Command("p2pdma-lab")
+    .description("Peer-to-peer DMA under Linux HMM and PCI P2PDMA rules: fabric, memory, scenarios")
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+  program
+    .command("topo")
+    .description("print a machine's PCIe tree with BARs and windows, then its device-pair P2P matrix")
+    .argument("<file>", "topology JSON, `lspci -tv` (+ `lspci -vvv`) text, or hwloc XML")
+    .option("--json", "print one JSON object { devices, pairs }")
+    .action(async (file: string, opts: { json?: boolean }) => {
+      status = await topoCommand(file, { json: !!opts.json }, io);
+    });
+  program
+    .command("run")
+    .description("run a scenario file")
+    .argument("<scenario>", "scenario JSON")
+    .option("--json", "print the result as JSON")
+    .option("--trace <file>", "write a Chrome/Perfetto trace")
+    .action(async (file: string, opts: { json?: boolean; trace?: string }) => {
+      status = await runCommand(file, { json: !!opts.json, trace: opts.trace }, io);
+    });
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
+    }
+    if (e instanceof InputError) {
+      io.err(`p2pdma-lab: ${e.message}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    throw e;
+  }
+  return status;
+}
+
+function isEntryPoint(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`p2pdma-lab: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exitCode = 70;
+    },
+  );
+}
