@@ -91,8 +91,10 @@ export const HostBridgeNode = z.strictObject({
 });
 
 const functionFields = {
-  /** PCI address dddd:bb:dd.f. */
-  id: PciAddress,
+  /** Name used by scenarios and links: a PCI address dddd:bb:dd.f, or a name such as "gpu0". */
+  id: z.string().min(1),
+  /** PCI address when `id` is a name; when `id` is itself a PCI address this is taken from it. */
+  bdf: PciAddress.optional(),
   /** Id of the parent: a host bridge (root bus device) or a bridge function. */
   parent: z.string().min(1),
   vendor: HexId.optional(),
@@ -130,8 +132,11 @@ export const EndpointNode = z.strictObject({
   role: DeviceRole.optional(),
   /** Device-local memory (GPU VRAM, CMB), which BARs may expose in full or through an aperture. */
   memory: Quantity.optional(),
+  /** How its driver hands device memory to the kernel (memremap.h MEMORY_DEVICE_PRIVATE or
+   *  MEMORY_DEVICE_COHERENT ZONE_DEVICE pages); default: none (the memory is only behind its BARs). */
+  zoneDevice: z.enum(["private", "coherent"]).optional(),
   /** For an SR-IOV virtual function: the id of its physical function. */
-  physfn: PciAddress.optional(),
+  physfn: z.string().min(1).optional(),
 });
 
 /** A non-PCIe NVLink switch (an NVSwitch as a fabric element, not its PCI management function). */
