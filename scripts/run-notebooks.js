@@ -1,0 +1,88 @@
+// `npm run notebooks`: executes every notebook under notebooks/ headless with the real tslab
+// kernel through Jupyter's own client, saves the outputs into the notebooks and writes each
+// figure as SVG and PNG under notebooks/figures/. Installs the Debian Jupyter packages when they
+// are missing and we are root; registers a project-local tslab kernelspec under .jupyter/ and
+// points JUPYTER_PATH there (nothing is written to the user's Jupyter config). For Jupyter by
+// hand: `JUPYTER_PATH=$PWD/.jupyter/share/jupyter jupyter notebook` after one run of this script.
+// Usage: node scripts/run-notebooks.js [--out DIR] [NOTEBOOK...]
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const python = "/usr/bin/python3";
+const debianPackages = ["jupyter-nbconvert", "python3-nbclient", "python3-ipykernel", "jupyter-client", "fonts-dejavu-core"];
+
+function run(cmd, args, options = {}) {
+  const r = spawnSync(cmd, args, { stdio: "inherit", ...options });
+  if (r.error) throw r.error;
+  return r.status ?? 1;
+}
+
+function jupyterPresent() {
+  return spawnSync(python, ["-c", "import nbclient, nbformat, jupyter_client"], { stdio: "ignore" }).status === 0;
+}
+
+function ensureJupyter() {
+  if (jupyterPresent()) return;
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  if (!isRoot) {
+    console.error(`Jupyter's client is missing. Install it with:\n  sudo apt-get install -y ${debianPackages.join(" ")}`);
+    process.exit(1);
+  }
+  console.log(`installing ${debianPackages.join(" ")} with apt-get`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  if (run("apt-get", ["update", "-qq"], { env }) !== 0 || run("apt-get", ["install", "-y", "-qq", ...debianPackages], { env }) !== 0) {
+    console.error("apt-get failed: install the packages above by hand");
+    process.exit(1);
+  }
+}
+
+function jupyterEnv(figures) {
+  const base = join(root, ".jupyter");
+  const env = {
+    ...process.env,
+    JUPYTER_PATH: join(base, "share", "jupyter"),
+    JUPYTER_CONFIG_DIR: join(base, "config"),
+    JUPYTER_DATA_DIR: join(base, "data"),
+    JUPYTER_RUNTIME_DIR: join(base, "runtime"),
+    IPYTHONDIR: join(base, "ipython"),
+    P2PDMA_LAB_FIGURES: figures,
+  };
+  return { base, env };
+}
+
+// The kernelspec that `tslab install --prefix` would write, plus Node's require(esm) flag: tslab
+// loads modules with require(), and this package, Plot and d3 are ES modules.
+function installKernel(base) {
+  const dir = join(base, "share", "jupyter", "kernels", "tslab");
+  mkdirSync(dir, { recursive: true });
+  const spec = {
+    argv: [process.execPath, "--experimental-require-module", "--no-warnings=ExperimentalWarning", join(root, "node_modules", "tslab", "bin", "tslab"), "kernel", "--config-path", "{connection_file}"],
+    display_name: "TypeScript (p2pdma-lab)",
+    language: "typescript",
+  };
+  writeFileSync(join(dir, "kernel.json"), JSON.stringify(spec, null, 1) + "\n");
+}
+
+const args = process.argv.slice(2);
+let outDir;
+if (args[0] === "--out") {
+  outDir = resolve(args[1]);
+  args.splice(0, 2);
+}
+const notebooksDir = join(root, "notebooks");
+const notebooks = args.length
+  ? args.map((a) => resolve(a))
+  : readdirSync(notebooksDir).filter((f) => f.endsWith(".ipynb")).sort().map((f) => join(notebooksDir, f));
+const figures = outDir ? join(outDir, "figures") : join(notebooksDir, "figures");
+mkdirSync(figures, { recursive: true });
+
+ensureJupyter();
+const { base, env } = jupyterEnv(figures);
+installKernel(base);
+const started = Date.now();
+const status = run(python, [join(root, "scripts", "execute_notebooks.py"), ...(outDir ? ["--out", outDir] : []), ...notebooks], { env, cwd: root });
+console.log(`${notebooks.length} notebook(s) in ${((Date.now() - started) / 1000).toFixed(1)} s; figures in ${figures}`);
+process.exitCode = status;
