@@ -50,12 +50,12 @@ export function detectTopologyFormat(text: string, source: string): TopologyForm
   const start = firstNonSpace(body);
   if (start < 0) throw new InputError("file", "", "empty: no topology in it", source);
   const c = body[start];
-  if (c === "{" || c === "[") return "json";
-  if (c === "<") return "hwloc";
   const firstLine = body.slice(start, lineEnd(body, start));
   // `lspci -tv` starts with the tree art of the first root bus: "-[0000:00]-+-", "-+-[0000:00]-+-",
-  // "-[00]-+-" (no domain), or "\-[0000:00]-" after a prompt line was cut.
-  if (/^[-+\\|][-+\\| ]*\[(?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}\]/.test(firstLine)) return "lspci";
+  // "-[00]-+-" (no domain), or "[0000:00]-+-" as some copies print it.
+  if (/^(?:[-+\\|][-+\\| ]*)?\[(?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}\]-/.test(firstLine)) return "lspci";
+  if (c === "{" || c === "[") return "json";
+  if (c === "<") return "hwloc";
   if (/^(?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-1][0-9a-fA-F]\.[0-7] [^:]+:/.test(firstLine)) {
     throw new InputError(
       "file",

@@ -1,5 +1,197 @@
-// Models: `lspci -tv` (+ `lspci -vvv`) import. Being written by helper B1.
+// Models: a machine read from an `lspci -tv` dump, optionally followed by `lspci -vvv` blocks
+// (`{ lspci -tv; sudo lspci -vvv; } > machine.txt`, DESIGN §4): one host bridge per root bus,
+// root ports / switch ports / bridges / endpoints with ids = PCI addresses, plus what -vvv says.
+// Leaves out: facts lspci does not print (IOMMU state: off; the exact AMD CPU family: 0x17).
 import { InputError } from "../../units/input-error.js";
-export function parseLspciText(_text: string, source: string): unknown {
-  throw new InputError("file", "lspci", "the lspci importer is not available yet", source);
+import type { TopologyInput } from "../schema.js";
+import { parseLspciTree, hex2, hex4, type TreeFunction, type TreeRoot } from "./lspci-tree.js";
+import { parseLspciVvv, type VvvBlock } from "./lspci-vvv.js";
+import { inferBridgeKind, type BridgeKind } from "./port-kinds.js";
+import { deviceIdFromName, guessClassFromName, splitVendor } from "./pci-names.js";
+import { DEFAULT_BARS_NOTE, defaultBars, roleOfClass } from "./default-bars.js";
+import { topologyName } from "./source-name.js";
+
+type NodeInput = TopologyInput["nodes"][number];
+
+/** AMD CPU family assumed when lspci names no family: Zen (0x17), the first the P2PDMA CPU rule
+ *  accepts (reference/p2pdma.md §3.1, drivers/pci/p2pdma.c cpu_supports_p2pdma). */
+export const DEFAULT_AMD_FAMILY = 0x17;
+
+/** Converts an lspci dump (tree, then optional -vvv blocks) into a kit topology object. */
+export function parseLspciText(text: string, source: string): TopologyInput {
+  const lines = text.split(/\r?\n/);
+  let start = 0;
+  while (start < lines.length && lines[start].trim() === "") start++;
+  const tree = parseLspciTree(lines.slice(start), source, start + 1);
+  const rest = start + tree.endLine;
+  const blocks = parseLspciVvv(lines.slice(rest), rest + 1, source);
+
+  const byAddress = new Map<string, TreeFunction>();
+  for (const root of tree.roots) walk(root.functions, (f) => byAddress.set(f.address, f));
+  const vvv = new Map<string, VvvBlock>();
+  for (const b of blocks) {
+    if (!byAddress.has(b.address)) {
+      throw new InputError(`line ${b.line}`, b.address, "lspci -vvv block for a function the lspci -tv tree does not list", source);
+    }
+    vvv.set(b.address, b);
+  }
+
+  const nodes: NodeInput[] = [];
+  let defaulted = 0;
+  for (const root of tree.roots) {
+    const hostId = `pci${hex4(root.domain)}:${hex2(root.bus)}`;
+    nodes.push(hostBridgeNode(root, hostId, vvv));
+    const emit = (f: TreeFunction, parent: string, onRootBus: boolean, parentKind: BridgeKind | undefined): void => {
+      const block = vvv.get(f.address);
+      const names = identify(f, block);
+      const isBridge = f.range !== undefined || f.children.length > 0;
+      const common = {
+        id: f.address,
+        parent,
+        ...(names.vendor ? { vendor: names.vendor } : {}),
+        ...(names.device ? { device: names.device } : {}),
+        ...(names.classCode ? { class: names.classCode } : {}),
+        ...(f.name ? { name: names.name } : {}),
+        ...(block?.numaNode !== undefined ? { numaNode: block.numaNode } : {}),
+        ...(block?.link ? { link: block.link } : {}),
+        ...(block && (block.acsCap || block.acsCtl) ? { acs: { ...(block.acsCap ? { capability: block.acsCap } : {}), control: block.acsCtl ?? [] } } : {}),
+      };
+      if (isBridge) {
+        const kind = inferBridgeKind(
+          { isBridge: true, children: f.children.map(shapeOf), stated: statedKind(block) },
+          onRootBus,
+          parentKind,
+        );
+        const windows = block && (block.windows.mem || block.windows.prefetch) ? { windows: block.windows } : {};
+        nodes.push({
+          kind,
+          ...common,
+          bars: block ? barsOf(block) : [],
+          ...(f.range ? { secondaryBus: f.range.secondary } : {}),
+          ...windows,
+        });
+        for (const c of f.children) emit(c, f.address, false, kind);
+        return;
+      }
+      let bars = block ? barsOf(block) : [];
+      if (!block) {
+        bars = defaultBars(roleOfClass(names.classCode, names.vendor));
+        if (bars.length) defaulted++;
+      }
+      const physfn = /Virtual Function/.test(f.name) ? physicalFunctionOf(f, byAddress, vvv) : undefined;
+      nodes.push({ kind: "endpoint", ...common, bars, ...(physfn ? { physfn } : {}) });
+    };
+    for (const f of root.functions) emit(f, hostId, true, undefined);
+  }
+
+  const parts = [
+    `Imported from lspci -tv${blocks.length ? ` and ${blocks.length} lspci -vvv block(s)` : ""} (${source}).`,
+    "Host bridges: one per root bus; CPU from the first root-bus function's vendor (AMD assumed family 0x17); IOMMU off; ACS off where no -vvv block says otherwise.",
+  ];
+  if (defaulted) parts.push(`${defaulted} device(s) without a -vvv block: ${DEFAULT_BARS_NOTE}`);
+  return { name: topologyName(source), description: parts.join(" "), source, nodes, links: [] };
+}
+
+function hostBridgeNode(root: TreeRoot, id: string, vvv: Map<string, VvvBlock>): NodeInput {
+  // pci_host_bridge_dev(): the first device on the root bus stands for the host bridge (p2pdma.md §3.2).
+  const first = [...root.functions].sort((a, b) => a.device * 8 + a.fn - (b.device * 8 + b.fn))[0];
+  const ids = first ? identify(first, vvv.get(first.address)) : undefined;
+  let numaNode: number | undefined;
+  walk(root.functions, (f) => {
+    const n = vvv.get(f.address)?.numaNode;
+    if (numaNode === undefined && n !== undefined) numaNode = n;
+  });
+  const cpu = cpuOf(ids?.vendor, root.functions.map((f) => f.name));
+  return {
+    kind: "hostBridge",
+    id,
+    domain: root.domain,
+    rootBus: root.bus,
+    ...(numaNode !== undefined ? { numaNode } : {}),
+    ...(cpu ? { cpu } : {}),
+    ...(ids?.name ? { name: ids.name } : {}),
+  };
+}
+
+/** CPU behind a host bridge from its first function's vendor; AMD's family from a "Family NNh" name. */
+function cpuOf(vendor: string | undefined, names: string[]): { vendor: "intel" | "amd" | "hygon" | "other"; family?: number } | undefined {
+  if (vendor === "8086") return { vendor: "intel" };
+  if (vendor === "1022") {
+    const fam = names.map((n) => /Family ([0-9a-fA-F]{2})h/.exec(n)).find((m) => m);
+    return { vendor: "amd", family: fam ? parseInt(fam[1], 16) : DEFAULT_AMD_FAMILY };
+  }
+  if (vendor === "1d94") return { vendor: "hygon", family: 0x18 };
+  if (vendor) return { vendor: "other" };
+  return undefined;
+}
+
+interface Identity {
+  vendor?: string;
+  device?: string;
+  classCode?: string;
+  name: string;
+}
+
+/** Vendor, device and class ids of a function: -nn ids first, then names (pci-names.ts). */
+function identify(f: TreeFunction, block: VvvBlock | undefined): Identity {
+  const nn = /\s*\[([0-9a-fA-F]{4}):([0-9a-fA-F]{4})\]$/.exec(f.name);
+  const name = nn ? f.name.slice(0, nn.index) : f.name;
+  const split = splitVendor(name);
+  const vendor = block?.vendor ?? nn?.[1].toLowerCase() ?? split.vendor;
+  const device = block?.device ?? nn?.[2].toLowerCase() ?? deviceIdFromName(split.vendor, split.device);
+  const classCode = block?.classCode ?? guessClassFromName(vendor, split.device);
+  return { vendor, device, classCode, name };
+}
+
+function statedKind(block: VvvBlock | undefined): BridgeKind | undefined {
+  switch (block?.expressType) {
+    case "rootPort":
+      return "rootPort";
+    case "upstream":
+      return "switchUpstream";
+    case "downstream":
+      return "switchDownstream";
+    case "pcieToPciBridge":
+      return "bridge";
+    default:
+      return undefined;
+  }
+}
+
+function shapeOf(f: TreeFunction): { isBridge: boolean; children: never[] } {
+  return { isBridge: f.range !== undefined || f.children.length > 0, children: [] };
+}
+
+function barsOf(block: VvvBlock): NonNullable<Extract<NodeInput, { kind: "endpoint" }>["bars"]> {
+  return block.bars.map((b) => {
+    const resizable = block.resizable.get(b.index);
+    return {
+      index: b.index,
+      size: b.size,
+      ...(b.addr !== undefined ? { addr: b.addr } : {}),
+      is64: b.is64,
+      prefetchable: b.prefetchable,
+      ...(resizable ? { resizable } : {}),
+    };
+  });
+}
+
+/**
+ * The physical function of an SR-IOV virtual function. lspci does not print the link (sysfs
+ * `physfn` does): taken as the nearest lower function on the same bus that is not itself a VF,
+ * preferring one whose -vvv block shows the SR-IOV capability.
+ */
+function physicalFunctionOf(vf: TreeFunction, all: Map<string, TreeFunction>, vvv: Map<string, VvvBlock>): string | undefined {
+  const candidates = [...all.values()]
+    .filter((f) => f.domain === vf.domain && f.bus === vf.bus && !/Virtual Function/.test(f.name))
+    .filter((f) => f.device * 8 + f.fn < vf.device * 8 + vf.fn)
+    .sort((a, b) => b.device * 8 + b.fn - (a.device * 8 + a.fn));
+  return (candidates.find((f) => vvv.get(f.address)?.sriov) ?? candidates[0])?.address;
+}
+
+function walk(fns: TreeFunction[], visit: (f: TreeFunction) => void): void {
+  for (const f of fns) {
+    visit(f);
+    walk(f.children, visit);
+  }
 }

@@ -1,0 +1,579 @@
+// Models: the dmirror test driver of lib/test_hmm.c over one Device: a mirror page table per
+// process (each open() of /dev/hmm_dmirrorN), kept coherent by an interval notifier that skips
+// the device's own migrations; the ioctls READ, WRITE, MIGRATE_TO_DEV, MIGRATE_TO_SYS, SNAPSHOT,
+// EXCLUSIVE, CHECK_EXCLUSIVE, RELEASE and FLAGS with their cpages/faults counting
+// (hmm-tests-cases.md §2, §6); and migrate_to_ram for its device-private pages.
+// Leaves out: the bounce buffer and copy_to_user (-EFAULT on a bad user pointer), the 1 s
+// retry timeout (a retry cap stands for it), and eviction on close.
+import { Mm } from "../memory/address-space.js";
+import { EBUSY, EINVAL, ENOENT, ENOMEM, EPERM } from "../memory/errno.js";
+import { makeDeviceExclusive } from "../memory/exclusive.js";
+import { CHUNK_SHIFT, POOL_COHERENT, POOL_PRIVATE, ZERO_PFN } from "../memory/frames.js";
+import type { Memory } from "../memory/memory.js";
+import { MMU_NOTIFY_MIGRATE, NotifierRange } from "../memory/mmu-notifier.js";
+import { VM_FAULT_SIGBUS } from "../memory/pagemap.js";
+import { KIND_DEVICE_PRIVATE, KIND_PRESENT, PTE_KIND_SHIFT, PTE_PFN_MASK } from "../memory/pte.js";
+import { PROT_READ, Region } from "../memory/vma.js";
+import { HMM_PFN_REQ_FAULT, HMM_PFN_REQ_WRITE, HMM_PFN_VALID, HMM_PFN_WRITE, hmmPfnToMapOrder, HMM_PFN_ERROR } from "../hmm/hmm-pfn.js";
+import {
+  IntervalNotifier, intervalNotifierInsert, intervalNotifierRemove, readBegin, readRetry, setSeq,
+} from "../hmm/interval-notifier.js";
+import {
+  MIGRATE_PFN_COMPOUND, MIGRATE_PFN_MIGRATE, MIGRATE_PFN_SHIFT, MIGRATE_PFN_VALID, MIGRATE_PFN_WRITE,
+  MIGRATE_VMA_SELECT_COMPOUND, MIGRATE_VMA_SELECT_DEVICE_COHERENT, MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
+  MIGRATE_VMA_SELECT_SYSTEM, MigrateVma, migratePfn, migrateVmaFinalize, migrateVmaPages, migrateVmaSetup, newMigrateVma,
+} from "../hmm/migrate.js";
+import { rangeFault } from "../hmm/range-fault.js";
+import { PMD_ORDER } from "../memory/vma.js";
+import { Device, DeviceSpec, DmaBatch } from "./device.js";
+
+/** HMM_DMIRROR_PROT_* snapshot bytes (lib/test_hmm_uapi.h). */
+export const PROT_ERROR = 0xff;
+export const PROT_NONE = 0x00;
+export const PROT_READ_BYTE = 0x01;
+export const PROT_WRITE_BYTE = 0x02;
+export const PROT_PMD = 0x04;
+export const PROT_PUD = 0x08;
+export const PROT_ZERO = 0x10;
+export const PROT_DEV_PRIVATE_LOCAL = 0x20;
+export const PROT_DEV_PRIVATE_REMOTE = 0x30;
+export const PROT_DEV_COHERENT_LOCAL = 0x40;
+export const PROT_DEV_COHERENT_REMOTE = 0x50;
+/** HMM_DMIRROR_FLAG_FAIL_ALLOC. */
+export const FLAG_FAIL_ALLOC = 1;
+
+/** Pages per hmm_range_fault call in dmirror_fault / dmirror_snapshot. */
+const FAULT_CHUNK = 32;
+/** Pages per migrate_vma call (PTRS_PER_PTE). */
+const MIGRATE_CHUNK = 512;
+/** Stands for HMM_RANGE_DEFAULT_TIMEOUT: retries before -EBUSY. */
+const MAX_RETRIES = 1000;
+
+/** Mirror entries: frame plus xarray tags (DPT_XA_TAG_WRITE / DPT_XA_TAG_ATOMIC). */
+const PT_PRESENT = 1 << 31;
+const PT_WRITE = 1 << 30;
+const PT_ATOMIC = 1 << 29;
+
+/** The ioctl's struct hmm_dmirror_cmd outputs, plus the data a read returns and where it failed. */
+export interface DmirrorCmd {
+  /** 0 or a negative errno. */
+  ret: number;
+  cpages: number;
+  faults: number;
+  values?: Float64Array;
+  bytes?: Uint8Array;
+  /** On failure: the page (virtual page number) and why. */
+  page?: number;
+  reason?: string;
+}
+
+function fail(ret: number, page: number, reason: string): DmirrorCmd {
+  return { ret, cpages: 0, faults: 0, page, reason };
+}
+
+/** The driver for one dmirror device: its pagemap ops and one Dmirror per process. */
+export class DmirrorDevice {
+  readonly device: Device;
+  readonly mirrors = new Map<Mm, Dmirror>();
+
+  constructor(readonly mem: Memory, spec: DeviceSpec) {
+    this.device = new Device(mem, spec, {
+      pageFree: () => {},
+      migrateToRam: spec.zoneDevice === "private" ? (mm, vpn, frame) => this.devmemFault(mm, vpn, frame) : undefined,
+    });
+  }
+
+  get id(): string {
+    return this.device.id;
+  }
+
+  /** open("/dev/hmm_dmirrorN") by `mm`: the mirror is created on first use and kept. */
+  open(mm: Mm): Dmirror {
+    let d = this.mirrors.get(mm);
+    if (!d) {
+      d = new Dmirror(this, mm);
+      this.mirrors.set(mm, d);
+    }
+    return d;
+  }
+
+  /** dmirror_devmem_fault: migrate the faulting page (or its whole huge block) back to RAM. */
+  private devmemFault(mm: Mm, vpn: number, frame: number): number {
+    const vma = mm.find(vpn);
+    if (!vma) return VM_FAULT_SIGBUS;
+    const { huge, order } = vma.region;
+    const idx = Mm.index(vma, vpn);
+    let start = vpn;
+    let end = vpn + 1;
+    if (huge !== null && huge[idx >> order]) {
+      start = vpn - (idx & ((1 << order) - 1));
+      end = start + (1 << order);
+    }
+    const args = newMigrateVma(mm, start, end, MIGRATE_VMA_SELECT_DEVICE_PRIVATE | MIGRATE_VMA_SELECT_COMPOUND, this.device, frame);
+    if (migrateVmaSetup(args) !== 0) return VM_FAULT_SIGBUS;
+    const ret = this.allocToRam(args, this.mirrors.get(mm) ?? null);
+    migrateVmaPages(args);
+    migrateVmaFinalize(args);
+    return ret === 0 ? 0 : VM_FAULT_SIGBUS;
+  }
+
+  /**
+   * dmirror_devmem_fault_alloc_and_copy: a RAM page (or huge folio) per collected device page,
+   * contents copied by the DMA engine, mirror entries erased. FAIL_ALLOC makes a huge folio fall
+   * back to base pages, and fails a base page with -ENOMEM.
+   */
+  allocToRam(args: MigrateVma, mirror: Dmirror | null): number {
+    const { src, dst, npages } = args;
+    const mem = this.mem;
+    const dma = new DmaBatch(mem);
+    const devPool = this.device.pool.id;
+    const ram = mem.ram[0].id;
+    for (let o = 0; o < npages; o++) {
+      const s = src[o];
+      if (!(s & MIGRATE_PFN_MIGRATE) || !(s & MIGRATE_PFN_VALID)) continue;
+      let n = 1;
+      let base = -1;
+      if (s & MIGRATE_PFN_COMPOUND) {
+        n = 1 << PMD_ORDER;
+        if (mirror && mirror.flags & FLAG_FAIL_ALLOC) mirror.flags &= ~FLAG_FAIL_ALLOC;
+        else base = mem.allocRamContig(PMD_ORDER);
+      }
+      for (let k = 0; k < n && o + k < npages; k++) {
+        const sk = src[o + k];
+        if (!(sk & MIGRATE_PFN_MIGRATE) || !(sk & MIGRATE_PFN_VALID)) continue;
+        let f: number;
+        if (base >= 0) f = base + k;
+        else {
+          if (n === 1 && mirror && mirror.flags & FLAG_FAIL_ALLOC) {
+            mirror.flags &= ~FLAG_FAIL_ALLOC;
+            dma.flush();
+            return -ENOMEM;
+          }
+          f = mem.allocRam();
+          if (f < 0) {
+            dma.flush();
+            return -ENOMEM;
+          }
+        }
+        const sf = sk >>> MIGRATE_PFN_SHIFT;
+        mem.frames.content[f] = mem.frames.content[sf];
+        dma.copy(devPool, ram);
+        dst[o + k] = migratePfn(f) | (sk & MIGRATE_PFN_WRITE);
+        mirror?.eraseOne(args.start + o + k);
+      }
+      if (base >= 0) dst[o] |= MIGRATE_PFN_COMPOUND;
+      o += n - 1;
+    }
+    dma.flush();
+    return 0;
+  }
+
+  /** Evicts every page of this device from every process back to RAM (migrate_device_range). */
+  evictAll(): void {
+    const frames = this.mem.frames;
+    const poolId = this.device.pool.id;
+    const wantKind = this.device.isPrivate ? KIND_DEVICE_PRIVATE : KIND_PRESENT;
+    for (const mm of this.mem.mms.slice()) {
+      for (const vma of mm.vmas.slice()) {
+        const pte = vma.region.pte;
+        let runStart = -1;
+        for (let v = vma.start; v <= vma.end; v++) {
+          let mine = false;
+          if (v < vma.end) {
+            const p = pte[Mm.index(vma, v)];
+            mine = p >>> PTE_KIND_SHIFT === wantKind && frames.chunkPool[(p & PTE_PFN_MASK) >>> CHUNK_SHIFT] === poolId && (p & PTE_PFN_MASK) !== ZERO_PFN;
+          }
+          if (mine && runStart < 0) runStart = v;
+          if ((!mine || v - runStart >= MIGRATE_CHUNK) && runStart >= 0) {
+            this.migrateOut(mm, runStart, v, this.mirrors.get(mm) ?? null);
+            runStart = mine ? v : -1;
+          }
+        }
+      }
+    }
+  }
+
+  /** One migrate_vma of this device's pages in [start, end) to RAM; returns pages moved or -errno. */
+  migrateOut(mm: Mm, start: number, end: number, mirror: Dmirror | null): number {
+    const select = this.device.isPrivate ? MIGRATE_VMA_SELECT_DEVICE_PRIVATE : MIGRATE_VMA_SELECT_DEVICE_COHERENT;
+    const args = newMigrateVma(mm, start, end, select | MIGRATE_VMA_SELECT_COMPOUND, this.device);
+    const ret = migrateVmaSetup(args);
+    if (ret !== 0) return ret;
+    const err = this.allocToRam(args, mirror);
+    migrateVmaPages(args);
+    let moved = 0;
+    for (let o = 0; o < args.npages; o++) {
+      if (args.src[o] & MIGRATE_PFN_VALID && args.src[o] & MIGRATE_PFN_MIGRATE) moved++;
+    }
+    migrateVmaFinalize(args);
+    return err !== 0 ? err : moved;
+  }
+}
+
+/** One open file of the device: the mirror of one process. */
+export class Dmirror {
+  /** dmirror->pt: per CPU page-table region, one entry per page (0 = none). */
+  private readonly pt = new Map<Region, Uint32Array>();
+  readonly notifier: IntervalNotifier;
+  /** dmirror->flags (HMM_DMIRROR_FLAGS). */
+  flags = 0;
+
+  constructor(readonly driver: DmirrorDevice, readonly mm: Mm) {
+    const sub = intervalNotifierInsert(mm, 0, 2 ** 36, { invalidate: (s, range, cur) => this.invalidate(s, range, cur) });
+    if (typeof sub === "number") throw new Error(`dmirror open on an exited process ${mm.name}`);
+    this.notifier = sub;
+  }
+
+  /** Bytes of mirror page-table state held (for the state-per-page figure). */
+  mirrorBytes(): number {
+    let n = 0;
+    for (const t of this.pt.values()) n += t.byteLength;
+    return n;
+  }
+
+  private get mem(): Memory {
+    return this.driver.mem;
+  }
+
+  /** dmirror_interval_invalidate: skip own migrations, else erase the range and bump the sequence. */
+  private invalidate(sub: IntervalNotifier, range: NotifierRange, cur: number): boolean {
+    if (range.event === MMU_NOTIFY_MIGRATE && range.owner === this.driver.device) return true;
+    setSeq(sub, cur);
+    this.mm.forEachVmaPart(range.start, range.end, (vma, s, e) => {
+      const t = this.pt.get(vma.region);
+      if (t) t.fill(0, Mm.index(vma, s), Mm.index(vma, e));
+    });
+    return true;
+  }
+
+  eraseOne(vpn: number): void {
+    const vma = this.mm.find(vpn);
+    const t = vma && this.pt.get(vma.region);
+    if (t) t[Mm.index(vma!, vpn)] = 0;
+  }
+
+  private table(region: Region): Uint32Array {
+    let t = this.pt.get(region);
+    if (!t) {
+      t = new Uint32Array(region.pte.length);
+      this.pt.set(region, t);
+    }
+    return t;
+  }
+
+  /** Mirror entry of page `vpn` (0 when none). */
+  entry(vpn: number): number {
+    const vma = this.mm.find(vpn);
+    if (!vma) return 0;
+    const t = this.pt.get(vma.region);
+    return t ? t[Mm.index(vma, vpn)] : 0;
+  }
+
+  private store(vpn: number, value: number): void {
+    const vma = this.mm.find(vpn);
+    if (vma) this.table(vma.region)[Mm.index(vma, vpn)] = value;
+  }
+
+  /**
+   * dmirror_do_read / dmirror_do_write from `from`: copies pages present in the mirror (for a
+   * write: with the WRITE tag) until one is missing. Returns the number of pages copied.
+   */
+  private copy(start: number, from: number, end: number, data: Float64Array, write: boolean): number {
+    const frames = this.mem.frames;
+    const dma = new DmaBatch(this.mem);
+    const devPool = this.driver.device.pool.id;
+    let v = from;
+    while (v < end) {
+      const vma = this.mm.find(v);
+      if (!vma) break;
+      const t = this.pt.get(vma.region);
+      if (!t) break;
+      const stop = Math.min(end, vma.end);
+      let i = Mm.index(vma, v);
+      for (; v < stop; v++, i++) {
+        const e = t[i];
+        if (!(e & PT_PRESENT) || (write && !(e & PT_WRITE))) break;
+        const f = e & PTE_PFN_MASK;
+        if (frames.isFree(f)) this.violation(v, "device access to a freed page");
+        const pool = frames.chunkPool[f >>> CHUNK_SHIFT];
+        if (write) {
+          frames.content[f] = data[v - start];
+          dma.copy(devPool, pool);
+        } else {
+          data[v - start] = frames.content[f];
+          dma.copy(pool, devPool);
+        }
+      }
+      if (v < stop) break;
+    }
+    dma.flush();
+    return v - from;
+  }
+
+  private violation(vpn: number, reason: string): void {
+    this.mem.counters.violations.push({ device: this.driver.id, address: `0x${(vpn * 4096).toString(16)}`, reason });
+  }
+
+  /** dmirror_fault: hmm_range_fault in 32-page chunks with REQ_FAULT (| REQ_WRITE), then mirror the result. */
+  private fault(start: number, end: number, write: boolean): { ret: number; page: number } {
+    const pfns = new Uint32Array(FAULT_CHUNK);
+    for (let addr = start; addr < end; ) {
+      const next = Math.min(end, addr + FAULT_CHUNK);
+      const range = {
+        notifier: this.notifier, notifierSeq: 0, start: addr, end: next, hmmPfns: pfns,
+        defaultFlags: HMM_PFN_REQ_FAULT | (write ? HMM_PFN_REQ_WRITE : 0), pfnFlagsMask: 0,
+        devPrivateOwner: this.driver.device as unknown,
+      };
+      let tries = 0;
+      for (;;) {
+        if (++tries > MAX_RETRIES) return { ret: -EBUSY, page: addr };
+        range.notifierSeq = readBegin(this.notifier);
+        const ret = rangeFault(range);
+        if (ret === -EBUSY) continue;
+        if (ret !== 0) return { ret, page: addr };
+        if (readRetry(this.notifier, range.notifierSeq)) continue;
+        break;
+      }
+      // dmirror_do_fault: store each page, tagged WRITE when hmm reported it writable.
+      for (let v = addr; v < next; v++) {
+        const e = pfns[v - addr];
+        this.store(v, (PT_PRESENT | (e & HMM_PFN_WRITE ? PT_WRITE : 0) | (e & PTE_PFN_MASK)) >>> 0);
+      }
+      addr = next;
+    }
+    return { ret: 0, page: start };
+  }
+
+  private readOrWrite(start: number, npages: number, write: boolean, data: Float64Array): DmirrorCmd {
+    if (!(npages > 0)) return fail(-EINVAL, start, "npages is 0");
+    const end = start + npages;
+    let cpages = 0;
+    let faults = 0;
+    for (;;) {
+      cpages += this.copy(start, start + cpages, end, data, write);
+      if (cpages === npages) break;
+      const r = this.fault(start + cpages, end, write);
+      if (r.ret !== 0) return fail(r.ret, r.page, reasonFor(r.ret, write));
+      faults++;
+      if (faults > MAX_RETRIES) return fail(-EBUSY, start + cpages, "mirror kept being invalidated");
+    }
+    return { ret: 0, cpages, faults, values: write ? undefined : data };
+  }
+
+  /** HMM_DMIRROR_READ. */
+  read(start: number, npages: number): DmirrorCmd {
+    return this.readOrWrite(start, npages, false, new Float64Array(Math.max(0, npages)));
+  }
+
+  /** HMM_DMIRROR_WRITE: `data` holds one value per page. */
+  write(start: number, npages: number, data: Float64Array): DmirrorCmd {
+    return this.readOrWrite(start, npages, true, data);
+  }
+
+  /** The read-back after a migrate or exclusive: pages mirrored from `start` until the first hole (-ENOENT). */
+  private readBack(start: number, npages: number): DmirrorCmd {
+    const data = new Float64Array(npages);
+    const cpages = this.copy(start, start, start + npages, data, false);
+    if (cpages < npages) return fail(-ENOENT, start + cpages, "page is not mirrored by this device after the operation");
+    return { ret: 0, cpages, faults: 0, values: data };
+  }
+
+  /** The VMA walk of dmirror_migrate_to_device/system: -EINVAL without a readable VMA. */
+  private chunks(start: number, end: number, fn: (addr: number, next: number) => number): { ret: number; page: number } {
+    for (let addr = start; addr < end; ) {
+      const vma = this.mm.find(addr);
+      if (!vma || !(vma.prot & PROT_READ)) return { ret: -EINVAL, page: addr };
+      const next = Math.min(end, addr + MIGRATE_CHUNK, vma.end);
+      const ret = fn(addr, next);
+      if (ret < 0) return { ret, page: addr };
+      addr = next;
+    }
+    return { ret: 0, page: start };
+  }
+
+  /** HMM_DMIRROR_MIGRATE_TO_DEV. */
+  migrateToDevice(start: number, npages: number): DmirrorCmd {
+    if (!(npages > 0)) return fail(-EINVAL, start, "npages is 0");
+    const r = this.chunks(start, start + npages, (addr, next) => {
+      const args = newMigrateVma(this.mm, addr, next, MIGRATE_VMA_SELECT_SYSTEM | MIGRATE_VMA_SELECT_COMPOUND, this.driver.device);
+      const ret = migrateVmaSetup(args);
+      if (ret !== 0) return ret;
+      this.allocAndCopy(args);
+      migrateVmaPages(args);
+      this.finalizeAndMap(args);
+      migrateVmaFinalize(args);
+      return 0;
+    });
+    if (r.ret !== 0) return fail(r.ret, r.page, "no readable VMA covers the page");
+    return this.readBack(start, npages);
+  }
+
+  /**
+   * dmirror_migrate_alloc_and_copy: a device page (or huge device folio) per collected entry,
+   * filled by the DMA engine (zeroed for holes); writable when the source was, or was a hole in a
+   * writable VMA. FAIL_ALLOC fails the next allocation once: a huge folio falls back to base
+   * pages, a base page stays behind.
+   */
+  private allocAndCopy(args: MigrateVma): void {
+    const { src, dst, npages } = args;
+    const frames = this.mem.frames;
+    const pool = this.driver.device.pool;
+    const dma = new DmaBatch(this.mem);
+    const vmaWrite = (args.vma!.prot & 2) !== 0;
+    for (let o = 0; o < npages; o++) {
+      const s = src[o];
+      if (!(s & MIGRATE_PFN_MIGRATE)) continue;
+      let n = 1;
+      let base = -1;
+      if (s & MIGRATE_PFN_COMPOUND) {
+        n = 1 << PMD_ORDER;
+        if (this.flags & FLAG_FAIL_ALLOC) this.flags &= ~FLAG_FAIL_ALLOC;
+        else base = frames.allocContig(pool, n);
+      } else if (this.flags & FLAG_FAIL_ALLOC) {
+        this.flags &= ~FLAG_FAIL_ALLOC;
+        continue;
+      }
+      for (let k = 0; k < n && o + k < npages; k++) {
+        const sk = src[o + k];
+        if (!(sk & MIGRATE_PFN_MIGRATE)) continue;
+        const f = base >= 0 ? base + k : frames.alloc(pool);
+        if (f < 0) continue;
+        if (sk & MIGRATE_PFN_VALID) {
+          const sf = sk >>> MIGRATE_PFN_SHIFT;
+          frames.content[f] = frames.content[sf];
+          dma.copy(frames.chunkPool[sf >>> CHUNK_SHIFT], pool.id);
+        }
+        const w = sk & MIGRATE_PFN_WRITE || (!(sk & MIGRATE_PFN_VALID) && vmaWrite) ? MIGRATE_PFN_WRITE : 0;
+        dst[o + k] = migratePfn(f) | w;
+      }
+      if (base >= 0) dst[o] |= MIGRATE_PFN_COMPOUND;
+      o += n - 1;
+    }
+    dma.flush();
+  }
+
+  /** dmirror_migrate_finalize_and_map: mirror every page that migrate_vma_pages kept. */
+  private finalizeAndMap(args: MigrateVma): void {
+    for (let o = 0; o < args.npages; o++) {
+      if (!(args.src[o] & MIGRATE_PFN_MIGRATE) || !(args.dst[o] & MIGRATE_PFN_VALID)) continue;
+      const d = args.dst[o];
+      this.store(args.start + o, (PT_PRESENT | (d & MIGRATE_PFN_WRITE ? PT_WRITE : 0) | (d >>> MIGRATE_PFN_SHIFT)) >>> 0);
+    }
+  }
+
+  /** HMM_DMIRROR_MIGRATE_TO_SYS: cpages counts this device's pages that moved. */
+  migrateToSystem(start: number, npages: number): DmirrorCmd {
+    if (!(npages > 0)) return fail(-EINVAL, start, "npages is 0");
+    let cpages = 0;
+    const r = this.chunks(start, start + npages, (addr, next) => {
+      const moved = this.driver.migrateOut(this.mm, addr, next, this);
+      if (moved > 0) cpages += moved;
+      return moved < 0 ? moved : 0;
+    });
+    if (r.ret !== 0) {
+      return fail(r.ret, r.page, r.ret === -ENOMEM ? "system page allocation failed" : "no readable VMA covers the page");
+    }
+    return { ret: 0, cpages, faults: 0 };
+  }
+
+  /** HMM_DMIRROR_SNAPSHOT: one byte per page from hmm_range_fault without faulting. */
+  snapshot(start: number, npages: number): DmirrorCmd {
+    if (!(npages > 0)) return fail(-EINVAL, start, "npages is 0");
+    const bytes = new Uint8Array(npages);
+    const pfns = new Uint32Array(FAULT_CHUNK);
+    const ops = { invalidate: (s: IntervalNotifier, _r: NotifierRange, cur: number) => (setSeq(s, cur), true) };
+    for (let addr = start; addr < start + npages; ) {
+      const next = Math.min(start + npages, addr + FAULT_CHUNK);
+      const sub = intervalNotifierInsert(this.mm, addr, next - addr, ops);
+      if (typeof sub === "number") return fail(-EINVAL, addr, "process has exited");
+      const range = {
+        notifier: sub, notifierSeq: 0, start: addr, end: next, hmmPfns: pfns,
+        defaultFlags: 0, pfnFlagsMask: 0, devPrivateOwner: this.driver.device as unknown,
+      };
+      let ret = 0;
+      for (let tries = 0; ; tries++) {
+        if (tries > MAX_RETRIES) {
+          ret = -EBUSY;
+          break;
+        }
+        range.notifierSeq = readBegin(sub);
+        ret = rangeFault(range);
+        if (ret === -EBUSY) continue;
+        if (ret !== 0 || !readRetry(sub, range.notifierSeq)) break;
+      }
+      intervalNotifierRemove(sub);
+      if (ret !== 0) return fail(ret, addr, "hmm_range_fault failed");
+      for (let v = addr; v < next; v++) bytes[v - start] = this.mkentry(pfns[v - addr]);
+      addr = next;
+    }
+    return { ret: 0, cpages: npages, faults: 0, bytes };
+  }
+
+  /** dmirror_mkentry. */
+  private mkentry(e: number): number {
+    if (e & HMM_PFN_ERROR) return PROT_ERROR;
+    if (!(e & HMM_PFN_VALID)) return PROT_NONE;
+    const f = e & PTE_PFN_MASK;
+    const frames = this.mem.frames;
+    const pool = frames.poolOf(f);
+    let b: number;
+    if (pool.kind === POOL_PRIVATE) b = pool.pagemap!.owner === this.driver.device ? PROT_DEV_PRIVATE_LOCAL : PROT_DEV_PRIVATE_REMOTE;
+    else if (pool.kind === POOL_COHERENT) b = pool.pagemap!.owner === this.driver.device ? PROT_DEV_COHERENT_LOCAL : PROT_DEV_COHERENT_REMOTE;
+    else b = f === ZERO_PFN ? PROT_ZERO : PROT_NONE;
+    b |= e & HMM_PFN_WRITE ? PROT_WRITE_BYTE : PROT_READ_BYTE;
+    const order = hmmPfnToMapOrder(e);
+    if (order === PMD_ORDER) b |= PROT_PMD;
+    else if (order > PMD_ORDER) b |= PROT_PUD;
+    return b;
+  }
+
+  /** HMM_DMIRROR_EXCLUSIVE: make_device_exclusive per page, ATOMIC mirror entries, read-back. */
+  exclusive(start: number, npages: number): DmirrorCmd {
+    if (!(npages > 0)) return fail(-EINVAL, start, "npages is 0");
+    let ret = 0;
+    let v = start;
+    const got: number[] = [];
+    for (; v < start + npages; v++) {
+      const f = makeDeviceExclusive(this.mm, v, this.driver.device);
+      if (f < 0) {
+        ret = f;
+        break;
+      }
+      got.push(f);
+    }
+    // dmirror_atomic_map for the pages made exclusive.
+    for (let k = 0; k < got.length; k++) this.store(start + k, (PT_PRESENT | PT_ATOMIC | got[k]) >>> 0);
+    if (ret !== 0) return fail(ret, v, "make_device_exclusive failed (not an anonymous writable page)");
+    return this.readBack(start, npages);
+  }
+
+  /** HMM_DMIRROR_CHECK_EXCLUSIVE: -EPERM while any page still has an ATOMIC entry. */
+  checkExclusive(start: number, npages: number): DmirrorCmd {
+    if (!(npages > 0)) return fail(-EINVAL, start, "npages is 0");
+    for (let v = start; v < start + npages; v++) {
+      if (this.entry(v) & PT_ATOMIC) return fail(-EPERM, v, "page is still mapped for device atomic access");
+    }
+    return { ret: 0, cpages: 0, faults: 0 };
+  }
+
+  /** HMM_DMIRROR_RELEASE: evicts every page of the device (the range is only checked, not used). */
+  release(start: number, npages: number): DmirrorCmd {
+    if (!(npages > 0)) return fail(-EINVAL, start, "npages is 0");
+    this.driver.evictAll();
+    return { ret: 0, cpages: 0, faults: 0 };
+  }
+
+  /** HMM_DMIRROR_FLAGS. */
+  setFlags(flags: number): DmirrorCmd {
+    this.flags = flags;
+    return { ret: 0, cpages: 0, faults: 0 };
+  }
+}
+
+function reasonFor(ret: number, write: boolean): string {
+  if (ret === -EPERM) return "write fault on a VMA without write permission";
+  if (ret === -EBUSY) return "hmm_range_fault kept returning -EBUSY";
+  return write ? "page cannot be faulted in for writing (no VMA or no access)" : "page cannot be faulted in (no VMA or no read access)";
+}
+
+

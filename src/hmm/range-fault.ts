@@ -1,0 +1,182 @@
+// Models: hmm_range_fault (mm/hmm.c) and its no-fault form hmm_vma_get_pfns: a walk of the CPU
+// page tables of [start, end) that reports each page into hmm_pfns, faulting pages in where the
+// request flags (per page, masked by pfn_flags_mask, OR default_flags) ask for it, with the
+// -EFAULT / -EPERM / -EBUSY outcomes and the sequence check before every walk (hmm-semantics §1).
+// Leaves out: migration-entry waits (no concurrent migration exists between steps), swap, poison.
+import type { Mm } from "../memory/address-space.js";
+import { EBUSY, EFAULT, EPERM } from "../memory/errno.js";
+import { handleMmFault } from "../memory/fault.js";
+import { CHUNK_SHIFT, FrameTable } from "../memory/frames.js";
+import { KIND_DEVICE_PRIVATE, KIND_PRESENT, PTE_KIND_SHIFT, PTE_PFN_MASK, PTE_WRITE } from "../memory/pte.js";
+import { PROT_READ, PROT_WRITE, Vma } from "../memory/vma.js";
+import { IntervalNotifier, checkRetry } from "./interval-notifier.js";
+import { HMM_PFN_ERROR, HMM_PFN_REQ_FAULT, HMM_PFN_REQ_WRITE, HMM_PFN_VALID, HMM_PFN_WRITE, levelBits } from "./hmm-pfn.js";
+
+/** struct hmm_range; addresses are page numbers, hmm_pfns has one entry per page of [start, end). */
+export interface HmmRange {
+  notifier: IntervalNotifier;
+  notifierSeq: number;
+  start: number;
+  end: number;
+  hmmPfns: Uint32Array;
+  defaultFlags: number;
+  pfnFlagsMask: number;
+  devPrivateOwner: unknown;
+}
+
+/** Walk outcome: all entries filled. */
+const WALK_DONE = 0;
+/** Walk outcome: a fault was taken; re-walk from `walkLast` (internal -EBUSY). */
+const WALK_AGAIN = 1;
+let walkLast = 0;
+
+/** hmm_range_fault: 0, -EBUSY (sequence changed), -EFAULT or -EPERM. */
+export function rangeFault(range: HmmRange): number {
+  const mm = range.notifier.mm;
+  let from = range.start;
+  for (;;) {
+    if (checkRetry(range.notifier, range.notifierSeq)) return -EBUSY;
+    const r = walk(mm, range.start, range.end, range.hmmPfns, from, range.defaultFlags, range.pfnFlagsMask, range.devPrivateOwner);
+    if (r !== WALK_AGAIN) return r;
+    from = walkLast;
+  }
+}
+
+/**
+ * hmm_vma_get_pfns / hmm_range_fault with default_flags = pfn_flags_mask = 0: reports the CPU page
+ * tables of [start, end) into `out` without faulting anything. Never fails.
+ */
+export function snapshot(mm: Mm, start: number, end: number, out: Uint32Array, devPrivateOwner: unknown): void {
+  walk(mm, start, end, out, start, 0, 0, devPrivateOwner);
+}
+
+function walk(
+  mm: Mm, start: number, end: number, out: Uint32Array, from: number,
+  def: number, mask: number, owner: unknown,
+): number {
+  const canFault = ((def | mask) & HMM_PFN_REQ_FAULT) !== 0;
+  let a = from;
+  while (a < end) {
+    const vma = mm.findFrom(a);
+    if (vma === undefined || vma.start > a) {
+      // hmm_vma_walk_hole without a VMA: -EFAULT if a fault is wanted, else HMM_PFN_ERROR.
+      const e = vma === undefined ? end : Math.min(vma.start, end);
+      if (canFault && anyFault(out, a - start, e - start, def, mask)) return -EFAULT;
+      out.fill(HMM_PFN_ERROR, a - start, e - start);
+      a = e;
+      continue;
+    }
+    const e = Math.min(vma.end, end);
+    if (!(vma.prot & PROT_READ)) {
+      // hmm_vma_walk_test: a VMA without VM_READ is all HMM_PFN_ERROR, or -EFAULT when faulting.
+      if (canFault && anyFault(out, a - start, e - start, def, mask)) return -EFAULT;
+      out.fill(HMM_PFN_ERROR, a - start, e - start);
+      a = e;
+      continue;
+    }
+    const need = walkPtes(mm, vma, a, e, out, start, canFault, def, mask, owner);
+    if (need < 0) {
+      a = e;
+      continue;
+    }
+    // hmm_vma_fault: fault [addr, end of this PMD step) with the flags of the page that needed it.
+    const vpn = need >>> 1;
+    const write = (need & 1) !== 0;
+    if (write && !(vma.prot & PROT_WRITE)) return -EPERM;
+    const stepEnd = Math.min(e, (Math.floor(vpn / 512) + 1) * 512);
+    for (let v = vpn; v < stepEnd; v++) if (handleMmFault(mm, v, write) !== 0) return -EFAULT;
+    walkLast = vpn;
+    return WALK_AGAIN;
+  }
+  return WALK_DONE;
+}
+
+/** Fills entries for [a, e) of one VMA; returns -1, or (vpn << 1 | write) of the first page needing a fault. */
+function walkPtes(
+  mm: Mm, vma: Vma, a: number, e: number, out: Uint32Array, start: number,
+  canFault: boolean, def: number, mask: number, owner: unknown,
+): number {
+  const { pte, huge, order } = vma.region;
+  const frames = mm.mem.frames;
+  const chunkPool = frames.chunkPool;
+  const pools = frames.pools;
+  const level = levelBits(order);
+  let idx = vma.regionOff + (a - vma.start);
+  let o = a - start;
+  const oEnd = e - start;
+  if (!canFault) {
+    // Snapshot mode (no page can request a fault): the hot path of hmm_vma_get_pfns, run per huge
+    // block so the map level is a constant of the inner loop.
+    if (huge === null) {
+      fillNoFault(pte, out, idx, o, oEnd, 0, frames, owner);
+      return -1;
+    }
+    const bsize = 1 << order;
+    while (o < oEnd) {
+      const stop = Math.min(oEnd, o + (bsize - (idx & (bsize - 1))));
+      fillNoFault(pte, out, idx, o, stop, huge[idx >> order] !== 0 ? level : 0, frames, owner);
+      idx += stop - o;
+      o = stop;
+    }
+    return -1;
+  }
+  for (; o < oEnd; o++, idx++) {
+    const p = pte[idx];
+    const kind = p >>> PTE_KIND_SHIFT;
+    let cpu = 0;
+    let owned = false;
+    if (kind === KIND_PRESENT) {
+      cpu = HMM_PFN_VALID | (p & PTE_WRITE ? HMM_PFN_WRITE : 0) | (p & PTE_PFN_MASK);
+      if (huge !== null && huge[idx >> order] !== 0) cpu |= level;
+    } else if (kind === KIND_DEVICE_PRIVATE) {
+      const f = p & PTE_PFN_MASK;
+      if (pools[chunkPool[f >>> CHUNK_SHIFT]].pagemap?.owner === owner) {
+        owned = true; // reported, never faulted (hmm_vma_handle_pte, device-private owner match)
+        cpu = HMM_PFN_VALID | (p & PTE_WRITE ? HMM_PFN_WRITE : 0) | f;
+        if (huge !== null && huge[idx >> order] !== 0) cpu |= level;
+      }
+    }
+    if (!owned) {
+      const req = (out[o] & mask) | def;
+      if (req & HMM_PFN_REQ_FAULT) {
+        // hmm_pte_need_fault
+        if (req & HMM_PFN_REQ_WRITE && !(cpu & HMM_PFN_WRITE)) return (start + o) * 2 + 1;
+        if (!(cpu & HMM_PFN_VALID)) return (start + o) * 2;
+      }
+    }
+    out[o] = cpu;
+  }
+  return -1;
+}
+
+/** Output flags by (PTE kind << 1 | write): present → VALID[|WRITE]; device-private → look at the owner. */
+const SLOW = 1;
+const SNAP_FLAGS = new Int32Array(32);
+SNAP_FLAGS[(KIND_PRESENT << 1) | 0] = HMM_PFN_VALID;
+SNAP_FLAGS[(KIND_PRESENT << 1) | 1] = HMM_PFN_VALID | HMM_PFN_WRITE;
+SNAP_FLAGS[KIND_DEVICE_PRIVATE << 1] = SLOW;
+SNAP_FLAGS[(KIND_DEVICE_PRIVATE << 1) | 1] = SLOW;
+
+/** Fills out[o..oEnd) from pte[idx..]: a table lookup per entry, the frame kept only for VALID outputs. */
+function fillNoFault(
+  pte: Uint32Array, out: Uint32Array, idx: number, o: number, oEnd: number, lvl: number, frames: FrameTable, owner: unknown,
+): void {
+  for (; o < oEnd; o++, idx++) {
+    const p = pte[idx];
+    const e = SNAP_FLAGS[p >>> 27];
+    if (e !== SLOW) {
+      const keep = e >> 31; // -1 when VALID, else 0
+      out[o] = e | (p & PTE_PFN_MASK & keep) | (lvl & keep);
+    } else {
+      const f = p & PTE_PFN_MASK;
+      const pgmap = frames.pools[frames.chunkPool[f >>> CHUNK_SHIFT]].pagemap;
+      out[o] = pgmap !== null && pgmap.owner === owner ? HMM_PFN_VALID | ((p & PTE_WRITE) << 3) | f | lvl : 0;
+    }
+  }
+}
+
+function anyFault(out: Uint32Array, o0: number, o1: number, def: number, mask: number): boolean {
+  if (def & HMM_PFN_REQ_FAULT) return true;
+  for (let o = o0; o < o1; o++) if (out[o] & mask & HMM_PFN_REQ_FAULT) return true;
+  return false;
+}

@@ -1,0 +1,174 @@
+// Models: handle_mm_fault for one page (mm/memory.c): demand faults (zero page on a read of
+// untouched private anonymous memory, a new page or huge folio on write, page cache for file and
+// shmem mappings), write-protect faults (reuse an exclusive page, or copy-on-write after a CLEAR
+// notifier), device-private entries (the owner's migrate_to_ram) and device-exclusive entries
+// (restored after an EXCLUSIVE notifier with owner NULL).
+// Leaves out: swap, userfaultfd, NUMA hinting, mlock, and write-notify on shared file mappings.
+import { EFAULT, ENOMEM } from "./errno.js";
+import { ZERO_PFN } from "./frames.js";
+import { Mm, rangeEmpty } from "./address-space.js";
+import { MMU_NOTIFY_CLEAR } from "./mmu-notifier.js";
+import {
+  KIND_DEVICE_EXCLUSIVE, KIND_DEVICE_PRIVATE, KIND_MIGRATION, KIND_NONE, KIND_PRESENT,
+  PTE_PFN_MASK, PTE_WRITE, makePte, pteKind,
+} from "./pte.js";
+import { PROT_READ, PROT_WRITE, Vma } from "./vma.js";
+import { restoreExclusive } from "./exclusive.js";
+
+/** Returns 0, or -EFAULT (SIGSEGV/SIGBUS: no VMA, no permission, failed migrate_to_ram), -ENOMEM. */
+export function handleMmFault(mm: Mm, vpn: number, write: boolean): number {
+  mm.mem.counters.faults++;
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const vma = mm.find(vpn);
+    if (!vma) return -EFAULT;
+    if (!(vma.prot & (write ? PROT_WRITE : PROT_READ))) return -EFAULT;
+    const pte = vma.region.pte;
+    const idx = Mm.index(vma, vpn);
+    const p = pte[idx];
+    switch (pteKind(p)) {
+      case KIND_NONE:
+        return doNoneFault(mm, vma, vpn, write);
+      case KIND_PRESENT:
+        if (!write || p & PTE_WRITE) return 0;
+        return doWpFault(mm, vma, vpn);
+      case KIND_DEVICE_PRIVATE: {
+        // do_swap_page: a device-private entry calls the owner's migrate_to_ram, then the access retries.
+        const f = p & PTE_PFN_MASK;
+        const pgmap = mm.mem.frames.poolOf(f).pagemap;
+        const migrate = pgmap?.ops.migrateToRam;
+        if (!migrate) return -EFAULT;
+        mm.mem.frames.get(f);
+        const ret = migrate.call(pgmap!.ops, mm, vpn, f);
+        mm.mem.frames.put(f);
+        if (ret !== 0) return -EFAULT;
+        continue;
+      }
+      case KIND_DEVICE_EXCLUSIVE:
+        restoreExclusive(mm, vma, vpn);
+        continue;
+      case KIND_MIGRATION:
+        return -EFAULT; // only between migrate_vma_setup and finalize, which nothing interrupts here
+    }
+  }
+  return -EFAULT;
+}
+
+function doNoneFault(mm: Mm, vma: Vma, vpn: number, write: boolean): number {
+  const frames = mm.mem.frames;
+  const pte = vma.region.pte;
+  const idx = Mm.index(vma, vpn);
+  if (vma.file !== null) {
+    const index = vma.fileOff + (vpn - vma.start);
+    const cached = vma.file.getOrCreate(index, () => mm.mem.allocRam());
+    if (cached < 0) return -ENOMEM;
+    if (write && !vma.shared) {
+      // do_cow_fault: a private file mapping gets an anonymous copy on write.
+      const f = mm.mem.allocRam();
+      if (f < 0) return -ENOMEM;
+      frames.content[f] = frames.content[cached];
+      frames.mapcount[f] = 1;
+      pte[idx] = makePte(KIND_PRESENT, f, true);
+      return 0;
+    }
+    frames.get(cached);
+    frames.mapcount[cached]++;
+    // Simplification: shared mappings map writable on any fault (shmem: no write-notify).
+    pte[idx] = makePte(KIND_PRESENT, cached, vma.shared && (vma.prot & PROT_WRITE) !== 0);
+    return 0;
+  }
+  const order = vma.region.order;
+  if (order > 0) {
+    const b0 = vpn - (idx & ((1 << order) - 1));
+    const b1 = b0 + (1 << order);
+    if (b0 >= vma.start && b1 <= vma.end && rangeEmpty(vma, b0, b1)) {
+      if (hugeFault(mm, vma, b0, write) === 0) return 0;
+    }
+  }
+  if (!write) {
+    pte[idx] = makePte(KIND_PRESENT, ZERO_PFN, false); // do_anonymous_page: the zero page on read
+    return 0;
+  }
+  const f = mm.mem.allocRam();
+  if (f < 0) return -ENOMEM;
+  frames.mapcount[f] = 1;
+  pte[idx] = makePte(KIND_PRESENT, f, true);
+  return 0;
+}
+
+/** do_huge_pmd_anonymous_page: huge zero page on read, a zeroed huge folio on write. */
+function hugeFault(mm: Mm, vma: Vma, b0: number, write: boolean): number {
+  const { pte, huge, order } = vma.region;
+  const i0 = Mm.index(vma, b0);
+  const n = 1 << order;
+  if (!write) {
+    pte.fill(makePte(KIND_PRESENT, ZERO_PFN, false), i0, i0 + n);
+  } else {
+    const f = mm.mem.allocRamContig(order);
+    if (f < 0) return -ENOMEM;
+    const frames = mm.mem.frames;
+    frames.mapcount.fill(1, f, f + n);
+    for (let k = 0; k < n; k++) pte[i0 + k] = makePte(KIND_PRESENT, f + k, true);
+  }
+  huge![i0 >> order] = 1;
+  return 0;
+}
+
+/** do_wp_page / do_huge_pmd_wp_page. */
+function doWpFault(mm: Mm, vma: Vma, vpn: number): number {
+  const frames = mm.mem.frames;
+  const { pte, huge, order } = vma.region;
+  const idx = Mm.index(vma, vpn);
+  if (vma.shared) {
+    pte[idx] = (pte[idx] | PTE_WRITE) >>> 0;
+    return 0;
+  }
+  if (huge !== null && huge[idx >> order]) {
+    const i0 = idx & ~((1 << order) - 1);
+    const n = 1 << order;
+    const b0 = vpn - (idx - i0);
+    const f0 = pte[i0] & PTE_PFN_MASK;
+    if (f0 === ZERO_PFN) {
+      // Write to the huge zero page: a new zeroed huge folio replaces it.
+      mm.invalidate(b0, b0 + n, MMU_NOTIFY_CLEAR);
+      const f = mm.mem.allocRamContig(order);
+      if (f >= 0) {
+        frames.mapcount.fill(1, f, f + n);
+        for (let k = 0; k < n; k++) pte[i0 + k] = makePte(KIND_PRESENT, f + k, true);
+        return 0;
+      }
+      huge[idx >> order] = 0;
+    } else {
+      let exclusive = true;
+      for (let k = 0; k < n && exclusive; k++) {
+        const f = pte[i0 + k] & PTE_PFN_MASK;
+        exclusive = frames.mapcount[f] === 1 && frames.refcount[f] === 1;
+      }
+      if (exclusive) {
+        for (let k = 0; k < n; k++) pte[i0 + k] = (pte[i0 + k] | PTE_WRITE) >>> 0;
+        return 0;
+      }
+      // A shared huge folio: split the PMD and copy only the faulting page.
+      mm.invalidate(b0, b0 + n, MMU_NOTIFY_CLEAR);
+      huge[idx >> order] = 0;
+    }
+  }
+  const p = pte[idx];
+  const old = p & PTE_PFN_MASK;
+  if (old !== ZERO_PFN && frames.mapcount[old] === 1 && frames.refcount[old] === 1) {
+    pte[idx] = (p | PTE_WRITE) >>> 0; // wp_page_reuse: the only user keeps its page
+    return 0;
+  }
+  // wp_page_copy: CLEAR notifier, copy into a new page, switch the PTE, drop the old page.
+  mm.invalidate(vpn, vpn + 1, MMU_NOTIFY_CLEAR);
+  const f = mm.mem.allocRam();
+  if (f < 0) return -ENOMEM;
+  frames.content[f] = old === ZERO_PFN ? 0 : frames.content[old];
+  frames.mapcount[f] = 1;
+  pte[idx] = makePte(KIND_PRESENT, f, true);
+  if (old !== ZERO_PFN) {
+    frames.mapcount[old]--;
+    frames.put(old);
+  }
+  return 0;
+}
+

@@ -1,0 +1,173 @@
+// Models: physical page frames (struct page essentials) as dense typed arrays: refcount, mapcount
+// and contents (one number per page, DESIGN §4), carved in 256 MiB chunks into pools: system RAM
+// per NUMA node and ZONE_DEVICE page maps. Frame 0 is the shared zero page.
+// Leaves out: physical addresses of RAM frames, zones, LRU lists, and folio metadata beyond
+// contiguous allocation (a large folio is 512 adjacent frames, each with its own counts).
+import type { DevPagemap } from "./pagemap.js";
+import { MEMORY_DEVICE_COHERENT, MEMORY_DEVICE_PCI_P2PDMA, MEMORY_DEVICE_PRIVATE } from "./pagemap.js";
+
+/** Frames per chunk (DEVMEM_CHUNK_SIZE of lib/test_hmm.c: 256 MiB). */
+export const CHUNK_SHIFT = 16;
+export const CHUNK_PAGES = 1 << CHUNK_SHIFT;
+/** Frame numbers fit 26 bits (PTE and hmm_pfn encodings): 256 GiB of modelled memory in use. */
+export const FRAME_BITS = 26;
+export const MAX_FRAMES = 1 << FRAME_BITS;
+/** The shared zero page (mm/memory.c ZERO_PAGE, is_zero_pfn). */
+export const ZERO_PFN = 0;
+
+/** Pool kinds, numeric for hot loops. */
+export const POOL_RAM = 0;
+export const POOL_PRIVATE = MEMORY_DEVICE_PRIVATE;
+export const POOL_COHERENT = MEMORY_DEVICE_COHERENT;
+export const POOL_P2PDMA = MEMORY_DEVICE_PCI_P2PDMA;
+
+export interface Pool {
+  id: number;
+  kind: number;
+  /** Memory name for transfers: "ram" or the device id. */
+  label: string;
+  numaNode: number;
+  capacityPages: number;
+  inUse: number;
+  carved: number;
+  pagemap: DevPagemap | null;
+  /** Free list head (frames linked through refcount, see FrameTable.free). */
+  freeHead: number;
+  bump: number;
+  bumpEnd: number;
+}
+
+export class FrameTable {
+  refcount: Int32Array;
+  mapcount: Int32Array;
+  content: Float64Array;
+  /** Pool id of each chunk. */
+  readonly chunkPool = new Int16Array(MAX_FRAMES >>> CHUNK_SHIFT).fill(-1);
+  /** Offset of each chunk inside its pool, in pages (a device page's offset in device memory). */
+  readonly chunkOffset = new Int32Array(MAX_FRAMES >>> CHUNK_SHIFT);
+  readonly pools: Pool[] = [];
+  private carvedFrames = 0;
+
+  constructor(initialFrames = CHUNK_PAGES) {
+    this.refcount = new Int32Array(initialFrames);
+    this.mapcount = new Int32Array(initialFrames);
+    this.content = new Float64Array(initialFrames);
+  }
+
+  addPool(kind: number, label: string, capacityPages: number, numaNode: number, pagemap: DevPagemap | null): Pool {
+    const pool: Pool = {
+      id: this.pools.length, kind, label, numaNode, capacityPages, inUse: 0, carved: 0, pagemap,
+      freeHead: -1, bump: 0, bumpEnd: 0,
+    };
+    this.pools.push(pool);
+    // memremap_pages creates the struct pages of a device's memory up front: reserve metadata for
+    // up to 4 GiB of it now, so that filling the device does not pay for growing the arrays.
+    if (pagemap !== null) this.grow(Math.min(MAX_FRAMES, this.carvedFrames + Math.min(capacityPages, 1 << 20) + CHUNK_PAGES));
+    return pool;
+  }
+
+  poolOf(frame: number): Pool {
+    return this.pools[this.chunkPool[frame >>> CHUNK_SHIFT]];
+  }
+
+  kindOf(frame: number): number {
+    return this.pools[this.chunkPool[frame >>> CHUNK_SHIFT]].kind;
+  }
+
+  /** Allocates one frame (refcount 1, mapcount 0, content 0), or -1 when the pool is full. */
+  alloc(pool: Pool): number {
+    if (pool.inUse >= pool.capacityPages) return -1;
+    let f = pool.freeHead;
+    if (f >= 0) {
+      pool.freeHead = -this.refcount[f] - 2;
+    } else {
+      if (pool.bump >= pool.bumpEnd && !this.carve(pool)) return -1;
+      f = pool.bump++;
+    }
+    pool.inUse++;
+    this.refcount[f] = 1;
+    this.mapcount[f] = 0;
+    this.content[f] = 0;
+    return f;
+  }
+
+  /** Allocates `n` (a power of two) naturally aligned adjacent frames, as a large folio, or -1. */
+  allocContig(pool: Pool, n: number): number {
+    if (pool.inUse + n > pool.capacityPages) return -1;
+    let start = (pool.bump + n - 1) & ~(n - 1);
+    if (start + n > pool.bumpEnd) {
+      this.releaseBump(pool, pool.bumpEnd);
+      if (!this.carve(pool)) return -1;
+      start = pool.bump;
+    }
+    this.releaseBump(pool, start);
+    pool.bump = start + n;
+    pool.inUse += n;
+    this.refcount.fill(1, start, start + n);
+    this.mapcount.fill(0, start, start + n);
+    this.content.fill(0, start, start + n);
+    return start;
+  }
+
+  get(frame: number): void {
+    this.refcount[frame]++;
+  }
+
+  /** put_page: drops a reference; at zero a device page goes to its driver's pageFree, then back to the pool. */
+  put(frame: number): void {
+    if (frame === ZERO_PFN) return;
+    const r = --this.refcount[frame];
+    if (r > 0) return;
+    const pool = this.pools[this.chunkPool[frame >>> CHUNK_SHIFT]];
+    if (pool.pagemap !== null) pool.pagemap.ops.pageFree(frame);
+    this.free(pool, frame);
+  }
+
+  isFree(frame: number): boolean {
+    return frame !== ZERO_PFN && this.refcount[frame] <= 0;
+  }
+
+  private free(pool: Pool, frame: number): void {
+    this.refcount[frame] = -(pool.freeHead + 2);
+    this.mapcount[frame] = 0;
+    pool.freeHead = frame;
+    pool.inUse--;
+  }
+
+  /** Frames skipped by an aligned allocation go to the free list. */
+  private releaseBump(pool: Pool, upTo: number): void {
+    for (let f = pool.bump; f < upTo; f++) {
+      pool.inUse++;
+      this.free(pool, f);
+    }
+    pool.bump = upTo;
+  }
+
+  private carve(pool: Pool): boolean {
+    if (pool.carved >= pool.capacityPages || this.carvedFrames + CHUNK_PAGES > MAX_FRAMES) return false;
+    const first = this.carvedFrames;
+    this.carvedFrames += CHUNK_PAGES;
+    this.grow(this.carvedFrames);
+    this.chunkPool[first >>> CHUNK_SHIFT] = pool.id;
+    this.chunkOffset[first >>> CHUNK_SHIFT] = pool.carved;
+    pool.carved += CHUNK_PAGES;
+    pool.bump = first;
+    pool.bumpEnd = first + CHUNK_PAGES;
+    return true;
+  }
+
+  private grow(frames: number): void {
+    if (frames <= this.refcount.length) return;
+    let cap = this.refcount.length;
+    while (cap < frames) cap *= 2;
+    const r = new Int32Array(cap);
+    r.set(this.refcount);
+    const m = new Int32Array(cap);
+    m.set(this.mapcount);
+    const c = new Float64Array(cap);
+    c.set(this.content);
+    this.refcount = r;
+    this.mapcount = m;
+    this.content = c;
+  }
+}

@@ -1,0 +1,60 @@
+// Tests for `p2pdma-lab run` (src/cli/run.ts, DESIGN §4): exit 0 / 1 / 2, the JSON shape, the
+// per-step listing, the trace file, and bad files naming file, field and value.
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { bufferIo } from "../src/cli/io.js";
+import { runCommand } from "../src/cli/run.js";
+
+const dir = mkdtempSync(join(tmpdir(), "p2pdma-run-"));
+function file(name: string, content: string | Uint8Array): string {
+  const p = join(dir, name);
+  writeFileSync(p, content);
+  return p;
+}
+const good = { topology: "dmirror", steps: [{ op: "mmap", buffer: "a", pages: 2 }, { op: "deviceRead", device: "dmirror0", buffer: "a" }] };
+
+describe("p2pdma-lab run", () => {
+  it("exits 0 and prints the JSON result", async () => {
+    const io = bufferIo();
+    expect(await runCommand(file("ok.json", JSON.stringify(good)), { json: true }, io)).toBe(0);
+    const out = JSON.parse(io.stdout());
+    expect(out.steps[1]).toEqual({ op: "deviceRead", ok: true, result: { cpages: 2, faults: 1, values: [0, 0] } });
+    expect(Object.keys(out)).toEqual(["steps", "counters", "violations", "simTimeNs"]);
+  });
+
+  it("prints a per-step listing and writes a Chrome trace with one event per step", async () => {
+    const io = bufferIo();
+    const trace = join(dir, "t.json");
+    expect(await runCommand(file("ok2.json", JSON.stringify(good)), { json: false, trace }, io)).toBe(0);
+    expect(io.stdout()).toMatch(/ 1 deviceRead\s+ok\s+cpages=2 faults=1/);
+    const t = JSON.parse(readFileSync(trace, "utf8"));
+    expect(t.traceEvents.map((e: { name: string }) => e.name)).toEqual(["mmap", "deviceRead"]);
+  });
+
+  it("exits 1 when a step fails", async () => {
+    const s = { topology: "dmirror", steps: [{ op: "mmap", buffer: "a", pages: 1, prot: "r" }, { op: "deviceWrite", device: "dmirror0", buffer: "a", value: 1 }] };
+    const io = bufferIo();
+    expect(await runCommand(file("fail.json", JSON.stringify(s)), { json: true }, io)).toBe(1);
+    expect(JSON.parse(io.stdout()).steps[1].error).toMatch(/^EPERM: /);
+  });
+
+  const cases: [string, string | Uint8Array, RegExp][] = [
+    ["wrongtype.json", JSON.stringify({ topology: "dmirror", steps: [{ op: "mmap", buffer: "a", pages: -1 }] }), /steps\[0\]\.pages.*value: -1/],
+    ["unknownop.json", JSON.stringify({ topology: "dmirror", steps: [{ op: "teleport" }] }), /steps\[0\]\.op: unknown op.*"teleport"/],
+    ["unknownfield.json", JSON.stringify({ topology: "dmirror", steps: [{ op: "mmap", buffer: "a", pages: 1, colour: "red" }] }), /steps\[0\]\.colour: unknown field.*"red"/],
+    ["truncated.json", '{"topology": "dmirror", "steps": [{"op": "mm', /truncated\.json: \(json\): truncated JSON/],
+    ["binary.json", new Uint8Array([0x7b, 0, 1, 2, 0xff]), /binary\.json: file: is binary/],
+    ["badtopo.json", JSON.stringify({ topology: "nosuch", steps: [] }), /nosuch/],
+  ];
+  for (const [name, content, msg] of cases) {
+    it(`exits 2 on a bad file (${name}) naming file, field and value`, async () => {
+      const io = bufferIo();
+      const p = file(name, content);
+      expect(await runCommand(p, { json: true }, io)).toBe(2);
+      expect(io.stderr()).toMatch(msg);
+      expect(io.stdout()).toBe("");
+    });
+  }
+});
