@@ -1,8 +1,8 @@
 // buildFabric: every validation error names the field path and value (DESIGN §4), resource
 // assignment as drivers/pci/setup-bus.c does it, bus numbering, and the documented defaults.
 import { describe, expect, it } from "vitest";
-import {
-  buildFabric, DEFAULT_MMIO32_LIMIT, findNode, getFunction, type Fabric, type PciFunction,
+import { loadTopologyFile,
+  buildFabric, DEFAULT_MMIO32_LIMIT, DEFAULT_MMIO64_BASE, findNode, getFunction, type Fabric, type PciFunction,
 } from "../src/fabric/index.js";
 import { A, dsp, ep, expectInputError, host, hostFn, rp, topo, usp } from "./fabric-helpers.js";
 
@@ -215,3 +215,31 @@ describe("documented defaults", () => {
     expect(build("off", { capability: ["SV", "RR"] })).toEqual({ capability: 0x05, control: 0 });
   });
 });
+
+describe("address assignment around the BARs a dump gives", () => {
+  it("a dump with an <unassigned> BAR and functions without -vvv blocks builds with every BAR naturally aligned and none overlapping (setup-bus.c never overlaps assigned resources)", () => {
+    const fabric = loadTopologyFile("test/fixtures/import/multi-root-nn.lspci.txt");
+    const bars = fabric.functions.flatMap((f) => f.bars.map((b) => ({ id: f.id, index: b.index, lo: b.cpu, hi: b.cpu + b.size })));
+    expect(bars.length).toBeGreaterThan(4);
+    for (const a of bars) {
+      expect(Number.isSafeInteger(a.lo)).toBe(true);
+      expect(a.lo % (a.hi - a.lo)).toBe(0);
+      for (const b of bars) if (a !== b) expect(a.hi <= b.lo || b.hi <= a.lo, `${a.id} BAR ${a.index} overlaps ${b.id} BAR ${b.index}`).toBe(true);
+    }
+  });
+
+  it("keeps a BAR it assigns off a given BAR of the other window class (64-bit non-prefetchable at 1 TiB)", () => {
+    const fabric = buildFabric(topo([
+      host("pci0000:00", 0),
+      rp("00:01.0", "pci0000:00"),
+      ep("01:00.0", "00:01.0", { bars: [{ index: 0, size: "16MiB", addr: DEFAULT_MMIO64_BASE, is64: true, prefetchable: false }] }),
+      ep("01:00.1", "00:01.0", { bars: [{ index: 0, size: "16MiB", is64: true, prefetchable: true }] }),
+    ]));
+    const given = getFunction(fabric, "0000:01:00.0").bars[0];
+    const placed = getFunction(fabric, "0000:01:00.1").bars[0];
+    expect(given.cpu).toBe(DEFAULT_MMIO64_BASE);
+    expect(placed.cpu % placed.size).toBe(0);
+    expect(placed.cpu + placed.size <= given.cpu || given.cpu + given.size <= placed.cpu).toBe(true);
+  });
+});
+

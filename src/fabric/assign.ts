@@ -71,6 +71,13 @@ export function assignResources(s: Structure, source?: string): void {
     }));
   }
 
+  // BARs with given addresses cannot move: nothing placed anywhere may overlap them, even from the
+  // other window class (a dump's 64-bit non-prefetchable BAR can sit among prefetchable ones).
+  const pinned: Range[] = [];
+  for (const f of fns) for (const b of f.bars) if (!Number.isNaN(b.cpu)) pinned.push({ lo: b.cpu, hi: b.cpu + b.size });
+  const fit = (size: number, align: number, start: number, limit: number, occupied: Range[]) =>
+    firstFit(size, align, start, limit, occupied.concat(pinned));
+
   const givenWindows = (f: PciFunction) => (isBridgeKind(f.kind) ? (s.specOf.get(f.id) as BridgeSpec).windows : undefined);
 
   const barClass = (f: PciFunction, bar: FabricBar): WindowClass => {
@@ -117,7 +124,7 @@ export function assignResources(s: Structure, source?: string): void {
       const limit = given ? base + given.size : Infinity;
       const at: number[] = [];
       for (const i of floating) {
-        const a = firstFit(i.size, i.align, base, limit, occupied);
+        const a = fit(i.size, i.align, base, limit, occupied);
         if (a === undefined) fail(`${field}.size`, given!.size, `no room for ${i.label} (${formatSize(i.size)}) in ${label}`);
         at.push(a!);
         occupied.push({ lo: a!, hi: a! + i.size });
@@ -181,7 +188,7 @@ export function assignResources(s: Structure, source?: string): void {
     const place = (i: Item, candidates: HostWindowState[]) => {
       if (i.fixed !== undefined) return i.place(i.fixed);
       for (const w of candidates) {
-        const a = firstFit(i.size, i.align, w.cpu, w.cpu + w.size, occupied);
+        const a = fit(i.size, i.align, w.cpu, w.cpu + w.size, occupied);
         if (a !== undefined) {
           occupied.push({ lo: a, hi: a + i.size });
           return i.place(a);
@@ -208,7 +215,7 @@ export function assignResources(s: Structure, source?: string): void {
         block.place(block.fixed);
         continue;
       }
-      const a = firstFit(block.size, block.align, lo, hi, occupied);
+      const a = fit(block.size, block.align, lo, hi, occupied);
       if (a === undefined) fail(`nodes[${h.index}].windows`, undefined, `no room for a ${formatSize(block.size)} ${what} aperture between ${hex(lo)} and ${hex(hi)}`);
       occupied.push({ lo: a!, hi: a! + block.size });
       block.place(a!);

@@ -36,6 +36,8 @@ export interface VvvBlock {
   device?: string;
   name: string;
   bars: VvvBar[];
+  /** BARs lspci shows as <unassigned> or <ignored> (left out of the topology). */
+  unassignedBars: number;
   resizable: Map<number, number[]>;
   numaNode?: number;
   expressType?: ExpressType;
@@ -97,6 +99,7 @@ export function parseLspciVvv(lines: readonly string[], firstLine: number, sourc
         device: nn?.[2].toLowerCase(),
         name: nameWithIds.replace(/\s*\(rev [0-9a-fA-F]+\).*$/, "").trim(),
         bars: [],
+        unassignedBars: 0,
         resizable: new Map(),
         windows: {},
         sriov: false,
@@ -135,8 +138,14 @@ export function parseLspciVvv(lines: readonly string[], firstLine: number, sourc
       if (!sizeMatch) return; // lspci prints no size when it cannot read it; nothing to model
       const size = parseQuantity(sizeMatch[1]);
       if (size === undefined) bad(lineNo, raw, `BAR size ${sizeMatch[1]} not understood`);
-      const addr = m[2] === "<unassigned>" || m[2] === "<ignored>" ? undefined : parseHexAddress(m[2]);
-      if (m[2] !== "<unassigned>" && m[2] !== "<ignored>" && addr === undefined) bad(lineNo, raw, `BAR address ${m[2]} is not hex below 2^53`);
+      // An <unassigned> or <ignored> BAR is one the kernel left without address space: it claims no
+      // addresses and no request can reach it, so it is left out (and counted for the description).
+      if (m[2] === "<unassigned>" || m[2] === "<ignored>") {
+        b.unassignedBars++;
+        return;
+      }
+      const addr = parseHexAddress(m[2]);
+      if (addr === undefined) bad(lineNo, raw, `BAR address ${m[2]} is not hex below 2^53`);
       // `[disabled]` (memory decoding off) and `[virtual]` (kernel-assigned) BARs are kept as assigned.
       b.bars.push({ index: Number(m[1]), addr, size, is64: m[3] === "64", prefetchable: m[4] === "prefetchable" });
       return;

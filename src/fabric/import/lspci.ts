@@ -88,6 +88,8 @@ export function parseLspciText(text: string, source: string): TopologyInput {
     `Imported from lspci -tv${blocks.length ? ` and ${blocks.length} lspci -vvv block(s)` : ""} (${source}).`,
     "Host bridges: one per root bus; CPU from the first root-bus function's vendor (AMD assumed family 0x17); IOMMU off; ACS off where no -vvv block says otherwise.",
   ];
+  const unassigned = blocks.reduce((n, b) => n + b.unassignedBars, 0);
+  if (unassigned) parts.push(`${unassigned} BAR(s) the kernel left <unassigned> are left out: they claim no address space.`);
   if (defaulted) parts.push(`${defaulted} device(s) without a -vvv block: ${DEFAULT_BARS_NOTE}`);
   return { name: topologyName(source), description: parts.join(" "), source, nodes, links: [] };
 }
