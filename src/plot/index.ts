@@ -2,4 +2,3 @@
 export { plotDocument } from "./dom.js";
 export { mainSvg, svgText, pngFromSvg } from "./render.js";
 export { show, FIGURES_ENV } from "./show.js";
-export type { ShownFigure } from "./show.js";

@@ -22,21 +22,15 @@ function tslabDisplay(): TslabDisplay | undefined {
   }
 }
 
-export interface ShownFigure {
-  name: string;
-  /** Files written, when the runner asked for them. */
-  files: string[];
-}
-
 /**
  * Shows a Plot figure (the element Plot.plot returns) in tslab, and saves `<name>.svg` and
- * `<name>.png` under $P2PDMA_LAB_FIGURES when that is set (headless notebook runs).
+ * `<name>.png` under $P2PDMA_LAB_FIGURES when that is set (headless notebook runs). Returns
+ * nothing, so that a notebook cell ending in `show(...)` prints no value.
  */
-export function show(name: string, figure: Element): ShownFigure {
+export function show(name: string, figure: Element): void {
   if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) {
     throw new Error(`figure name must be lower-case letters, digits and '-': ${JSON.stringify(name)}`);
   }
-  const files: string[] = [];
   const dir = process.env[FIGURES_ENV];
   if (dir) {
     mkdirSync(dir, { recursive: true });
@@ -45,7 +39,6 @@ export function show(name: string, figure: Element): ShownFigure {
     const pngPath = join(dir, `${name}.png`);
     writeFileSync(svgPath, svg);
     writeFileSync(pngPath, pngFromSvg(svg));
-    files.push(svgPath, pngPath);
   }
   const display = tslabDisplay();
   if (display) {
@@ -55,5 +48,4 @@ export function show(name: string, figure: Element): ShownFigure {
       // "Not ready": tslab is installed but this process is not a kernel (tests, CLI).
     }
   }
-  return { name, files };
 }
