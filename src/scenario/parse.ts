@@ -3,38 +3,14 @@
 // Leaves out: reading standard input.
 import { readFileSync } from "node:fs";
 import { InputError } from "../units/input-error.js";
+import { inputErrorFromZod } from "../units/zod-input-error.js";
 import { Scenario, ScenarioSpec } from "./schema.js";
-
-/** Field path in the kit's notation: steps[3].op. */
-export function fieldPath(path: readonly PropertyKey[]): string {
-  let s = "";
-  for (const k of path) s += typeof k === "number" ? `[${k}]` : s ? `.${String(k)}` : String(k);
-  return s || "(root)";
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = input;
-  for (const k of path) {
-    if (v === null || typeof v !== "object") return undefined;
-    v = (v as Record<PropertyKey, unknown>)[k];
-  }
-  return v;
-}
 
 /** Validates a parsed scenario object. */
 export function parseScenario(input: unknown, source?: string): ScenarioSpec {
   const r = Scenario.safeParse(input);
   if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  let path: PropertyKey[] = [...issue.path];
-  let reason = issue.message;
-  if (issue.code === "unrecognized_keys") {
-    path = [...path, issue.keys[0]];
-    reason = "unknown field";
-  } else if (issue.code === "invalid_union" && path[path.length - 1] === "op") {
-    reason = `unknown op (${issue.message})`;
-  }
-  throw new InputError(fieldPath(path), valueAt(input, path), reason, source);
+  throw inputErrorFromZod(r.error, input, { root: "(root)", discriminator: "op", source });
 }
 
 /** Reads and validates a scenario file: unreadable, binary, or malformed JSON is an InputError. */
