@@ -1,21 +1,24 @@
 // Models: `p2pdma-lab run SCENARIO.json [--json] [--trace FILE]` (DESIGN §4): reads and checks the
 // scenario (bad input: exit 2 before anything runs), runs it, prints a per-step listing or the
-// JSON result, optionally writes a Chrome trace (one event per step), and exits 0, or 1 when a
-// step failed or a violation was found. Leaves out: timing in the trace (steps are 1 µs apart
-// until the cost layer gives them durations).
-import { writeFileSync } from "node:fs";
+// JSON result, optionally writes the cost layer's Chrome trace (Perfetto: a track per device and
+// link direction, every operation a complete event, plus a track of the steps), and exits 0, or 1
+// when a step failed or a violation was found. Leaves out: flow arrows between tracks.
 import { InputError } from "../units/input-error.js";
 import { readScenarioFile } from "../scenario/parse.js";
-import { RunResult, runScenario } from "../scenario/runner.js";
+import { RunResult, ScenarioRun } from "../scenario/runner.js";
+import { RunCosts, resolveCalibration } from "../scenario/costs.js";
 import { deviceSpecs, resolveTopology } from "../scenario/topology.js";
+import { writeChromeTrace } from "../sim/trace.js";
 import { CliIo, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK } from "./io.js";
 
 export async function runCommand(file: string, opts: { json: boolean; trace?: string }, io: CliIo): Promise<number> {
   let result: RunResult;
+  let costs: RunCosts;
   try {
     const spec = readScenarioFile(file);
     const fabric = resolveTopology(spec.topology, file);
-    result = runScenario(spec, deviceSpecs(fabric));
+    costs = new RunCosts(fabric, resolveCalibration(spec.calibration, file));
+    result = new ScenarioRun(deviceSpecs(fabric), costs).run(spec.steps);
   } catch (e) {
     if (e instanceof InputError) {
       io.err(`p2pdma-lab: ${e.message}\n`);
@@ -25,7 +28,7 @@ export async function runCommand(file: string, opts: { json: boolean; trace?: st
   }
   if (opts.trace) {
     try {
-      writeFileSync(opts.trace, JSON.stringify(chromeTrace(result)));
+      writeChromeTrace(opts.trace, costs.ledger.spans);
     } catch (e) {
       io.err(`p2pdma-lab: --trace ${opts.trace}: cannot write (${(e as NodeJS.ErrnoException).code ?? "error"})\n`);
       return EXIT_BAD_INPUT;
@@ -34,16 +37,6 @@ export async function runCommand(file: string, opts: { json: boolean; trace?: st
   io.out(opts.json ? `${JSON.stringify(result)}\n` : listing(result));
   const failed = result.steps.some((s) => !s.ok) || result.violations.length > 0;
   return failed ? EXIT_FAILED : EXIT_OK;
-}
-
-/** Chrome/Perfetto trace: one complete event per step. */
-export function chromeTrace(result: RunResult): { traceEvents: object[] } {
-  return {
-    traceEvents: result.steps.map((s, i) => ({
-      name: s.op, cat: s.ok ? "step" : "step,failed", ph: "X", ts: i, dur: 1, pid: 1, tid: 1,
-      args: s.ok ? { result: s.result ?? null } : { error: s.error },
-    })),
-  };
 }
 
 function brief(result: unknown): string {
@@ -65,8 +58,8 @@ function listing(r: RunResult): string {
   lines.push("");
   lines.push(`counters: faults=${c.faults} invalidations=${c.invalidations} migrations=${c.migrations} peerMaps=${c.peerMaps} peerUnmaps=${c.peerUnmaps}`);
   const moved = Object.entries(c.bytesMoved).map(([k, v]) => `${k}=${v}`).join(" ");
-  lines.push(`bytesMoved: ${moved || "none"} (memory pseudo-links until the cost layer)`);
+  lines.push(`bytesMoved: ${moved || "none"}`);
   lines.push(`violations: ${r.violations.length}${r.violations.map((v) => `\n  step ${v.step}: ${v.device} at ${v.address}: ${v.reason}`).join("")}`);
-  lines.push(`simTimeNs: ${r.simTimeNs} (no cost layer yet)`);
+  lines.push(`simTimeNs: ${r.simTimeNs} (calibration ${c.calibration})`);
   return `${lines.join("\n")}\n`;
 }

@@ -2,19 +2,21 @@
 // process (each open() of /dev/hmm_dmirrorN), kept coherent by an interval notifier that skips
 // the device's own migrations; the ioctls READ, WRITE, MIGRATE_TO_DEV, MIGRATE_TO_SYS, SNAPSHOT,
 // EXCLUSIVE, CHECK_EXCLUSIVE, RELEASE and FLAGS with their cpages/faults counting
-// (hmm-tests-cases.md §2, §6); and migrate_to_ram for its device-private pages.
+// (hmm-tests-cases.md §2, §6); and migrate_to_ram for its device-private pages. With `p2p` a
+// READ/WRITE/SNAPSHOT asks for HMM_PFN_ALLOW_P2P (issue 5): another device's private page comes
+// back as that owner's P2PDMA page, which the copy reaches through the owner's BAR aperture.
 // Leaves out: the bounce buffer and copy_to_user (-EFAULT on a bad user pointer), the 1 s
 // retry timeout (a retry cap stands for it), and eviction on close.
 import { Mm } from "../memory/address-space.js";
 import { EBUSY, EINVAL, ENOENT, ENOMEM, EPERM } from "../memory/errno.js";
 import { makeDeviceExclusive } from "../memory/exclusive.js";
-import { CHUNK_SHIFT, POOL_COHERENT, POOL_PRIVATE, ZERO_PFN } from "../memory/frames.js";
+import { CHUNK_SHIFT, POOL_COHERENT, POOL_P2PDMA, POOL_PRIVATE, ZERO_PFN } from "../memory/frames.js";
 import type { Memory } from "../memory/memory.js";
 import { MMU_NOTIFY_MIGRATE, NotifierRange } from "../memory/mmu-notifier.js";
 import { VM_FAULT_SIGBUS } from "../memory/pagemap.js";
 import { KIND_DEVICE_PRIVATE, KIND_PRESENT, PTE_KIND_SHIFT, PTE_PFN_MASK } from "../memory/pte.js";
 import { PROT_READ, Region } from "../memory/vma.js";
-import { HMM_PFN_REQ_FAULT, HMM_PFN_REQ_WRITE, HMM_PFN_VALID, HMM_PFN_WRITE, hmmPfnToMapOrder, HMM_PFN_ERROR } from "../hmm/hmm-pfn.js";
+import { HMM_PFN_ALLOW_P2P, HMM_PFN_REQ_FAULT, HMM_PFN_REQ_WRITE, HMM_PFN_VALID, HMM_PFN_WRITE, hmmPfnToMapOrder, HMM_PFN_ERROR } from "../hmm/hmm-pfn.js";
 import {
   IntervalNotifier, intervalNotifierInsert, intervalNotifierRemove, readBegin, readRetry, setSeq,
 } from "../hmm/interval-notifier.js";
@@ -39,6 +41,8 @@ export const PROT_DEV_PRIVATE_LOCAL = 0x20;
 export const PROT_DEV_PRIVATE_REMOTE = 0x30;
 export const PROT_DEV_COHERENT_LOCAL = 0x40;
 export const PROT_DEV_COHERENT_REMOTE = 0x50;
+/** The kit's own qualifier (not in test_hmm_uapi.h): a peer's P2PDMA page inside its BAR. */
+export const PROT_P2P = 0x60;
 /** HMM_DMIRROR_FLAG_FAIL_ALLOC. */
 export const FLAG_FAIL_ALLOC = 1;
 
@@ -293,9 +297,18 @@ export class Dmirror {
       for (; v < stop; v++, i++) {
         const e = t[i];
         if (!(e & PT_PRESENT) || (write && !(e & PT_WRITE))) break;
-        const f = e & PTE_PFN_MASK;
+        let f = e & PTE_PFN_MASK;
+        let pool = frames.chunkPool[f >>> CHUNK_SHIFT];
+        if (frames.pools[pool].kind === POOL_P2PDMA) {
+          // A peer's BAR page: the access lands on the device page its aperture slot exposes now.
+          f = frames.pools[pool].pagemap!.ops.barTarget!(f);
+          if (f < 0) {
+            this.violation(v, "device access through a BAR slot that exposes no page any more");
+            break;
+          }
+          pool = frames.chunkPool[f >>> CHUNK_SHIFT];
+        }
         if (frames.isFree(f)) this.violation(v, "device access to a freed page");
-        const pool = frames.chunkPool[f >>> CHUNK_SHIFT];
         if (write) {
           frames.content[f] = data[v - start];
           dma.copy(devPool, pool);
@@ -315,13 +328,13 @@ export class Dmirror {
   }
 
   /** dmirror_fault: hmm_range_fault in 32-page chunks with REQ_FAULT (| REQ_WRITE), then mirror the result. */
-  private fault(start: number, end: number, write: boolean): { ret: number; page: number } {
+  private fault(start: number, end: number, write: boolean, p2p: boolean): { ret: number; page: number } {
     const pfns = new Uint32Array(FAULT_CHUNK);
     for (let addr = start; addr < end; ) {
       const next = Math.min(end, addr + FAULT_CHUNK);
       const range = {
         notifier: this.notifier, notifierSeq: 0, start: addr, end: next, hmmPfns: pfns,
-        defaultFlags: HMM_PFN_REQ_FAULT | (write ? HMM_PFN_REQ_WRITE : 0), pfnFlagsMask: 0,
+        defaultFlags: HMM_PFN_REQ_FAULT | (write ? HMM_PFN_REQ_WRITE : 0) | (p2p ? HMM_PFN_ALLOW_P2P : 0), pfnFlagsMask: 0,
         devPrivateOwner: this.driver.device as unknown,
       };
       let tries = 0;
@@ -344,7 +357,7 @@ export class Dmirror {
     return { ret: 0, page: start };
   }
 
-  private readOrWrite(start: number, npages: number, write: boolean, data: Float64Array): DmirrorCmd {
+  private readOrWrite(start: number, npages: number, write: boolean, data: Float64Array, p2p: boolean): DmirrorCmd {
     if (!(npages > 0)) return fail(-EINVAL, start, "npages is 0");
     const end = start + npages;
     let cpages = 0;
@@ -352,7 +365,7 @@ export class Dmirror {
     for (;;) {
       cpages += this.copy(start, start + cpages, end, data, write);
       if (cpages === npages) break;
-      const r = this.fault(start + cpages, end, write);
+      const r = this.fault(start + cpages, end, write, p2p);
       if (r.ret !== 0) return fail(r.ret, r.page, reasonFor(r.ret, write));
       faults++;
       if (faults > MAX_RETRIES) return fail(-EBUSY, start + cpages, "mirror kept being invalidated");
@@ -361,13 +374,13 @@ export class Dmirror {
   }
 
   /** HMM_DMIRROR_READ. */
-  read(start: number, npages: number): DmirrorCmd {
-    return this.readOrWrite(start, npages, false, new Float64Array(Math.max(0, npages)));
+  read(start: number, npages: number, p2p = false): DmirrorCmd {
+    return this.readOrWrite(start, npages, false, new Float64Array(Math.max(0, npages)), p2p);
   }
 
   /** HMM_DMIRROR_WRITE: `data` holds one value per page. */
-  write(start: number, npages: number, data: Float64Array): DmirrorCmd {
-    return this.readOrWrite(start, npages, true, data);
+  write(start: number, npages: number, data: Float64Array, p2p = false): DmirrorCmd {
+    return this.readOrWrite(start, npages, true, data, p2p);
   }
 
   /** The read-back after a migrate or exclusive: pages mirrored from `start` until the first hole (-ENOENT). */
@@ -477,7 +490,7 @@ export class Dmirror {
   }
 
   /** HMM_DMIRROR_SNAPSHOT: one byte per page from hmm_range_fault without faulting. */
-  snapshot(start: number, npages: number): DmirrorCmd {
+  snapshot(start: number, npages: number, p2p = false): DmirrorCmd {
     if (!(npages > 0)) return fail(-EINVAL, start, "npages is 0");
     const bytes = new Uint8Array(npages);
     const pfns = new Uint32Array(FAULT_CHUNK);
@@ -488,7 +501,7 @@ export class Dmirror {
       if (typeof sub === "number") return fail(-EINVAL, addr, "process has exited");
       const range = {
         notifier: sub, notifierSeq: 0, start: addr, end: next, hmmPfns: pfns,
-        defaultFlags: 0, pfnFlagsMask: 0, devPrivateOwner: this.driver.device as unknown,
+        defaultFlags: p2p ? HMM_PFN_ALLOW_P2P : 0, pfnFlagsMask: 0, devPrivateOwner: this.driver.device as unknown,
       };
       let ret = 0;
       for (let tries = 0; ; tries++) {
@@ -519,6 +532,7 @@ export class Dmirror {
     let b: number;
     if (pool.kind === POOL_PRIVATE) b = pool.pagemap!.owner === this.driver.device ? PROT_DEV_PRIVATE_LOCAL : PROT_DEV_PRIVATE_REMOTE;
     else if (pool.kind === POOL_COHERENT) b = pool.pagemap!.owner === this.driver.device ? PROT_DEV_COHERENT_LOCAL : PROT_DEV_COHERENT_REMOTE;
+    else if (pool.kind === POOL_P2PDMA) b = PROT_P2P;
     else b = f === ZERO_PFN ? PROT_ZERO : PROT_NONE;
     b |= e & HMM_PFN_WRITE ? PROT_WRITE_BYTE : PROT_READ_BYTE;
     const order = hmmPfnToMapOrder(e);

@@ -57,6 +57,7 @@ export function buildStructure(spec: TopologySpec, source?: string): Structure {
       if (n.kind === "endpoint") {
         node.memory = n.memory;
         node.zoneDevice = n.zoneDevice;
+        if (n.memoryBar !== undefined) node.memoryBar = n.memoryBar;
         node.physfn = n.physfn;
       }
       functions.push(node);

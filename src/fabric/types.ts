@@ -90,6 +90,8 @@ export interface PciFunction {
   subordinateBus?: number;
   memory?: number;
   zoneDevice?: "private" | "coherent";
+  /** Index of the BAR exposing `memory` to peers, when the input names one. */
+  memoryBar?: number;
   /** For an SR-IOV VF: the id of its PF. */
   physfn?: string;
 }

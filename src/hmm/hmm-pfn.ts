@@ -1,7 +1,8 @@
 // Models: the hmm_pfns entry of include/linux/hmm.h packed into 32 bits: output flags VALID,
 // WRITE, ERROR, the map order (PMD or PUD leaf) and the frame; input request flags REQ_FAULT /
 // REQ_WRITE share the VALID / WRITE bits as in the kernel. Decode helpers read entries back.
-// Leaves out: the sticky DMA_MAPPED / P2PDMA bits (v6.15); bit 26 is kept for HMM_PFN_ALLOW_P2P.
+// Input flag HMM_PFN_ALLOW_P2P (the unmerged P2P series, hmm-semantics.md §6) is bit 26.
+// Leaves out: the sticky DMA_MAPPED / P2PDMA bits (v6.15).
 import { FRAME_BITS } from "../memory/frames.js";
 import { PMD_ORDER, PUD_ORDER } from "../memory/vma.js";
 
@@ -16,6 +17,12 @@ export const HMM_PFN_PFN_MASK = (1 << FRAME_BITS) - 1;
 export const HMM_PFN_REQ_FAULT = HMM_PFN_VALID;
 /** Input: fault it writable (same bit as WRITE); ignored without REQ_FAULT. */
 export const HMM_PFN_REQ_WRITE = HMM_PFN_WRITE;
+/**
+ * Input: a device-private page of another owner may be reported as the owner's P2PDMA page
+ * (pgmap get_dma_pfn_for_device) instead of faulting; hmm-semantics.md §6. Bit 26 sits above
+ * the 26-bit frame field, so it never appears in an output entry.
+ */
+export const HMM_PFN_ALLOW_P2P = 1 << 26;
 
 export function hmmPfnToFrame(entry: number): number {
   return entry & HMM_PFN_PFN_MASK;

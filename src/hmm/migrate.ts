@@ -7,7 +7,7 @@
 // own frame, the first also MIGRATE_PFN_COMPOUND.
 import { Mm, rangeEmpty } from "../memory/address-space.js";
 import { EINVAL } from "../memory/errno.js";
-import { CHUNK_SHIFT, POOL_COHERENT, POOL_P2PDMA, POOL_PRIVATE, POOL_RAM, ZERO_PFN } from "../memory/frames.js";
+import { CHUNK_SHIFT, freeLink, Pool, POOL_COHERENT, POOL_P2PDMA, POOL_PRIVATE, POOL_RAM, ZERO_PFN } from "../memory/frames.js";
 import { MMU_NOTIFY_MIGRATE } from "../memory/mmu-notifier.js";
 import {
   KIND_DEVICE_PRIVATE, KIND_MIGRATION, KIND_NONE, KIND_PRESENT, PTE_KIND_SHIFT, PTE_PFN_MASK, PTE_WRITE, makePte,
@@ -26,6 +26,33 @@ export const MIGRATE_VMA_SELECT_SYSTEM = 1 << 0;
 export const MIGRATE_VMA_SELECT_DEVICE_PRIVATE = 1 << 1;
 export const MIGRATE_VMA_SELECT_DEVICE_COHERENT = 1 << 2;
 export const MIGRATE_VMA_SELECT_COMPOUND = 1 << 3;
+
+// Module-local copies of the constants that the hot loops use: V8 keeps an imported or exported
+// binding in a cell that optimized code reloads and re-checks at each use, but folds a
+// module-local const into the code (about 2x on the collect loop).
+const VALID = MIGRATE_PFN_VALID;
+const MIGRATE = MIGRATE_PFN_MIGRATE;
+const COMPOUND = MIGRATE_PFN_COMPOUND;
+const SHIFT = MIGRATE_PFN_SHIFT;
+const SELECT_SYSTEM = MIGRATE_VMA_SELECT_SYSTEM;
+const PFN_MASK = PTE_PFN_MASK;
+const KIND_SHIFT = PTE_KIND_SHIFT;
+const WRITE_BIT = PTE_WRITE;
+const CHUNK = CHUNK_SHIFT;
+const NONE = KIND_NONE;
+const PRESENT = KIND_PRESENT;
+const MIGRATION = KIND_MIGRATION;
+const DEVICE_PRIVATE = KIND_DEVICE_PRIVATE;
+const RAM = POOL_RAM;
+const PRIVATE_POOL = POOL_PRIVATE;
+const P2PDMA_POOL = POOL_P2PDMA;
+const ZERO = ZERO_PFN;
+const LINK = freeLink;
+/**
+ * Entries per call of a hot loop: a function called once per block is compiled whole after a
+ * few blocks, where one call over a whole large range would run until V8 enters it mid-loop.
+ */
+const BLOCK = 4096;
 
 /** migrate_pfn(pfn). */
 export function migratePfn(frame: number): number {
@@ -67,8 +94,7 @@ export function migrateVmaSetup(args: MigrateVma): number {
   const n = end - start;
   if (args.src.length < n || args.dst.length < n) return -EINVAL;
   args.vma = vma;
-  args.src.fill(0, 0, n);
-  args.npages = n;
+  args.npages = n; // every src entry of [0, n) is written below (0 when not collected)
   args.cpages = 0;
   mm.invalidate(start, end, MMU_NOTIFY_MIGRATE, args.pgmapOwner);
   const { huge, order } = vma.region;
@@ -84,37 +110,49 @@ export function migrateVmaSetup(args: MigrateVma): number {
       }
       if (huge[idx >> order]) huge[idx >> order] = 0; // split_huge_pmd / split_folio before collecting pages
     }
-    collectRun(args, vma, o, huge === null ? n : Math.min(n, o + 1));
-    o = huge === null ? n : o + 1;
+    const next = huge === null ? Math.min(n, o + BLOCK) : o + 1;
+    const collected = collectRun(args, vma, o, next); // before reading cpages: collectPage adds to it
+    args.cpages += collected;
+    o = next;
   }
   return 0;
 }
 
-/** Collects entries [o, oEnd): plain writable-or-not RAM pages inline, anything else by collectPage. */
-function collectRun(args: MigrateVma, vma: Vma, o: number, oEnd: number): void {
+/**
+ * Collects entries [o, oEnd): plain RAM pages inline, anything else by collectPage; writes every
+ * src entry and returns the pages it collected inline. (Hot loop: every iteration does the same
+ * loads, and nothing follows the loop, so that a compiled loop does not fall back on a branch it
+ * has not seen yet.)
+ */
+function collectRun(args: MigrateVma, vma: Vma, o: number, oEnd: number): number {
   const pte = vma.region.pte;
-  const frames = args.mm.mem.frames;
-  const { refcount, mapcount, chunkPool, pools } = frames;
+  const { refcount, mapcount, chunkKind } = args.mm.mem.frames;
   const src = args.src;
-  const fast = (args.flags & MIGRATE_VMA_SELECT_SYSTEM) !== 0 && vma.file === null;
+  const faultPage = args.faultPage;
+  const fast = (args.flags & SELECT_SYSTEM) !== 0 && vma.file === null;
   let idx = Mm.index(vma, args.start + o);
   let cpages = 0;
   for (; o < oEnd; o++, idx++) {
     const p = pte[idx];
-    const f = p & PTE_PFN_MASK;
-    if (fast && p >>> PTE_KIND_SHIFT === KIND_PRESENT && f !== ZERO_PFN && f !== args.faultPage &&
-        pools[chunkPool[f >>> CHUNK_SHIFT]].kind === POOL_RAM) {
+    const f = p & PFN_MASK;
+    if (fast && p >>> KIND_SHIFT === PRESENT && chunkKind[f >>> CHUNK] === RAM && f !== ZERO && f !== faultPage) {
       // migrate_vma_check_page: pinned when references exceed the collect reference plus mappings.
-      if (refcount[f] - 1 > mapcount[f] - 1) continue;
-      mapcount[f]--;
-      pte[idx] = makePte(KIND_MIGRATION, f, (p & PTE_WRITE) !== 0);
-      src[o] = migratePfn(f) | MIGRATE_PFN_MIGRATE | ((p & PTE_WRITE) >>> 24);
+      const m = mapcount[f];
+      if (refcount[f] > m) {
+        src[o] = 0;
+        continue;
+      }
+      mapcount[f] = m - 1;
+      pte[idx] = ((MIGRATION << KIND_SHIFT) | (p & WRITE_BIT) | f) >>> 0;
+      // migrate_pfn(f) | MIGRATE_PFN_MIGRATE, plus MIGRATE_PFN_WRITE (bit 3) from PTE_WRITE (bit 27).
+      src[o] = (f << SHIFT) | VALID | MIGRATE | ((p & WRITE_BIT) >>> 24);
       cpages++;
     } else {
+      src[o] = 0;
       collectPage(args, vma, o, idx);
     }
   }
-  args.cpages += cpages;
+  return cpages;
 }
 
 /** migrate_vma_collect_huge_pmd: a whole aligned block as one COMPOUND entry (hole, huge zero page, or huge folio). */
@@ -208,96 +246,156 @@ function collectPage(args: MigrateVma, vma: Vma, o: number, idx: number): void {
 
 /** migrate_vma_pages: drops entries without dst or that cannot move; installs pages for holes. */
 export function migrateVmaPages(args: MigrateVma): void {
-  const { mm, src, dst, npages } = args;
+  let notified = false;
+  for (let o = 0; o < args.npages; o += BLOCK) notified = pagesBlock(args, o, Math.min(args.npages, o + BLOCK), notified);
+}
+
+/** migrate_vma_pages for entries [o, end); `notified` once the insert notifier has run, returned updated. */
+function pagesBlock(args: MigrateVma, o: number, end: number, notified: boolean): boolean {
+  const { mm, src, dst } = args;
   const vma = args.vma!;
   const frames = mm.mem.frames;
+  const chunkKind = frames.chunkKind;
   const { pte, huge, order } = vma.region;
+  const file = vma.file;
   const i0 = Mm.index(vma, args.start);
   const writable = (vma.prot & PROT_WRITE) !== 0;
-  let notified = false;
-  for (let o = 0; o < npages; o++) {
+  for (; o < end; o++) {
     const s = src[o];
-    if (!(s & MIGRATE_PFN_MIGRATE)) continue;
+    if (!(s & MIGRATE)) continue;
     const d = dst[o];
-    if (huge !== null && s & MIGRATE_PFN_COMPOUND && !(s & MIGRATE_PFN_VALID)) {
+    if (huge !== null && s & COMPOUND && !(s & VALID)) {
       // A huge hole (or huge zero page) becomes one huge device mapping only with a compound dst.
-      huge[(i0 + o) >> order] = d & MIGRATE_PFN_COMPOUND ? 1 : 0;
+      huge[(i0 + o) >> order] = d & COMPOUND ? 1 : 0;
     }
-    if (!(d & MIGRATE_PFN_VALID)) {
-      src[o] = s & ~MIGRATE_PFN_MIGRATE;
+    if (!(d & VALID)) {
+      src[o] = s & ~MIGRATE;
       continue;
     }
-    const df = d >>> MIGRATE_PFN_SHIFT;
-    const dkind = frames.pools[frames.chunkPool[df >>> CHUNK_SHIFT]].kind;
-    if (!(s & MIGRATE_PFN_VALID)) {
+    const df = d >>> SHIFT;
+    const dkind = chunkKind[df >>> CHUNK];
+    if (!(s & VALID)) {
       // migrate_vma_insert_page: anonymous VMA, PTE still none or the zero page.
       const cur = pte[i0 + o];
-      const curKind = cur >>> PTE_KIND_SHIFT;
-      const ok = vmaIsAnonymous(vma) && dkind !== POOL_P2PDMA &&
-        (curKind === KIND_NONE || (curKind === KIND_PRESENT && (cur & PTE_PFN_MASK) === ZERO_PFN));
+      const curKind = cur >>> KIND_SHIFT;
+      const ok = vmaIsAnonymous(vma) && dkind !== P2PDMA_POOL &&
+        (curKind === NONE || (curKind === PRESENT && (cur & PFN_MASK) === ZERO));
       if (!ok) {
-        src[o] = s & ~MIGRATE_PFN_MIGRATE;
+        src[o] = s & ~MIGRATE;
         continue;
       }
       if (!notified) {
         mm.invalidate(args.start + o, args.end, MMU_NOTIFY_MIGRATE, args.pgmapOwner);
         notified = true;
       }
-      pte[i0 + o] = makePte(dkind === POOL_PRIVATE ? KIND_DEVICE_PRIVATE : KIND_PRESENT, df, writable);
+      pte[i0 + o] = makePte(dkind === PRIVATE_POOL ? DEVICE_PRIVATE : PRESENT, df, writable);
       frames.mapcount[df]++;
       continue;
     }
-    // Device destinations take only anonymous sources (page cache and shmem pages stay).
-    const sf = s >>> MIGRATE_PFN_SHIFT;
-    if (dkind !== POOL_RAM && vma.file !== null && vma.file.lookup(vma.fileOff + (i0 + o - vma.regionOff)) === sf) {
-      src[o] = s & ~MIGRATE_PFN_MIGRATE;
-    } else if (dkind === POOL_P2PDMA) {
-      src[o] = s & ~MIGRATE_PFN_MIGRATE;
+    // Device destinations take only anonymous sources (page cache and shmem pages stay); a P2PDMA
+    // page is never a migration destination.
+    if (dkind === P2PDMA_POOL ||
+        (dkind !== RAM && file !== null && file.lookup(vma.fileOff + (i0 + o - vma.regionOff)) === s >>> SHIFT)) {
+      src[o] = s & ~MIGRATE;
     }
   }
+  return notified;
 }
 
 /** migrate_vma_finalize: PTEs point at dst where migrated, back at src otherwise; old pages are put. */
 export function migrateVmaFinalize(args: MigrateVma): void {
-  const { mm, src, dst, npages } = args;
-  const vma = args.vma!;
-  const frames = mm.mem.frames;
+  let migrated = 0;
+  for (let o = 0; o < args.npages; o += BLOCK) migrated += finalizeEntries(args, args.vma!, o, Math.min(args.npages, o + BLOCK));
+  args.mm.mem.counters.migrations += migrated;
+}
+
+/**
+ * migrate_vma_finalize for entries [o, end); returns the pages whose mapping moved (hot loop, see
+ * collectRun). A source page's last reference goes straight onto the free list of its pool when
+ * that is the last pool seen without a page map (RAM), whose head and in-use count the loop holds
+ * in locals and writes back before any put() and at the end; anything else goes through put().
+ * The same frees in the same order as one put() per page.
+ */
+function finalizeEntries(args: MigrateVma, vma: Vma, o: number, end: number): number {
+  const { src, dst } = args;
+  const frames = args.mm.mem.frames;
+  const { chunkKind, chunkPool } = frames;
   const { pte, huge, order } = vma.region;
   const i0 = Mm.index(vma, args.start);
+  // Reloaded after each put(): a driver's pageFree may allocate and so grow the frame table.
+  let { refcount, mapcount } = frames;
+  let ram: Pool | null = null;
+  let ramId = -1;
+  let head = -1;
+  let freed = 0;
   let migrated = 0;
-  let lastChunk = -1;
-  let dstKind = KIND_PRESENT;
-  for (let o = 0; o < npages; o++) {
+  for (; o < end; o++) {
     const s = src[o];
     const d = dst[o];
-    if (!(s & MIGRATE_PFN_VALID)) {
-      if (s & MIGRATE_PFN_MIGRATE && d & MIGRATE_PFN_VALID) migrated++;
-      else if (d & MIGRATE_PFN_VALID) frames.put(d >>> MIGRATE_PFN_SHIFT);
+    if (!(s & VALID)) {
+      if (s & MIGRATE && d & VALID) migrated++;
+      else if (d & VALID) {
+        if (ram !== null) writeBack(ram, head, freed);
+        freed = 0;
+        frames.put(d >>> SHIFT);
+        if (ram !== null) head = ram.freeHead;
+        refcount = frames.refcount;
+        mapcount = frames.mapcount;
+      }
       continue;
     }
-    const sf = s >>> MIGRATE_PFN_SHIFT;
+    const sf = s >>> SHIFT;
     const idx = i0 + o;
-    const w = pte[idx] & PTE_WRITE;
-    if (s & MIGRATE_PFN_MIGRATE && d & MIGRATE_PFN_VALID) {
-      const df = d >>> MIGRATE_PFN_SHIFT;
-      const chunk = df >>> CHUNK_SHIFT;
-      if (chunk !== lastChunk) {
-        lastChunk = chunk;
-        dstKind = frames.pools[frames.chunkPool[chunk]].kind === POOL_PRIVATE ? KIND_DEVICE_PRIVATE : KIND_PRESENT;
+    const w = pte[idx] & WRITE_BIT;
+    if (s & MIGRATE && d & VALID) {
+      const df = d >>> SHIFT;
+      const kind = chunkKind[df >>> CHUNK] === PRIVATE_POOL ? DEVICE_PRIVATE : PRESENT;
+      pte[idx] = ((kind << KIND_SHIFT) | w | df) >>> 0;
+      mapcount[df]++;
+      const r = refcount[sf] - 1;
+      if (r > 0) {
+        refcount[sf] = r;
+      } else if (chunkPool[sf >>> CHUNK] === ramId) {
+        refcount[sf] = LINK(head);
+        mapcount[sf] = 0;
+        head = sf;
+        freed++;
+      } else {
+        if (ram !== null) writeBack(ram, head, freed);
+        freed = 0;
+        frames.put(sf);
+        refcount = frames.refcount;
+        mapcount = frames.mapcount;
+        const pool = frames.poolOf(sf);
+        if (pool.pagemap === null) {
+          ram = pool;
+          ramId = pool.id;
+        }
+        if (ram !== null) head = ram.freeHead;
       }
-      pte[idx] = ((dstKind << PTE_KIND_SHIFT) | w | df) >>> 0;
-      frames.mapcount[df]++;
-      if (frames.refcount[sf] > 1) frames.refcount[sf]--;
-      else frames.put(sf);
       migrated++;
-      if (huge !== null && s & MIGRATE_PFN_COMPOUND) huge[idx >> order] = d & MIGRATE_PFN_COMPOUND ? 1 : 0;
+      if (huge !== null && s & COMPOUND) huge[idx >> order] = d & COMPOUND ? 1 : 0;
     } else {
-      const skind = frames.pools[frames.chunkPool[sf >>> CHUNK_SHIFT]].kind;
-      pte[idx] = makePte(skind === POOL_PRIVATE ? KIND_DEVICE_PRIVATE : KIND_PRESENT, sf, w !== 0);
-      frames.mapcount[sf]++;
-      if (d & MIGRATE_PFN_VALID) frames.put(d >>> MIGRATE_PFN_SHIFT);
-      if (huge !== null && s & MIGRATE_PFN_COMPOUND) huge[idx >> order] = 1;
+      const skind = chunkKind[sf >>> CHUNK];
+      pte[idx] = makePte(skind === PRIVATE_POOL ? DEVICE_PRIVATE : PRESENT, sf, w !== 0);
+      mapcount[sf]++;
+      if (d & VALID) {
+        if (ram !== null) writeBack(ram, head, freed);
+        freed = 0;
+        frames.put(d >>> SHIFT);
+        if (ram !== null) head = ram.freeHead;
+        refcount = frames.refcount;
+        mapcount = frames.mapcount;
+      }
+      if (huge !== null && s & COMPOUND) huge[idx >> order] = 1;
     }
   }
-  mm.mem.counters.migrations += migrated;
+  if (ram !== null) writeBack(ram, head, freed);
+  return migrated;
+}
+
+/** Stores a free-list head and the frames freed onto it since the last write-back into the pool. */
+function writeBack(pool: Pool, head: number, freed: number): void {
+  pool.freeHead = head;
+  pool.inUse -= freed;
 }

@@ -1,7 +1,9 @@
 // Models: hmm_range_fault (mm/hmm.c) and its no-fault form hmm_vma_get_pfns: a walk of the CPU
 // page tables of [start, end) that reports each page into hmm_pfns, faulting pages in where the
 // request flags (per page, masked by pfn_flags_mask, OR default_flags) ask for it, with the
-// -EFAULT / -EPERM / -EBUSY outcomes and the sequence check before every walk (hmm-semantics §1).
+// -EFAULT / -EPERM / -EBUSY outcomes and the sequence check before every walk (hmm-semantics §1),
+// and the P2P series' HMM_PFN_ALLOW_P2P: a foreign device-private page is reported as the owner's
+// P2PDMA page when the owner's pgmap hands one out (hmm_handle_device_private, §6).
 // Leaves out: migration-entry waits (no concurrent migration exists between steps), swap, poison.
 import type { Mm } from "../memory/address-space.js";
 import { EBUSY, EFAULT, EPERM } from "../memory/errno.js";
@@ -10,7 +12,7 @@ import { CHUNK_SHIFT, FrameTable } from "../memory/frames.js";
 import { KIND_DEVICE_PRIVATE, KIND_PRESENT, PTE_KIND_SHIFT, PTE_PFN_MASK, PTE_WRITE } from "../memory/pte.js";
 import { PROT_READ, PROT_WRITE, Vma } from "../memory/vma.js";
 import { IntervalNotifier, checkRetry } from "./interval-notifier.js";
-import { HMM_PFN_ERROR, HMM_PFN_REQ_FAULT, HMM_PFN_REQ_WRITE, HMM_PFN_VALID, HMM_PFN_WRITE, levelBits } from "./hmm-pfn.js";
+import { HMM_PFN_ALLOW_P2P, HMM_PFN_ERROR, HMM_PFN_REQ_FAULT, HMM_PFN_REQ_WRITE, HMM_PFN_VALID, HMM_PFN_WRITE, levelBits } from "./hmm-pfn.js";
 
 /** struct hmm_range; addresses are page numbers, hmm_pfns has one entry per page of [start, end). */
 export interface HmmRange {
@@ -108,13 +110,13 @@ function walkPtes(
     // Snapshot mode (no page can request a fault): the hot path of hmm_vma_get_pfns, run per huge
     // block so the map level is a constant of the inner loop.
     if (huge === null) {
-      fillNoFault(pte, out, idx, o, oEnd, 0, frames, owner);
+      fillNoFault(pte, out, idx, o, oEnd, 0, frames, owner, def, mask, mm, start);
       return -1;
     }
     const bsize = 1 << order;
     while (o < oEnd) {
       const stop = Math.min(oEnd, o + (bsize - (idx & (bsize - 1))));
-      fillNoFault(pte, out, idx, o, stop, huge[idx >> order] !== 0 ? level : 0, frames, owner);
+      fillNoFault(pte, out, idx, o, stop, huge[idx >> order] !== 0 ? level : 0, frames, owner, def, mask, mm, start);
       idx += stop - o;
       o = stop;
     }
@@ -134,6 +136,12 @@ function walkPtes(
         owned = true; // reported, never faulted (hmm_vma_handle_pte, device-private owner match)
         cpu = HMM_PFN_VALID | (p & PTE_WRITE ? HMM_PFN_WRITE : 0) | f;
         if (huge !== null && huge[idx >> order] !== 0) cpu |= level;
+      } else if (((out[o] & mask) | def) & HMM_PFN_ALLOW_P2P) {
+        const pf = p2pAlias(frames, f, mm, start + o);
+        if (pf >= 0) {
+          owned = true; // the P2P page is reported, never faulted (with or without REQ_FAULT)
+          cpu = HMM_PFN_VALID | (p & PTE_WRITE ? HMM_PFN_WRITE : 0) | pf;
+        }
       }
     }
     if (!owned) {
@@ -160,6 +168,7 @@ SNAP_FLAGS[(KIND_DEVICE_PRIVATE << 1) | 1] = SLOW;
 /** Fills out[o..oEnd) from pte[idx..]: a table lookup per entry, the frame kept only for VALID outputs. */
 function fillNoFault(
   pte: Uint32Array, out: Uint32Array, idx: number, o: number, oEnd: number, lvl: number, frames: FrameTable, owner: unknown,
+  def: number, mask: number, mm: Mm, start: number,
 ): void {
   for (; o < oEnd; o++, idx++) {
     const p = pte[idx];
@@ -170,9 +179,19 @@ function fillNoFault(
     } else {
       const f = p & PTE_PFN_MASK;
       const pgmap = frames.pools[frames.chunkPool[f >>> CHUNK_SHIFT]].pagemap;
-      out[o] = pgmap !== null && pgmap.owner === owner ? HMM_PFN_VALID | ((p & PTE_WRITE) << 3) | f | lvl : 0;
+      if (pgmap !== null && pgmap.owner === owner) out[o] = HMM_PFN_VALID | ((p & PTE_WRITE) << 3) | f | lvl;
+      else if (((out[o] & mask) | def) & HMM_PFN_ALLOW_P2P) {
+        const pf = p2pAlias(frames, f, mm, start + o);
+        out[o] = pf >= 0 ? HMM_PFN_VALID | ((p & PTE_WRITE) << 3) | pf : 0;
+      } else out[o] = 0;
     }
   }
+}
+
+/** The owner pgmap's get_dma_pfn_for_device for device-private `f`, or -1 without the callback. */
+function p2pAlias(frames: FrameTable, f: number, mm: Mm, vpn: number): number {
+  const ops = frames.pools[frames.chunkPool[f >>> CHUNK_SHIFT]].pagemap?.ops;
+  return ops?.getDmaPfnForDevice ? ops.getDmaPfnForDevice(f, mm, vpn) : -1;
 }
 
 function anyFault(out: Uint32Array, o0: number, o1: number, def: number, mask: number): boolean {

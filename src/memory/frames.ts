@@ -15,11 +15,22 @@ export const MAX_FRAMES = 1 << FRAME_BITS;
 /** The shared zero page (mm/memory.c ZERO_PAGE, is_zero_pfn). */
 export const ZERO_PFN = 0;
 
+// Module-local copies for put(): V8 keeps an exported binding in a cell that optimized code
+// reloads at each use, but folds a module-local const.
+const SHIFT = CHUNK_SHIFT;
+const ZERO = ZERO_PFN;
+const LINK = freeLink;
+
 /** Pool kinds, numeric for hot loops. */
 export const POOL_RAM = 0;
 export const POOL_PRIVATE = MEMORY_DEVICE_PRIVATE;
 export const POOL_COHERENT = MEMORY_DEVICE_COHERENT;
 export const POOL_P2PDMA = MEMORY_DEVICE_PCI_P2PDMA;
+
+/** What a free frame's refcount holds: the next frame on its pool's free list (-1 ends it), encoded below zero. */
+export function freeLink(next: number): number {
+  return -(next + 2);
+}
 
 export interface Pool {
   id: number;
@@ -43,6 +54,8 @@ export class FrameTable {
   content: Float64Array;
   /** Pool id of each chunk. */
   readonly chunkPool = new Int16Array(MAX_FRAMES >>> CHUNK_SHIFT).fill(-1);
+  /** Pool kind of each chunk (POOL_*, -1 when not carved): one load per page in hot loops. */
+  readonly chunkKind = new Int8Array(MAX_FRAMES >>> CHUNK_SHIFT).fill(-1);
   /** Offset of each chunk inside its pool, in pages (a device page's offset in device memory). */
   readonly chunkOffset = new Int32Array(MAX_FRAMES >>> CHUNK_SHIFT);
   readonly pools: Pool[] = [];
@@ -67,7 +80,7 @@ export class FrameTable {
   }
 
   poolOf(frame: number): Pool {
-    return this.pools[this.chunkPool[frame >>> CHUNK_SHIFT]];
+    return this.pools[this.chunkPool[frame >>> SHIFT]];
   }
 
   kindOf(frame: number): number {
@@ -77,13 +90,15 @@ export class FrameTable {
   /** Allocates one frame (refcount 1, mapcount 0, content 0), or -1 when the pool is full. */
   alloc(pool: Pool): number {
     if (pool.inUse >= pool.capacityPages) return -1;
-    let f = pool.freeHead;
-    if (f >= 0) {
-      pool.freeHead = -this.refcount[f] - 2;
-    } else {
+    const f = pool.freeHead;
+    if (f < 0) {
       if (pool.bump >= pool.bumpEnd && !this.carve(pool)) return -1;
-      f = pool.bump++;
+      pool.inUse++;
+      // A frame past the bump pointer was never handed out: its mapcount and content are still 0.
+      this.refcount[pool.bump] = 1;
+      return pool.bump++;
     }
+    pool.freeHead = -this.refcount[f] - 2; // the inverse of freeLink
     pool.inUse++;
     this.refcount[f] = 1;
     this.mapcount[f] = 0;
@@ -115,10 +130,10 @@ export class FrameTable {
 
   /** put_page: drops a reference; at zero a device page goes to its driver's pageFree, then back to the pool. */
   put(frame: number): void {
-    if (frame === ZERO_PFN) return;
+    if (frame === ZERO) return;
     const r = --this.refcount[frame];
     if (r > 0) return;
-    const pool = this.pools[this.chunkPool[frame >>> CHUNK_SHIFT]];
+    const pool = this.pools[this.chunkPool[frame >>> SHIFT]];
     if (pool.pagemap !== null) pool.pagemap.ops.pageFree(frame);
     this.free(pool, frame);
   }
@@ -128,7 +143,7 @@ export class FrameTable {
   }
 
   private free(pool: Pool, frame: number): void {
-    this.refcount[frame] = -(pool.freeHead + 2);
+    this.refcount[frame] = LINK(pool.freeHead);
     this.mapcount[frame] = 0;
     pool.freeHead = frame;
     pool.inUse--;
@@ -149,6 +164,7 @@ export class FrameTable {
     this.carvedFrames += CHUNK_PAGES;
     this.grow(this.carvedFrames);
     this.chunkPool[first >>> CHUNK_SHIFT] = pool.id;
+    this.chunkKind[first >>> CHUNK_SHIFT] = pool.kind;
     this.chunkOffset[first >>> CHUNK_SHIFT] = pool.carved;
     pool.carved += CHUNK_PAGES;
     pool.bump = first;

@@ -49,13 +49,17 @@ export function svgText(el: Element): string {
     let x = 0;
     for (const s of swatches) {
       const label = s.textContent ?? "";
-      const fill = s.querySelector("svg")?.getAttribute("fill") ?? "currentColor";
+      // A colour swatch carries `fill` on its <svg>; a symbol swatch draws its mark with `stroke`.
+      const sw = s.querySelector("svg");
+      const mark = sw?.querySelector("[stroke]:not([stroke=none]), [fill]:not([fill=none])");
+      const fill = sw?.getAttribute("fill") ?? mark?.getAttribute("fill") ?? "none";
+      const stroke = sw?.getAttribute("stroke") ?? mark?.getAttribute("stroke") ?? "none";
       const w = 21 + label.length * 6.5 + 14;
       if (x > 0 && x + w > width) {
         x = 0;
         y += 22;
       }
-      parts.push(`<rect x="${x}" y="${y + 3}" width="15" height="15" fill="${escapeXml(fill)}"/>`);
+      parts.push(`<rect x="${x}" y="${y + 3}" width="15" height="15" fill="${escapeXml(fill)}" stroke="${escapeXml(stroke)}" stroke-width="1.5"/>`);
       parts.push(`<text x="${x + 21}" y="${y + 15}" font-size="10">${escapeXml(label)}</text>`);
       x += w;
     }

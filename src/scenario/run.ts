@@ -7,5 +7,6 @@ import { deviceSpecs, resolveTopology } from "./topology.js";
 /** Checks and runs a scenario object; bad input throws InputError naming field and value. */
 export function runScenarioInput(input: unknown, source = "scenario"): RunResult {
   const spec = parseScenario(input, source);
-  return runScenario(spec, deviceSpecs(resolveTopology(spec.topology)));
+  const fabric = resolveTopology(spec.topology);
+  return runScenario(spec, deviceSpecs(fabric), fabric);
 }

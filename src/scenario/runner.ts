@@ -2,8 +2,9 @@
 // endpoint), named processes with named buffers, and each step as the kernel operation or dmirror
 // ioctl it stands for. A failing step records its error (errno name first, as the kernel would
 // return it) and leaves state as the kernel would; later steps still run.
-// Leaves out: P2P steps and time (issue 5 and the sim layer: simTimeNs stays 0, bytesMoved is keyed
-// by "from->to" memory pseudo-links instead of PCIe links).
+// Time and link traffic come from the run's cost ledger (costs.ts), fed after every step.
+// P2P steps and `p2p: true` run through the machine's P2P layer (p2p-steps.ts, issue 5).
+// Leaves out: P2P on a run without a topology (devices alone): those steps fail.
 import { Mm } from "../memory/address-space.js";
 import { cpuAccess } from "../memory/cpu-access.js";
 import { errnoName } from "../memory/errno.js";
@@ -14,7 +15,13 @@ import { DmirrorCmd, DmirrorDevice } from "../devices/dmirror.js";
 import type { DeviceSpec } from "../devices/device.js";
 import { hex, PAGE_SIZE } from "../units/size.js";
 import type { ScenarioSpec, StepSpec } from "./schema.js";
+import type { Fabric } from "../fabric/types.js";
+import type { Calibration } from "../sim/calibration.js";
+import { CostStepError, noCostCounters, RunCosts, resolveCalibration, type CostCounters } from "./costs.js";
+import { resolveTopology } from "./topology.js";
 import { formatSnapshot } from "./snapshot-format.js";
+import { P2pMachine } from "../devices/p2p-system.js";
+import { execP2pStep } from "./p2p-steps.js";
 
 export interface StepResult {
   op: string;
@@ -38,10 +45,9 @@ export interface RunResult {
     migrations: number;
     peerMaps: number;
     peerUnmaps: number;
-    bytesMoved: Record<string, number>;
-  };
+  } & CostCounters;
   violations: RunViolation[];
-  /** 0 until the cost layer exists. */
+  /** The run's simulated time (the cost ledger's clock), ns. */
   simTimeNs: number;
 }
 
@@ -66,8 +72,10 @@ export class ScenarioRun {
   readonly processes = new Map<string, Process>();
   private readonly files = new Map<string, MappedFile>();
   private fileSerial = 0;
+  private p2pMachine: P2pMachine | null = null;
 
-  constructor(devices: DeviceSpec[]) {
+  /** Without `costs` (devices with no machine around them) the run keeps no time or link counters. */
+  constructor(devices: DeviceSpec[], readonly costs?: RunCosts) {
     for (const spec of devices) this.devices.set(spec.id, new DmirrorDevice(this.mem, spec));
     this.processes.set("main", { mm: new Mm(this.mem, "main"), buffers: new Map() });
   }
@@ -78,7 +86,10 @@ export class ScenarioRun {
     const violations: RunViolation[] = [];
     steps.forEach((step, i) => {
       const seen = this.mem.counters.violations.length;
-      results.push(this.step(step, i));
+      this.costs?.begin(this.mem.counters);
+      const r = this.step(step, i);
+      results.push(r);
+      if (step.op !== "transfer") this.costs?.end(i, step, r, this.mem.counters, this.rangePages(step));
       for (const v of this.mem.counters.violations.slice(seen)) violations.push({ step: i, ...v });
     });
     const c = this.mem.counters;
@@ -86,10 +97,10 @@ export class ScenarioRun {
       steps: results,
       counters: {
         faults: c.faults, invalidations: c.invalidations, migrations: c.migrations,
-        peerMaps: 0, peerUnmaps: 0, bytesMoved: c.bytesMoved(),
+        peerMaps: this.p2pMachine?.counters.peerMaps ?? 0, peerUnmaps: this.p2pMachine?.counters.peerUnmaps ?? 0, ...(this.costs?.counters() ?? noCostCounters()),
       },
       violations,
-      simTimeNs: 0,
+      simTimeNs: this.costs?.simTimeNs ?? 0,
     };
   }
 
@@ -99,12 +110,16 @@ export class ScenarioRun {
       const result = this.exec(step, i);
       return result === undefined ? { op: step.op, ok: true } : { op: step.op, ok: true, result };
     } catch (e) {
-      if (e instanceof StepError) return { op: step.op, ok: false, error: e.message };
+      if (e instanceof StepError || e instanceof CostStepError) return { op: step.op, ok: false, error: e.message };
       throw e;
     }
   }
 
   private exec(step: StepSpec, i: number): unknown {
+    if (step.op === "transfer") {
+      if (!this.costs) throw new StepError(`steps[${i}].op: "transfer" needs a machine (this run has devices but no topology)`);
+      return this.costs.transfer(i, step);
+    }
     const at = (field: string) => `steps[${i}].${field}`;
     const proc = this.process(step.process ?? "main", at("process"));
     const mm = proc.mm;
@@ -166,20 +181,24 @@ export class ScenarioRun {
       }
       case "peerMap":
       case "dma":
-      case "peerUnmap":
-        throw new StepError(`${at("op")}: ${JSON.stringify(step.op)} is not modelled yet (P2P steps arrive with issue 5)`);
+      case "peerUnmap": {
+        const r = execP2pStep(this.p2p(at("op")), step, mm, start, count, first, at);
+        if ("error" in r) throw new StepError(r.error);
+        return r.result;
+      }
       default:
         break;
     }
-    if ("p2p" in step && step.p2p) throw new StepError(`${at("p2p")}: true is not modelled yet (P2P arrives with issue 5)`);
+    const p2p = "p2p" in step && step.p2p === true;
+    if (p2p) this.p2p(at("p2p"));
     const dm = this.device(step.device, at("device")).open(mm);
     switch (step.op) {
       case "deviceRead":
-        return this.cmd(dm.read(start, count), step.op, true, start, first);
+        return this.cmd(dm.read(start, count, p2p), step.op, true, start, first);
       case "deviceWrite": {
         const data = new Float64Array(count);
         for (let k = 0; k < count; k++) data[k] = step.value === "index" ? first + k : step.value;
-        return this.cmd(dm.write(start, count, data), step.op, false, start, first);
+        return this.cmd(dm.write(start, count, data, p2p), step.op, false, start, first);
       }
       case "migrateToDevice":
         return this.cmd(dm.migrateToDevice(start, count), step.op, true, start, first);
@@ -192,7 +211,7 @@ export class ScenarioRun {
       case "release":
         return this.cmd(dm.release(start, count), step.op, false, start, first);
       case "snapshot": {
-        const r = dm.snapshot(start, count);
+        const r = dm.snapshot(start, count, p2p);
         const out = this.cmd(r, step.op, false, start, first);
         const snap = formatSnapshot(r.bytes!, step.summarize ?? false);
         return Array.isArray(snap) ? { ...out, entries: snap } : { ...out, ...snap };
@@ -211,6 +230,15 @@ export class ScenarioRun {
     return out;
   }
 
+  /** The machine's P2P layer (apertures, client drivers, safety checker), made on first use. */
+  p2p(field: string): P2pMachine {
+    if (this.p2pMachine === null) {
+      if (!this.costs) throw new StepError(`${field}: P2P needs a machine (this run has devices but no topology)`);
+      this.p2pMachine = new P2pMachine(this.costs.fabric, this.mem, this.devices);
+    }
+    return this.p2pMachine;
+  }
+
   private process(name: string, field: string): Process {
     const p = this.processes.get(name);
     if (!p) throw new StepError(`${field}: unknown process ${JSON.stringify(name)} (known: ${[...this.processes.keys()].join(", ")})`);
@@ -226,6 +254,13 @@ export class ScenarioRun {
     return d;
   }
 
+  /** Pages a step's range covers (0 for steps without one or an unknown buffer), for its costs. */
+  private rangePages(step: StepSpec): number {
+    if (!("buffer" in step) || step.op === "mmap") return 0;
+    const b = this.processes.get(step.process ?? "main")?.buffers.get(step.buffer);
+    return b ? Math.max(0, Math.min(step.count ?? b.pages - (step.first ?? 0), b.pages - (step.first ?? 0))) : 0;
+  }
+
   private range(proc: Process, step: { buffer: string; first?: number; count?: number }, at: (f: string) => string) {
     const b = proc.buffers.get(step.buffer);
     if (!b) throw new StepError(`${at("buffer")}: unknown buffer ${JSON.stringify(step.buffer)} (not mapped by this process)`);
@@ -239,7 +274,9 @@ export class ScenarioRun {
   }
 }
 
-/** Runs a checked scenario on the given devices. */
-export function runScenario(spec: ScenarioSpec, devices: DeviceSpec[]): RunResult {
-  return new ScenarioRun(devices).run(spec.steps);
+/** Runs a checked scenario on the given devices, costed on `fabric` (default: the scenario's
+ *  topology) under `calibration` (default: the scenario's, else data/calibration/default.json). */
+export function runScenario(spec: ScenarioSpec, devices: DeviceSpec[], fabric?: Fabric, calibration?: Calibration): RunResult {
+  const costs = new RunCosts(fabric ?? resolveTopology(spec.topology), calibration ?? resolveCalibration(spec.calibration));
+  return new ScenarioRun(devices, costs).run(spec.steps);
 }

@@ -23,6 +23,22 @@ export const MmapStep = z.strictObject({
   huge: z.enum(["pmd", "pud"]).optional(),
 });
 
+/**
+ * A cost-only step (the cost layer, src/scenario/costs.ts): moving `bytes` (a number or "64MiB")
+ * from `from` to `to` (endpoint ids, or "ram" for the host RAM of the device's NUMA node) by one
+ * `design`: "p2p" (the reader `to` peer-maps and reads `from`'s BAR, or NVLink), "bounce" (through
+ * pinned host RAM, both legs pipelined) or "migrate" (stock HMM: `from`'s pages migrate to RAM, then
+ * `to` reads them; with "ram" as one end, migrate_vma between RAM and the device), at `granularity`
+ * (default "4KiB"). Its result reports `ns`, `gbps`, `linkBytes` per link, and the path's `class`
+ * and P2PDMA `mapType`; it adds to the run's time and link counters but moves no scenario memory.
+ */
+export const TransferStep = z.strictObject({
+  op: z.literal("transfer"), from: Name, to: Name,
+  bytes: z.union([z.number().int().min(1), z.string().min(1)]),
+  design: z.enum(["p2p", "bounce", "migrate"]),
+  granularity: z.enum(["4KiB", "64KiB", "2MiB"]).optional(),
+});
+
 export const Step = z.discriminatedUnion("op", [
   MmapStep,
   z.strictObject({ op: z.literal("munmap"), ...base, ...range }),
@@ -42,9 +58,25 @@ export const Step = z.discriminatedUnion("op", [
   z.strictObject({ op: z.literal("release"), ...base, ...device, ...range }),
   /** HMM_DMIRROR_FLAGS: `value` is the flag word (1 = HMM_DMIRROR_FLAG_FAIL_ALLOC). Not in DESIGN §4's list yet. */
   z.strictObject({ op: z.literal("flags"), ...base, ...device, value: z.number().int().min(0) }),
-  z.strictObject({ op: z.literal("peerMap"), ...base, ...device, ...range }),
+  /**
+   * peerMap (issue 5): fault the range with HMM_PFN_ALLOW_P2P and DMA-map every page in the
+   * device's page table. `access` (default "rw") asks for write access. `policy` loads the
+   * device's client driver with a behaviour that sticks for later steps: "correct" (default),
+   * or a deliberately broken one the safety checker must catch: "ignoreInvalidation" (the
+   * notifier callback zaps nothing), "noSeqRecheck" (the device page table is programmed without
+   * mmu_interval_read_retry after the walk), "lateIovaUnmap" (IOVA-mapped entries are zapped and
+   * unmapped only at the driver's next map call, after the page was given back). `fallback` is
+   * the NOT_SUPPORTED policy: "migrate" (default: fault the pages to RAM) or "bounce" (the owner
+   * copies through a host buffer).
+   */
+  z.strictObject({
+    op: z.literal("peerMap"), ...base, ...device, ...range, access: z.enum(["r", "rw"]).optional(),
+    policy: z.enum(["correct", "ignoreInvalidation", "noSeqRecheck", "lateIovaUnmap"]).optional(),
+    fallback: z.enum(["migrate", "bounce"]).optional(),
+  }),
   z.strictObject({ op: z.literal("dma"), ...base, ...device, ...range, value: Value.optional() }),
   z.strictObject({ op: z.literal("peerUnmap"), ...base, ...device, ...range }),
+  TransferStep,
 ]);
 
 export const Scenario = z.strictObject({
@@ -52,6 +84,9 @@ export const Scenario = z.strictObject({
   /** A path (relative to the scenario file), a builtin name, or an inline topology object. */
   topology: z.union([z.string().min(1), z.record(z.string(), z.unknown())]),
   seed: z.number().int().optional(),
+  /** The cost model's calibration: a name in data/calibration/ or a path (relative to the scenario
+   *  file) to a calibration JSON; default "default". */
+  calibration: z.string().min(1).optional(),
   steps: z.array(Step),
 });
 

@@ -1,9 +1,9 @@
 // Models: the selftest's vocabulary for a snapshot byte (lib/test_hmm_uapi.h HMM_DMIRROR_PROT_*):
 // "ERROR", "NONE", or the access ("READ"/"WRITE") with "|"-joined qualifiers (DESIGN §4).
-// Leaves out: the kit's "P2P" qualifier, which arrives with peer snapshots (issue 5).
+// "P2P" is the kit's own qualifier: a peer's P2PDMA page (a snapshot with `p2p: true`, issue 5).
 import {
   PROT_DEV_COHERENT_LOCAL, PROT_DEV_COHERENT_REMOTE, PROT_DEV_PRIVATE_LOCAL, PROT_DEV_PRIVATE_REMOTE,
-  PROT_ERROR, PROT_NONE, PROT_PMD, PROT_PUD, PROT_WRITE_BYTE, PROT_ZERO,
+  PROT_ERROR, PROT_NONE, PROT_P2P, PROT_PMD, PROT_PUD, PROT_WRITE_BYTE, PROT_ZERO,
 } from "../devices/dmirror.js";
 
 const BASES: Record<number, string> = {
@@ -12,6 +12,7 @@ const BASES: Record<number, string> = {
   [PROT_DEV_PRIVATE_REMOTE]: "DEV_PRIVATE_REMOTE",
   [PROT_DEV_COHERENT_LOCAL]: "DEV_COHERENT_LOCAL",
   [PROT_DEV_COHERENT_REMOTE]: "DEV_COHERENT_REMOTE",
+  [PROT_P2P]: "P2P",
 };
 
 /** "WRITE|PMD|DEV_PRIVATE_LOCAL" for 0x26. */

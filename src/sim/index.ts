@@ -26,3 +26,5 @@ export {
   readTopologyFile, machine, costTransfer, bounceCopy, smallCopyLatencyNs, compareDesigns,
   type TransferCost, type BounceCost, type DesignComparison,
 } from "./designs.js";
+export { migrationCost, migrationPath, iommuTranslates, type MigrationCost, type MigrationOptions, type MigrationDirection } from "./migration.js";
+export { CostLedger, type LinkDirectionUse } from "./ledger.js";

@@ -2,10 +2,15 @@
 // topology and the path between two devices or a device and host memory, with the hop latencies and
 // per-link wire overheads the cost model charges (costs.md §1, §4, §6.1). Paths follow the PCI tree up
 // to the lowest common bridge (a switch turns traffic around; otherwise the root complex forwards it).
-// Leaves out: address-based routing, ACS redirect and IOMMU groups (fabric/ decides those); links
-// internal to a root complex or switch are not bandwidth-limited, only charged a hop latency.
+// The graph is built from the fabric layer's Fabric (one notion of topology); a peer request that
+// the fabric's address routing redirects (ACS P2P Request Redirect) goes through the root complex.
+// Leaves out: IOMMU groups; links internal to a root complex or switch are not bandwidth-limited,
+// only charged a hop latency.
 import { InputError } from "../units/input-error.js";
-import type { NodeSpec, TopologySpec } from "../fabric/schema.js";
+import { buildFabric } from "../fabric/build.js";
+import { routeAddress } from "../fabric/route.js";
+import type { TopologySpec } from "../fabric/schema.js";
+import type { Fabric, FabricNode, PciFunction } from "../fabric/types.js";
 import { param, type Calibration } from "./calibration.js";
 import {
   checkPcieConfig, completionChunk, readGBps, tlpGBps, writeGBps, MRD_BYTES, CPLD_OVERHEAD, MWR_OVERHEAD,
@@ -48,7 +53,9 @@ export interface SimPath {
 /** The links of a topology and what routing needs from it. */
 export interface LinkGraph {
   links: SimLink[];
-  nodes: Map<string, NodeSpec>;
+  /** The built machine the links come from. */
+  fabric: Fabric;
+  nodes: Map<string, FabricNode>;
   /** For a PCI function: index of the link above it, if it owns one. */
   upLink: Map<string, number>;
   numaOf: (id: string) => number;
@@ -57,10 +64,9 @@ export interface LinkGraph {
 
 const PORT_KINDS = new Set(["rootPort", "switchDownstream", "bridge"]);
 
-function pcieConfigFor(node: NodeSpec, parent: NodeSpec | undefined, cal: Calibration): PcieLinkConfig {
-  const own = "link" in node ? node.link : undefined;
+function pcieConfigFor(node: PciFunction, parent: FabricNode | undefined, cal: Calibration): PcieLinkConfig {
   const above = parent && "link" in parent ? parent.link : undefined;
-  const link = own ?? above;
+  const link = node.link ?? above;
   const c: PcieLinkConfig = {
     gen: (link?.gen ?? param(cal, "pcieDefaultGen")) as PcieGen,
     width: (link?.width ?? param(cal, "pcieDefaultWidth")) as PcieWidth,
@@ -72,71 +78,45 @@ function pcieConfigFor(node: NodeSpec, parent: NodeSpec | undefined, cal: Calibr
   return c;
 }
 
-function parentOf(n: NodeSpec): string | undefined {
-  return "parent" in n ? n.parent : undefined;
+function parentOf(n: FabricNode): string | undefined {
+  return n.kind === "hostBridge" || n.kind === "nvswitch" ? undefined : n.parent;
 }
 
-/** Builds the link list of a topology (parsed with the kit's schema) under a calibration. */
-export function buildLinkGraph(topo: TopologySpec, cal: Calibration): LinkGraph {
-  const nodes = new Map<string, NodeSpec>();
-  topo.nodes.forEach((n, i) => {
-    if (nodes.has(n.id)) throw new InputError(`nodes[${i}].id`, n.id, "duplicate node id");
-    nodes.set(n.id, n);
-  });
+function isFabric(t: TopologySpec | Fabric): t is Fabric {
+  return "byId" in t;
+}
+
+/**
+ * Builds the link list of a machine under a calibration: a built Fabric, or a topology object that
+ * the fabric layer builds first (so its checks, defaults and NUMA resolution apply).
+ */
+export function buildLinkGraph(topo: TopologySpec | Fabric, cal: Calibration): LinkGraph {
+  const fabric = isFabric(topo) ? topo : buildFabric(topo, "topology");
+  const nodes = fabric.byId;
   const links: SimLink[] = [];
   const upLink = new Map<string, number>();
-  topo.nodes.forEach((n, i) => {
-    const pid = parentOf(n);
-    if (pid === undefined) return;
-    const parent = nodes.get(pid);
-    if (!parent) throw new InputError(`nodes[${i}].parent`, pid, "no node with this id");
+  for (const n of fabric.functions) {
+    const parent = nodes.get(n.parent);
     // A physical link joins a port (root port, switch downstream port, bridge) and what sits below it.
-    if (!PORT_KINDS.has(parent.kind)) return;
+    if (!parent || !PORT_KINDS.has(parent.kind)) continue;
     const pcie = pcieConfigFor(n, parent, cal);
     upLink.set(n.id, links.length);
-    links.push({ id: `pcie:${pid}-${n.id}`, kind: "pcie", a: pid, b: n.id, capacityGBps: tlpGBps(pcie.gen, pcie.width, pcie.mps), pcie });
-  });
-  topo.links.forEach((l, i) => {
-    if (l.kind === "nvlink") {
-      for (const end of [l.a, l.b]) if (!nodes.has(end)) throw new InputError(`links[${i}]`, end, "no node with this id");
-      if (l.gen === undefined) throw new InputError(`links[${i}].gen`, l.gen, "costing an NVLink needs its generation");
-      const perLink = param(cal, `nvlink${l.gen}GBps` as "nvlink1GBps");
-      links.push({ id: `nvlink:${l.a}-${l.b}`, kind: "nvlink", a: l.a, b: l.b, capacityGBps: perLink * l.count, count: l.count });
-    } else {
-      links.push({ id: `socket:${l.a}-${l.b}`, kind: "socket", a: `numa${l.a}`, b: `numa${l.b}`, capacityGBps: l.gbps ?? param(cal, "socketGBps") });
-    }
-  });
-  const numaCache = new Map<string, number>();
-  const numaOf = (id: string): number => {
-    const cached = numaCache.get(id);
-    if (cached !== undefined) return cached;
-    let n = nodes.get(id);
-    let result: number | undefined;
-    while (n && result === undefined) {
-      if ("numaNode" in n && n.numaNode !== undefined) result = n.numaNode;
-      const p = parentOf(n);
-      n = p === undefined ? undefined : nodes.get(p);
-    }
-    // A host bridge without numaNode takes it from any device below that reports one (DESIGN §4).
-    if (result === undefined) {
-      const root = rootOf(nodes, id);
-      for (const m of nodes.values()) if ("numaNode" in m && m.numaNode !== undefined && rootOf(nodes, m.id) === root) { result = m.numaNode; break; }
-    }
-    numaCache.set(id, result ?? 0);
-    return result ?? 0;
-  };
-  return { links, nodes, upLink, numaOf, calibration: cal };
-}
-
-function rootOf(nodes: Map<string, NodeSpec>, id: string): string {
-  let cur = id;
-  for (let guard = 0; guard < 256; guard++) {
-    const n = nodes.get(cur);
-    const p = n ? parentOf(n) : undefined;
-    if (p === undefined) return cur;
-    cur = p;
+    links.push({ id: `pcie:${n.parent}-${n.id}`, kind: "pcie", a: n.parent, b: n.id, capacityGBps: tlpGBps(pcie.gen, pcie.width, pcie.mps), pcie });
   }
-  throw new InputError("nodes", id, "parent chain has a cycle");
+  fabric.nvlinks.forEach((l, i) => {
+    if (l.gen === undefined) throw new InputError(`links[${i}].gen`, l.gen, "costing an NVLink needs its generation");
+    const perLink = param(cal, `nvlink${l.gen}GBps` as "nvlink1GBps");
+    links.push({ id: `nvlink:${l.a}-${l.b}`, kind: "nvlink", a: l.a, b: l.b, capacityGBps: perLink * l.count, count: l.count });
+  });
+  for (const l of fabric.socketLinks) {
+    links.push({ id: `socket:${l.a}-${l.b}`, kind: "socket", a: `numa${l.a}`, b: `numa${l.b}`, capacityGBps: l.gbps ?? param(cal, "socketGBps") });
+  }
+  // The fabric resolved every node's NUMA node (a host bridge's from the devices below it, DESIGN §4).
+  const numaOf = (id: string): number => {
+    const n = nodes.get(id);
+    return n && "numaNode" in n ? n.numaNode : 0;
+  };
+  return { links, fabric, nodes, upLink, numaOf, calibration: cal };
 }
 
 function chain(g: LinkGraph, id: string): string[] {
@@ -255,9 +235,15 @@ export function pathBetween(g: LinkGraph, from: string, to: string, kind: Transf
     return finish(g, b, from, to, kind, numa === memNuma ? "HOST" : "HOST-SYS", false);
   }
   const setTo = new Set(devTo);
-  const lcaIdx = devFrom.findIndex((id) => setTo.has(id));
+  let lcaIdx = devFrom.findIndex((id) => setTo.has(id));
   let klass: string;
   let throughRc = false;
+  const topoLca = lcaIdx >= 0 ? g.nodes.get(devFrom[lcaIdx])! : undefined;
+  // ACS P2P Request Redirect sends the request up to the root complex (fabric/route.ts): the data
+  // then turns around there, while nvidia-smi's class still names the topology (costs.md §6.1).
+  if (topoLca && topoLca.kind !== "hostBridge" && redirected(g, kind === "write" ? from : to, kind === "write" ? to : from)) {
+    lcaIdx = devFrom.length - 1;
+  }
   if (lcaIdx >= 0) {
     const lca = devFrom[lcaIdx];
     climb(g, b, devFrom, lcaIdx, 1);
@@ -269,8 +255,9 @@ export function pathBetween(g: LinkGraph, from: string, to: string, kind: Transf
     if (lcaNode.kind === "hostBridge") {
       throughRc = true;
       b.latencyNs += param(cal, "rootComplexHopNs");
-      klass = "PHB";
-    } else klass = bridgesBelow(g, devFrom, lcaIdx) + bridgesBelow(g, devTo, devTo.indexOf(lca)) <= 1 ? "PIX" : "PXB";
+    }
+    const topoIdx = devFrom.indexOf(topoLca!.id);
+    klass = topoLca!.kind === "hostBridge" ? "PHB" : bridgesBelow(g, devFrom, topoIdx) + bridgesBelow(g, devTo, devTo.indexOf(topoLca!.id)) <= 1 ? "PIX" : "PXB";
   } else {
     // Different host bridges: the root complex forwards; across sockets the socket link carries it.
     throughRc = true;
@@ -283,6 +270,16 @@ export function pathBetween(g: LinkGraph, from: string, to: string, kind: Transf
     klass = na === nb ? "NODE" : "SYS";
   }
   return finish(g, b, from, to, kind, klass, throughRc);
+}
+
+/** Whether the fabric's address routing redirects a request from `issuer` to `target`'s first
+ *  memory BAR to the root complex (ACS RR, drivers/pci/p2pdma.c pci_p2pdma_distance). */
+function redirected(g: LinkGraph, issuer: string, target: string): boolean {
+  const t = g.nodes.get(target);
+  const bar = t && t.kind !== "hostBridge" && t.kind !== "nvswitch" ? t.bars.find((x) => x.size > 0) : undefined;
+  if (!bar) return false;
+  const r = routeAddress(g.fabric, issuer, bar.bus);
+  return !r.unclaimed && r.redirected;
 }
 
 function countOf(g: LinkGraph, linkIndex: number): number {

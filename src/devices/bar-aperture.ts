@@ -1,0 +1,152 @@
+// Models: a provider's P2PDMA page map over the BAR that exposes its device memory (p2pdma.md §1,
+// pci_p2pdma_add_resource; nouveau's BAR1 window in the P2P series, hmm-semantics.md §6): the BAR
+// is cut into page slots, each a MEMORY_DEVICE_PCI_P2PDMA page; get_dma_pfn_for_device binds a
+// slot to a device-private page and returns its P2PDMA page; when every slot is bound the least
+// recently used one is reclaimed, after its users' notifiers have run (MMU_NOTIFY_CLEAR on each
+// address that received the alias, so every mirror invalidates through its one mechanism).
+// Leaves out: BAR resizing at run time and huge slots; a slot maps exactly one 4 KiB page.
+import type { Mm } from "../memory/address-space.js";
+import { ENOMEM } from "../memory/errno.js";
+import { CHUNK_PAGES, CHUNK_SHIFT, Pool } from "../memory/frames.js";
+import { MMU_NOTIFY_CLEAR } from "../memory/mmu-notifier.js";
+import { DevPagemap, MEMORY_DEVICE_PCI_P2PDMA } from "../memory/pagemap.js";
+import type { FabricBar, PciFunction } from "../fabric/types.js";
+import { InputError } from "../units/input-error.js";
+import { PAGE_SIZE } from "../units/size.js";
+import type { DmirrorDevice } from "./dmirror.js";
+
+/** The BAR exposing `fn`'s memory: `memoryBar`, else the largest prefetchable BAR, else none. */
+export function memoryBarOf(fn: PciFunction): FabricBar | null {
+  if (fn.memoryBar !== undefined) {
+    const b = fn.bars.find((x) => x.index === fn.memoryBar);
+    if (!b) throw new InputError(`nodes[${fn.index}].memoryBar`, fn.memoryBar, `device "${fn.id}" has no BAR with this index`);
+    return b;
+  }
+  let best: FabricBar | null = null;
+  for (const b of fn.bars) if (b.prefetchable && (best === null || b.size > best.size)) best = b;
+  return best;
+}
+
+export class BarAperture {
+  readonly slots: number;
+  readonly pool: Pool;
+  readonly pagemap: DevPagemap;
+  /** Device-private frame bound to each slot (-1: free). */
+  private slotFrame = new Int32Array(0);
+  /** P2PDMA frame of each slot (allocated when the slot is first used). */
+  private slotP2p = new Int32Array(0);
+  private lastUse = new Float64Array(0);
+  /** Addresses that received each slot's alias: [mm, vpn] pairs (few per slot). */
+  private users: Array<Array<[Mm, number]>> = [];
+  private readonly frameSlot = new Map<number, number>();
+  private freeSlots: number[] = [];
+  private high = 0;
+  private tick = 0;
+  /** Slots reclaimed under pressure. */
+  reclaims = 0;
+
+  constructor(readonly driver: DmirrorDevice, readonly fn: PciFunction, readonly bar: FabricBar | null) {
+    const memory = driver.device.spec.memory;
+    this.slots = bar === null ? 0 : Math.floor(Math.min(bar.size, memory) / PAGE_SIZE);
+    this.pagemap = { type: MEMORY_DEVICE_PCI_P2PDMA, owner: this, ops: { pageFree: () => {}, barTarget: (f) => this.target(f) } };
+    this.pool = driver.mem.addDevicePool(`${fn.id}:bar${bar?.index ?? "-"}`, Math.max(this.slots, 1) * PAGE_SIZE, driver.device.spec.numaNode, this.pagemap);
+  }
+
+  get id(): string {
+    return this.fn.id;
+  }
+
+  /** Slots bound now. */
+  get bound(): number {
+    return this.frameSlot.size;
+  }
+
+  /** get_dma_pfn_for_device: the P2PDMA frame aliasing device-private `frame`, or -ENOMEM. */
+  aliasFor(frame: number, mm: Mm, vpn: number): number {
+    if (this.slots === 0) return -ENOMEM; // no P2P window: the series' callback fails, stock behaviour follows
+    let s = this.frameSlot.get(frame);
+    if (s === undefined) {
+      s = this.takeSlot();
+      if (s < 0) return -ENOMEM;
+      this.slotFrame[s] = frame;
+      this.frameSlot.set(frame, s);
+    }
+    const u = this.users[s];
+    if (!u.some(([m, v]) => m === mm && v === vpn)) u.push([mm, vpn]);
+    this.lastUse[s] = ++this.tick;
+    return this.slotP2p[s];
+  }
+
+  /** page_free of the device page: its slot (if any) is unbound and free again. */
+  pageFree(frame: number): void {
+    const s = this.frameSlot.get(frame);
+    if (s === undefined) return;
+    this.unbind(s);
+    this.freeSlots.push(s);
+  }
+
+  /** Slot of a P2PDMA frame of this aperture (frames are carved in slot order). */
+  slotOfFrame(p2pFrame: number): number {
+    return this.driver.mem.frames.chunkOffset[p2pFrame >>> CHUNK_SHIFT] + (p2pFrame & (CHUNK_PAGES - 1));
+  }
+
+  /** The device frame a P2PDMA frame exposes now, or -1. */
+  target(p2pFrame: number): number {
+    const s = this.slotOfFrame(p2pFrame);
+    return s < this.high ? this.slotFrame[s] : -1;
+  }
+
+  /** The device frame behind BAR offset `offset`, or -1; the access counts as a use for LRU. */
+  access(offset: number): number {
+    const s = Math.floor(offset / PAGE_SIZE);
+    if (s >= this.high) return -1;
+    if (this.slotFrame[s] >= 0) this.lastUse[s] = ++this.tick;
+    return this.slotFrame[s];
+  }
+
+  /** BAR offset of a P2PDMA frame's slot. */
+  offsetOf(p2pFrame: number): number {
+    return this.slotOfFrame(p2pFrame) * PAGE_SIZE;
+  }
+
+  private takeSlot(): number {
+    const f = this.freeSlots.pop();
+    if (f !== undefined) return f;
+    if (this.high < this.slots) {
+      const s = this.high++;
+      if (s >= this.slotFrame.length) this.grow(Math.min(this.slots, Math.max(16, this.slotFrame.length * 2)));
+      const p = this.driver.mem.frames.alloc(this.pool);
+      if (p < 0) return -1;
+      this.slotP2p[s] = p;
+      this.users[s] = [];
+      return s;
+    }
+    // Pressure: reclaim the least recently used slot, invalidating its users first.
+    let victim = 0;
+    for (let s = 1; s < this.high; s++) if (this.lastUse[s] < this.lastUse[victim]) victim = s;
+    this.reclaims++;
+    const users = this.users[victim].slice();
+    for (const [mm, vpn] of users) if (mm.live) mm.invalidate(vpn, vpn + 1, MMU_NOTIFY_CLEAR, this.driver.device);
+    this.unbind(victim);
+    return victim;
+  }
+
+  private unbind(s: number): void {
+    this.frameSlot.delete(this.slotFrame[s]);
+    this.slotFrame[s] = -1;
+    this.users[s] = [];
+    this.lastUse[s] = 0;
+  }
+
+  private grow(n: number): void {
+    const f = new Int32Array(n).fill(-1);
+    f.set(this.slotFrame);
+    const p = new Int32Array(n);
+    p.set(this.slotP2p);
+    const l = new Float64Array(n);
+    l.set(this.lastUse);
+    this.slotFrame = f;
+    this.slotP2p = p;
+    this.lastUse = l;
+  }
+}

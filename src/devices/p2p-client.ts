@@ -1,0 +1,426 @@
+// Models: a P2P-capable client driver (RDMA on-demand paging, a GPU's SVM) per endpoint: one
+// mirror per process with an interval notifier and a device page table of DMA addresses (bus
+// addresses or IOVAs, typed arrays per CPU page-table region); peerMap faults a range with
+// HMM_PFN_ALLOW_P2P (hmm-semantics.md §1.7 retry loop, §6), DMA-maps each page by the P2PDMA map
+// type between provider and client (p2pdma.md §1: BUS_ADDR = bus address, no IOMMU;
+// THRU_HOST_BRIDGE = IOVA in the client's IOMMU domain, or the CPU address without one;
+// NOT_SUPPORTED = the driver's fallback: migrate to RAM as the mlx5 patches do, or bounce through
+// a host buffer); dma translates through the table, routes through the fabric into the provider's
+// BAR and aperture, and every page is checked by the safety checker. Broken policies
+// (ignoreInvalidation, noSeqRecheck, lateIovaUnmap) reproduce classic driver bugs.
+// Leaves out: concurrency (DMA is synchronous inside its step, so waiting for in-flight DMA at
+// invalidation is immediate), huge device mappings, and the PCI bus offset of non-x86 hosts for RAM.
+import { Mm } from "../memory/address-space.js";
+import { EBUSY, EFAULT } from "../memory/errno.js";
+import { CHUNK_SHIFT, POOL_P2PDMA, POOL_PRIVATE } from "../memory/frames.js";
+import type { NotifierRange } from "../memory/mmu-notifier.js";
+import type { Region } from "../memory/vma.js";
+import { HMM_PFN_ALLOW_P2P, HMM_PFN_PFN_MASK as HMM_PFN_FRAME, HMM_PFN_REQ_FAULT, HMM_PFN_REQ_WRITE, HMM_PFN_WRITE } from "../hmm/hmm-pfn.js";
+import { IntervalNotifier, intervalNotifierInsert, readBegin, readRetry, setSeq } from "../hmm/interval-notifier.js";
+import { rangeFault } from "../hmm/range-fault.js";
+import { hostBridgeOf } from "../fabric/build.js";
+import { p2pdmaMapType, type P2pdmaMapType } from "../fabric/p2pdma.js";
+import { routeAddress } from "../fabric/route.js";
+import type { Fabric, PciFunction } from "../fabric/types.js";
+import { hex, PAGE_SIZE } from "../units/size.js";
+import type { BarAperture } from "./bar-aperture.js";
+import { DmaSafety } from "./dma-safety.js";
+import { IommuDomain } from "./iommu-domain.js";
+
+export type P2pPolicy = "correct" | "ignoreInvalidation" | "noSeqRecheck" | "lateIovaUnmap";
+export type P2pFallback = "migrate" | "bounce";
+
+/** Per-page DMA path codes kept in the device page table (low 3 bits of the flag byte). */
+export const PATH_NONE = 0;
+export const PATH_BUS_ADDR = 1;
+export const PATH_THRU_HOST_BRIDGE = 2;
+export const PATH_SYSTEM = 3;
+export const PATH_BOUNCE = 4;
+export const PATH_LOCAL = 5;
+export const PATH_NAMES = ["NONE", "BUS_ADDR", "THRU_HOST_BRIDGE", "SYSTEM", "BOUNCE", "LOCAL"] as const;
+const F_WRITE = 8;
+const F_IOVA = 16;
+
+/** hmm_range_fault chunk (pages) before backing off under aperture pressure. */
+const FAULT_CHUNK = 32;
+const MAX_RETRIES = 1000;
+
+/** What every client shares: the fabric, the providers' apertures by P2PDMA pool, the checker. */
+export interface P2pSystem {
+  fabric: Fabric;
+  apertures: Map<number, BarAperture>;
+  safety: DmaSafety;
+  counters: { peerMaps: number; peerUnmaps: number };
+}
+
+interface Table {
+  dma: Float64Array;
+  /** Frame hmm reported (the P2PDMA frame for P2P pages). */
+  target: Int32Array;
+  /** Checker's stamp: the frame backing the address at map time and its generation. */
+  mapped: Int32Array;
+  gen: Uint32Array;
+  flags: Uint8Array;
+}
+
+export interface PeerMapResult {
+  ret: number;
+  cpages: number;
+  faults: number;
+  paths: { BUS_ADDR: number; THRU_HOST_BRIDGE: number; SYSTEM: number };
+  local: number;
+  bounced: number;
+  mapTypes: Record<string, P2pdmaMapType>;
+  /** Per page: path name and DMA address (hex). */
+  pagePaths: string[];
+  addresses: string[];
+  page?: number;
+  reason?: string;
+}
+
+export interface DmaResult {
+  ret: number;
+  cpages: number;
+  values?: number[];
+  page?: number;
+  reason?: string;
+}
+
+/** The client driver of one endpoint. */
+export class P2pClient {
+  readonly mirrors = new Map<Mm, ClientMirror>();
+  readonly iommu: IommuDomain | null;
+  private readonly mapTypes = new Map<string, P2pdmaMapType>();
+
+  constructor(
+    readonly sys: P2pSystem, readonly fn: PciFunction, public policy: P2pPolicy, public fallback: P2pFallback,
+    /** The device's own pagemap owner (its device-private pages are local), or null. */
+    readonly owner: unknown,
+  ) {
+    this.iommu = hostBridgeOf(sys.fabric, fn).iommu === "dma" ? new IommuDomain() : null;
+  }
+
+  get id(): string {
+    return this.fn.id;
+  }
+
+  open(mm: Mm): ClientMirror {
+    let m = this.mirrors.get(mm);
+    if (!m) {
+      m = new ClientMirror(this, mm);
+      this.mirrors.set(mm, m);
+    }
+    return m;
+  }
+
+  /** pci_p2pdma_map_type(provider, client), cached per provider as the kernel caches it per pgmap. */
+  mapType(provider: string): P2pdmaMapType {
+    let t = this.mapTypes.get(provider);
+    if (t === undefined) {
+      t = p2pdmaMapType(this.sys.fabric, provider, this.fn.id).mapType;
+      this.mapTypes.set(provider, t);
+    }
+    return t;
+  }
+}
+
+/** One process as seen by a client device. */
+export class ClientMirror {
+  readonly notifier: IntervalNotifier;
+  private readonly tables = new Map<Region, Table>();
+  /** lateIovaUnmap: entries whose zap and IOVA unmap were deferred to the next map call. */
+  private deferred: Array<[Table, number]> = [];
+
+  constructor(readonly client: P2pClient, readonly mm: Mm) {
+    const sub = intervalNotifierInsert(mm, 0, 2 ** 36, { invalidate: (s, r, cur) => this.invalidate(s, r, cur) });
+    if (typeof sub === "number") throw new Error(`peer mirror on an exited process ${mm.name}`);
+    this.notifier = sub;
+  }
+
+  /** The invalidate callback: zap the range (and unmap its IOVAs) before the CPU page tables change. */
+  private invalidate(sub: IntervalNotifier, range: NotifierRange, cur: number): boolean {
+    setSeq(sub, cur);
+    const policy = this.client.policy;
+    if (policy === "ignoreInvalidation") return true; // the bug: entries stay, DMA keeps going
+    this.mm.forEachVmaPart(range.start, range.end, (vma, s, e) => {
+      const t = this.tables.get(vma.region);
+      if (!t) return;
+      for (let i = Mm.index(vma, s), n = i + (e - s); i < n; i++) {
+        if (t.flags[i] === 0) continue;
+        if (policy === "lateIovaUnmap" && t.flags[i] & F_IOVA) this.deferred.push([t, i]); // the bug
+        else this.zap(t, i);
+      }
+    });
+    return true;
+  }
+
+  private zap(t: Table, i: number): void {
+    if (t.flags[i] & F_IOVA) this.client.iommu!.unmap(t.dma[i]);
+    t.flags[i] = 0;
+  }
+
+  /** The deferred work of lateIovaUnmap, run at the driver's next map or unmap call. */
+  private flushDeferred(): void {
+    for (const [t, i] of this.deferred) if (t.flags[i] !== 0) this.zap(t, i);
+    this.deferred = [];
+  }
+
+  private table(region: Region): Table {
+    let t = this.tables.get(region);
+    if (!t) {
+      const n = region.pte.length;
+      t = { dma: new Float64Array(n), target: new Int32Array(n), mapped: new Int32Array(n), gen: new Uint32Array(n), flags: new Uint8Array(n) };
+      this.tables.set(region, t);
+    }
+    return t;
+  }
+
+  /** Mapped pages (for tests and figures). */
+  mappedPages(): number {
+    let n = 0;
+    for (const t of this.tables.values()) for (let i = 0; i < t.flags.length; i++) if (t.flags[i] !== 0) n++;
+    return n;
+  }
+
+  /** Path name and DMA address of page `vpn`'s entry, or null. */
+  entry(vpn: number): { path: string; dma: number; iova: boolean; writable: boolean } | null {
+    const vma = this.mm.find(vpn);
+    const t = vma && this.tables.get(vma.region);
+    if (!vma || !t) return null;
+    const f = t.flags[Mm.index(vma, vpn)];
+    if (f === 0) return null;
+    return { path: PATH_NAMES[f & 7], dma: t.dma[Mm.index(vma, vpn)], iova: (f & F_IOVA) !== 0, writable: (f & F_WRITE) !== 0 };
+  }
+
+  /** peerMap: fault [start, start+npages) with ALLOW_P2P and DMA-map every page. */
+  peerMap(start: number, npages: number, write: boolean): PeerMapResult {
+    this.flushDeferred();
+    const res: PeerMapResult = {
+      ret: 0, cpages: 0, faults: 0, paths: { BUS_ADDR: 0, THRU_HOST_BRIDGE: 0, SYSTEM: 0 }, local: 0, bounced: 0,
+      mapTypes: {}, pagePaths: [], addresses: [],
+    };
+    const keep = npages <= 1024;
+    const end = start + npages;
+    const pfns = new Uint32Array(FAULT_CHUNK);
+    /** Per page of the chunk: 1 while it may be reached peer-to-peer (cleared by the migrate fallback). */
+    const allow = new Uint8Array(FAULT_CHUNK);
+    const sys = this.client.sys;
+    const frames = this.mm.mem.frames;
+    let chunk = FAULT_CHUNK;
+    for (let addr = start; addr < end; ) {
+      const next = Math.min(end, addr + chunk);
+      const n = next - addr;
+      allow.fill(1, 0, n);
+      const range = {
+        notifier: this.notifier, notifierSeq: 0, start: addr, end: next, hmmPfns: pfns,
+        defaultFlags: HMM_PFN_REQ_FAULT | (write ? HMM_PFN_REQ_WRITE : 0), pfnFlagsMask: HMM_PFN_ALLOW_P2P,
+        devPrivateOwner: this.client.owner,
+      };
+      let tries = 0;
+      for (;;) {
+        if (++tries > MAX_RETRIES) return { ...res, ret: -EBUSY, page: addr, reason: "hmm_range_fault kept being invalidated (aperture thrashing)" };
+        for (let o = 0; o < n; o++) pfns[o] = allow[o] ? HMM_PFN_ALLOW_P2P : 0;
+        range.notifierSeq = readBegin(this.notifier);
+        const ret = rangeFault(range);
+        if (ret === -EBUSY) continue;
+        if (ret !== 0) {
+          return { ...res, ret, page: addr, reason: write ? "page cannot be faulted in for writing (no VMA or no write access)" : "page cannot be faulted in (no VMA or no read access)" };
+        }
+        res.faults++;
+        if (this.client.policy !== "noSeqRecheck" && readRetry(this.notifier, range.notifierSeq)) {
+          // An invalidation raced the walk (an aperture reclaim inside it): retry on a smaller chunk.
+          if (chunk > 1) {
+            chunk >>= 1;
+            break;
+          }
+          continue;
+        }
+        // NOT_SUPPORTED P2P pages with the migrate fallback lose ALLOW_P2P and fault again (mlx5 patches).
+        let refault = false;
+        for (let o = 0; o < n; o++) {
+          const ap = sys.apertures.get(frames.chunkPool[(pfns[o] & HMM_PFN_FRAME) >>> CHUNK_SHIFT]);
+          if (ap && this.client.fallback === "migrate" && this.client.mapType(ap.id) === "NOT_SUPPORTED") {
+            allow[o] = 0;
+            refault = true;
+          }
+        }
+        if (refault) continue;
+        this.program(addr, n, pfns, res, keep);
+        addr = next;
+        break;
+      }
+    }
+    res.cpages = npages;
+    sys.counters.peerMaps += npages;
+    return res;
+  }
+
+  /** DMA-maps and programs the device page table for pages [addr, addr+n) from hmm pfns. */
+  private program(addr: number, n: number, pfns: Uint32Array, res: PeerMapResult, keep: boolean): void {
+    const sys = this.client.sys;
+    const frames = this.mm.mem.frames;
+    const iommu = this.client.iommu;
+    for (let o = 0; o < n; o++) {
+      const v = addr + o;
+      const e = pfns[o];
+      const f = e & HMM_PFN_FRAME;
+      const vma = this.mm.find(v)!;
+      const t = this.table(vma.region);
+      const i = Mm.index(vma, v);
+      if (t.flags[i] !== 0) this.zap(t, i); // re-mapping replaces the old mapping
+      const poolId = frames.chunkPool[f >>> CHUNK_SHIFT];
+      const pool = frames.pools[poolId];
+      const ap = pool.kind === POOL_P2PDMA ? sys.apertures.get(poolId) : undefined;
+      let path: number;
+      let dma: number;
+      let iova = false;
+      if (ap !== undefined) {
+        const mt = this.client.mapType(ap.id);
+        res.mapTypes[ap.id] = mt;
+        const off = ap.offsetOf(f);
+        const bar = ap.bar!;
+        if (mt === "BUS_ADDR") {
+          path = PATH_BUS_ADDR;
+          dma = bar.bus + off; // pci_p2pdma_bus_addr_map: CPU address + bus offset
+          res.paths.BUS_ADDR++;
+        } else if (mt === "THRU_HOST_BRIDGE") {
+          path = PATH_THRU_HOST_BRIDGE;
+          dma = iommu ? iommu.map(bar.cpu + off) : bar.cpu + off;
+          iova = iommu !== null;
+          res.paths.THRU_HOST_BRIDGE++;
+        } else {
+          path = PATH_BOUNCE; // the owner copies through a host buffer the client maps normally
+          dma = iommu ? iommu.map(f * PAGE_SIZE) : f * PAGE_SIZE;
+          iova = iommu !== null;
+          res.paths.SYSTEM++;
+          res.bounced++;
+        }
+      } else if (pool.kind === POOL_PRIVATE) {
+        path = PATH_LOCAL; // the client's own device memory
+        dma = f * PAGE_SIZE;
+        res.local++;
+      } else {
+        path = PATH_SYSTEM; // system RAM (or device-coherent memory) through the host
+        dma = iommu ? iommu.map(f * PAGE_SIZE) : f * PAGE_SIZE;
+        iova = iommu !== null;
+        res.paths.SYSTEM++;
+      }
+      t.dma[i] = dma;
+      t.target[i] = f;
+      const b = DmaSafety.backing(this.mm, v).frame;
+      t.mapped[i] = b;
+      t.gen[i] = sys.safety.generation(b);
+      t.flags[i] = path | (e & HMM_PFN_WRITE ? F_WRITE : 0) | (iova ? F_IOVA : 0);
+      if (keep) {
+        res.pagePaths.push(PATH_NAMES[path]);
+        res.addresses.push(hex(dma));
+      }
+    }
+  }
+
+  /** peerUnmap: drop the mappings of [start, start+npages). Returns pages unmapped. */
+  peerUnmap(start: number, npages: number): number {
+    this.flushDeferred();
+    let n = 0;
+    this.mm.forEachVmaPart(start, start + npages, (vma, s, e) => {
+      const t = this.tables.get(vma.region);
+      if (!t) return;
+      for (let i = Mm.index(vma, s), m = i + (e - s); i < m; i++) {
+        if (t.flags[i] === 0) continue;
+        this.zap(t, i);
+        n++;
+      }
+    });
+    this.client.sys.counters.peerUnmaps += n;
+    return n;
+  }
+
+  /**
+   * dma: the device reads or writes [start, start+npages) through its page table without
+   * faulting. A page without a (writable, for writes) entry, or an IOVA the IOMMU does not
+   * translate, stops the DMA with -EFAULT (an IOMMU/ATS fault), which is not a violation.
+   */
+  dma(start: number, npages: number, write: boolean, value: (k: number) => number): DmaResult {
+    const sys = this.client.sys;
+    const frames = this.mm.mem.frames;
+    const iommu = this.client.iommu;
+    const values: number[] = [];
+    const id = this.client.id;
+    let lastAp: BarAperture | null = null;
+    const moved = new Map<string, number>();
+    for (let k = 0; k < npages; k++) {
+      const v = start + k;
+      const vma = this.mm.find(v);
+      const t = vma && this.tables.get(vma.region);
+      const i = vma ? Mm.index(vma, v) : 0;
+      const fl = t ? t.flags[i] : 0;
+      if (!t || fl === 0) return this.dmaFail(k, v, "the device has no mapping for the page (IOMMU fault)", values, write);
+      if (write && !(fl & F_WRITE)) return this.dmaFail(k, v, "the device maps the page read-only", values, write);
+      const path = fl & 7;
+      let addr = t.dma[i];
+      const via = `by ${fl & F_IOVA ? "stale-or-live IOVA" : path === PATH_BUS_ADDR ? "bus address" : "address"} ${hex(addr)}`;
+      if (fl & F_IOVA) {
+        addr = iommu!.translate(addr);
+        if (addr < 0) return this.dmaFail(k, v, `IOVA ${hex(t.dma[i])} is not mapped in the IOMMU (IOMMU fault)`, values, write);
+      }
+      let reached: number;
+      let from: string;
+      if (path === PATH_BUS_ADDR || path === PATH_THRU_HOST_BRIDGE) {
+        let ap: BarAperture | null = lastAp;
+        const bar = ap?.bar;
+        const inBar = (b: { bus: number; cpu: number; size: number }) => path === PATH_BUS_ADDR ? addr >= b.bus && addr < b.bus + b.size : addr >= b.cpu && addr < b.cpu + b.size;
+        if (!bar || !inBar(bar)) {
+          // Route the TLP: through the switch (bus address) or up to the root complex (CPU address).
+          const r = routeAddress(sys.fabric, id, addr);
+          ap = null;
+          if (!r.unclaimed) for (const a of sys.apertures.values()) if (a.id === r.target && a.bar?.index === r.bar) ap = a;
+          if (ap === null) return this.dmaFail(k, v, `${hex(addr)} is claimed by no provider aperture (unsupported request)`, values, write);
+          lastAp = ap;
+        }
+        const off = addr - (path === PATH_BUS_ADDR ? ap!.bar!.bus : ap!.bar!.cpu);
+        reached = ap!.access(off);
+        from = ap!.id;
+      } else if (path === PATH_BOUNCE) {
+        const ap = sys.apertures.get(frames.chunkPool[t.target[i] >>> CHUNK_SHIFT])!;
+        reached = ap.target(t.target[i]);
+        from = ap.id;
+      } else {
+        reached = path === PATH_LOCAL ? t.target[i] : Math.floor(addr / PAGE_SIZE);
+        from = reached >= 0 ? frames.poolOf(reached).label : "ram";
+      }
+      const bad = sys.safety.check(id, this.mm, v, reached, t.mapped[i], t.gen[i], write, via.replace("stale-or-live IOVA", "IOVA"));
+      if (reached >= 0) {
+        if (write) frames.content[reached] = value(k);
+        else values.push(frames.content[reached]);
+      } else if (!write) values.push(NaN);
+      if (bad !== null && fl & F_IOVA) {
+        // A violation through an IOVA the driver should have unmapped: name it as such.
+        const last = this.mm.mem.counters.violations[this.mm.mem.counters.violations.length - 1];
+        last.reason = last.reason.replace(/^DMA (read|write) by IOVA/, "DMA $1 through a stale IOVA");
+      }
+      if (path !== PATH_LOCAL) {
+        const key = path === PATH_BOUNCE || path === PATH_SYSTEM && from !== "ram" ? `${from}|ram` : from;
+        moved.set(key, (moved.get(key) ?? 0) + 1);
+      }
+    }
+    for (const [key, n] of moved) {
+      const [from, hop] = key.split("|");
+      const bytes = n * PAGE_SIZE;
+      if (hop) {
+        if (write) {
+          this.mm.mem.counters.transfer(id, "ram", bytes);
+          this.mm.mem.counters.transfer("ram", from, bytes);
+        } else {
+          this.mm.mem.counters.transfer(from, "ram", bytes);
+          this.mm.mem.counters.transfer("ram", id, bytes);
+        }
+      } else if (write) this.mm.mem.counters.transfer(id, from, bytes);
+      else this.mm.mem.counters.transfer(from, id, bytes);
+    }
+    return { ret: 0, cpages: npages, values: write ? undefined : values };
+  }
+
+  private dmaFail(k: number, v: number, reason: string, values: number[], write: boolean): DmaResult {
+    return { ret: -EFAULT, cpages: k, values: write ? undefined : values, page: v, reason };
+  }
+}
