@@ -5,25 +5,19 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadTopologyFile, pairMatrix } from "../src/fabric/index.js";
+import { loadTopologyFile, pairMatrix, type DevicePair } from "../src/fabric/index.js";
 import { mappedPairs, pairKey, parseNameMap, parseNvsmiTopo } from "./support/nvsmi.js";
 
 const DATA = join(import.meta.dirname, "..", "data", "topologies");
 
-interface Pair {
-  a: string;
-  b: string;
-  class: string;
-  mapType: string;
-  distance: number;
-}
 
-function pairsOf(file: string): Map<string, Pair> {
-  const pairs = pairMatrix(loadTopologyFile(join(DATA, file))).pairs as Pair[];
+
+function pairsOf(file: string): Map<string, DevicePair> {
+  const pairs = pairMatrix(loadTopologyFile(join(DATA, file))).pairs;
   return new Map(pairs.map((p) => [pairKey(p.a, p.b), p]));
 }
 
-function pair(pairs: Map<string, Pair>, a: string, b: string): Pair {
+function pair(pairs: Map<string, DevicePair>, a: string, b: string): DevicePair {
   const p = pairs.get(pairKey(a, b));
   if (!p) throw new Error(`model has no pair ${a} / ${b}`);
   return p;

@@ -6,21 +6,15 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildFabric, loadTopologyFile, pairMatrix } from "../src/fabric/index.js";
+import { buildFabric, loadTopologyFile, pairMatrix, type DevicePair } from "../src/fabric/index.js";
 import { Topology } from "../src/fabric/schema.js";
 import { mappedPairs, parseNameMap, parseNvsmiTopo } from "./support/nvsmi.js";
 
 const DIR = join(import.meta.dirname, "..", "data", "topologies");
 
-interface Pair {
-  a: string;
-  b: string;
-  class: string;
-  mapType: string;
-  distance: number;
-}
 
-function findPair(pairs: readonly Pair[], a: string, b: string): Pair {
+
+function findPair(pairs: readonly DevicePair[], a: string, b: string): DevicePair {
   const p = pairs.find((q) => (q.a === a && q.b === b) || (q.a === b && q.b === a));
   if (!p) throw new Error(`model has no pair ${a} / ${b}`);
   return p;
@@ -34,8 +28,8 @@ function topologyFile(machine: string): string {
   return join(DIR, f);
 }
 
-function pairsOf(machine: string): Pair[] {
-  return pairMatrix(loadTopologyFile(topologyFile(machine))).pairs as Pair[];
+function pairsOf(machine: string): DevicePair[] {
+  return pairMatrix(loadTopologyFile(topologyFile(machine))).pairs;
 }
 
 const jsonFiles = files.filter((f) => f.endsWith(".json"));
