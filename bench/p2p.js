@@ -5,7 +5,7 @@
 // `p2pRunsPerSec` into bench/results.json (read-modify-write: other benches own the other keys).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import fc from "fast-check";
-import { deviceSpecs, loadTopologyFile, runScenario } from "../dist/index.js";
+import { loadCalibration, loadTopologyFile, runScenario } from "../dist/index.js";
 
 const TOPO = new URL("../test/p2p/three-devices.json", import.meta.url).pathname;
 const RUNS = 100_000;
@@ -39,7 +39,7 @@ const scenario = fc.array(fc.oneof({ arbitrary: one, weight: 3 }, { arbitrary: b
   .map((g) => [{ op: "mmap", buffer, pages: PAGES, prot: "rw" }, { op: "cpuWrite", buffer, value: "index" }, ...g.flat()]);
 
 const fabric = loadTopologyFile(TOPO);
-const devices = deviceSpecs(fabric);
+const calibration = loadCalibration("default");
 // Generation is not timed: scenarios are drawn in batches first.
 let runs = 0;
 let violations = 0;
@@ -48,7 +48,7 @@ let seed = 1;
 while (runs < RUNS && ms < BUDGET_MS) {
   const batch = fc.sample(scenario, { seed: seed++, numRuns: 1000 });
   const t0 = performance.now();
-  for (const steps of batch) violations += runScenario({ topology: TOPO, steps }, devices, fabric).violations.length;
+  for (const steps of batch) violations += runScenario({ scenario: { topology: TOPO, steps }, topology: fabric, calibration }).result.violations.length;
   ms += performance.now() - t0;
   runs += batch.length;
 }

@@ -2,12 +2,12 @@
 // snapshot ns/page and its ratio to a per-element typed-array copy loop, migrate_vma pages/s
 // (1 Mi pages RAM -> device, one interval notifier registered; median of 3 runs after a warm-up), state bytes per mapped page
 // (CPU PTE + page metadata + one dmirror mirror), and snapshot cost scaling from 2^10 to 2^24 pages.
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Memory } from "../dist/memory/memory.js";
 import { Mm } from "../dist/memory/address-space.js";
-import { handleMmFault } from "../dist/memory/fault.js";
+import { FAULT_FLAG_WRITE, handleMmFault } from "../dist/memory/fault.js";
 import { PROT_READ, PROT_WRITE } from "../dist/memory/vma.js";
 import { snapshot } from "../dist/hmm/range-fault.js";
 import { intervalNotifierInsert, setSeq } from "../dist/hmm/interval-notifier.js";
@@ -30,7 +30,7 @@ function populated(pages) {
   const mem = new Memory();
   const mm = new Mm(mem, "bench");
   const start = mm.mmap(pages, PROT_READ | PROT_WRITE);
-  for (let v = start; v < start + pages; v++) handleMmFault(mm, v, true);
+  for (let v = start; v < start + pages; v++) handleMmFault(mm, v, FAULT_FLAG_WRITE);
   return { mem, mm, start };
 }
 
@@ -99,7 +99,7 @@ function migrateOnce(pages) {
   const args = newMigrateVma(mm, start, start + pages, MIGRATE_VMA_SELECT_SYSTEM, dev.device);
   if (migrateVmaSetup(args) !== 0) throw new Error("setup failed");
   for (let o = 0; o < pages; o += ALLOC_BLOCK) allocAndCopy(args, frames, pool, o, Math.min(pages, o + ALLOC_BLOCK));
-  mem.counters.transfer("ram", "gpu0", pages * 4096);
+  mem.events.copy("ram", "gpu0", pages * 4096, "migrate");
   migrateVmaPages(args);
   migrateVmaFinalize(args);
   const ms = performance.now() - t0;
@@ -158,4 +158,7 @@ const results = {
   bytesPerPage: Number(bpp.toFixed(2)),
   scaling: Number(scaling.toFixed(3)),
 };
-writeFileSync(join(dirname(fileURLToPath(import.meta.url)), "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+// Read-modify-write: the other benches own the other keys.
+const file = join(dirname(fileURLToPath(import.meta.url)), "results.json");
+const merged = { ...(existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {}), ...results };
+writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`);

@@ -3,7 +3,7 @@
 // and periodic timers, ~1000 events pending. Prints a table and merges `eventsPerSec` into
 // bench/results.json (read-modify-write: other benches own the other keys).
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
-import { Engine, LogHistogram } from "../dist/sim/index.js";
+import { Engine, LogHistogram } from "../dist/internals.js";
 
 const PENDING = 1024;
 const EVENTS = 4_000_000;

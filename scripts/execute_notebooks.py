@@ -1,7 +1,8 @@
 """Executes tslab notebooks headless through Jupyter's own client (nbclient) and saves their outputs.
 
-Usage: execute_notebooks.py [--out DIR] NOTEBOOK...
-Without --out, each notebook is saved in place. A failing cell is reported as
+Usage: execute_notebooks.py [--out DIR] [--cwd DIR] NOTEBOOK...
+Without --out, each notebook is saved in place. The kernel starts in --cwd (default: the
+notebook's own folder), so relative paths in cells resolve as they do in Jupyter. A failing cell is reported as
 "notebook N, cell K: Error: message" and makes the exit status 1 (the other notebooks still run).
 """
 import os
@@ -34,14 +35,14 @@ def failing_cell(nb):
     return index, cell, message
 
 
-def run(path, out_dir):
+def run(path, out_dir, cwd):
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb,
         kernel_name="tslab",
         timeout=600,
         startup_timeout=120,
-        resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}},
+        resources={"metadata": {"path": cwd or os.path.dirname(os.path.abspath(path))}},
     )
     started = time.monotonic()
     failure = None
@@ -62,16 +63,20 @@ def run(path, out_dir):
 
 def main(argv):
     out_dir = None
-    if len(argv) >= 2 and argv[0] == "--out":
-        out_dir = argv[1]
+    cwd = None
+    while len(argv) >= 2 and argv[0] in ("--out", "--cwd"):
+        if argv[0] == "--out":
+            out_dir = argv[1]
+            os.makedirs(out_dir, exist_ok=True)
+        else:
+            cwd = argv[1]
         argv = argv[2:]
-        os.makedirs(out_dir, exist_ok=True)
     if not argv:
         print("execute_notebooks.py: no notebooks given", file=sys.stderr)
         return 2
     failed = 0
     for path in argv:
-        failure, seconds = run(path, out_dir)
+        failure, seconds = run(path, out_dir, cwd)
         name = os.path.basename(path)
         if failure:
             failed += 1

@@ -1,10 +1,11 @@
-// `npm run notebooks`: executes every notebook under notebooks/ headless with the real tslab
-// kernel through Jupyter's own client, saves the outputs into the notebooks and writes each
-// figure as SVG and PNG under notebooks/figures/. Installs the Debian Jupyter packages when they
+// `npm run notebooks`: writes every notebook from its source (notebooks/src/NN-name.py holds the
+// cells as plain text, reviewed in diffs), executes it headless with the real tslab kernel through
+// Jupyter's own client, saves the outputs into the notebook and writes each figure as SVG and PNG
+// under notebooks/figures/. Installs the Debian Jupyter packages when they
 // are missing and we are root; registers a project-local tslab kernelspec under .jupyter/ and
 // points JUPYTER_PATH there (nothing is written to the user's Jupyter config). For Jupyter by
 // hand: `JUPYTER_PATH=$PWD/.jupyter/share/jupyter jupyter notebook` after one run of this script.
-// Usage: node scripts/run-notebooks.js [--out DIR] [NOTEBOOK...]
+// Usage: node scripts/run-notebooks.js [--out DIR] [NOTEBOOK...] (names like 01-fabric; default: all)
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -73,16 +74,27 @@ if (args[0] === "--out") {
   args.splice(0, 2);
 }
 const notebooksDir = join(root, "notebooks");
-const notebooks = args.length
-  ? args.map((a) => resolve(a))
-  : readdirSync(notebooksDir).filter((f) => f.endsWith(".ipynb")).sort().map((f) => join(notebooksDir, f));
+// Notebooks by name ("01-fabric"), from the arguments or every source in notebooks/src.
+const names = args.length
+  ? args.map((a) => a.split("/").pop().replace(/\.(ipynb|py)$/, ""))
+  : readdirSync(join(notebooksDir, "src")).filter((f) => f.endsWith(".py")).sort().map((f) => f.slice(0, -3));
 const figures = outDir ? join(outDir, "figures") : join(notebooksDir, "figures");
 mkdirSync(figures, { recursive: true });
 
 ensureJupyter();
+// The sources are the truth: each notebook is written afresh from notebooks/src before it runs
+// (into --out when given, so a test run leaves the committed notebooks alone).
+const notebooks = names.map((name) => join(outDir ?? notebooksDir, `${name}.ipynb`));
+if (outDir) mkdirSync(outDir, { recursive: true });
+for (const [i, name] of names.entries()) {
+  if (run(python, [join(notebooksDir, "src", `${name}.py`), notebooks[i]]) !== 0) {
+    console.error(`cannot write ${notebooks[i]} from notebooks/src/${name}.py`);
+    process.exit(1);
+  }
+}
 const { base, env } = jupyterEnv(figures);
 installKernel(base);
 const started = Date.now();
-const status = run(python, [join(root, "scripts", "execute_notebooks.py"), ...(outDir ? ["--out", outDir] : []), ...notebooks], { env, cwd: root });
+const status = run(python, [join(root, "scripts", "execute_notebooks.py"), "--cwd", notebooksDir, ...notebooks], { env, cwd: root });
 console.log(`${notebooks.length} notebook(s) in ${((Date.now() - started) / 1000).toFixed(1)} s; figures in ${figures}`);
 process.exitCode = status;

@@ -5,7 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { bufferIo } from "../src/cli/io.js";
-import { runCommand } from "../src/cli/run.js";
+import { main } from "../src/cli/main.js";
+
+/** `p2pdma-lab run FILE [--json] [--trace T]` in-process; returns the exit status. */
+function runCommand(path: string, opts: { json: boolean; trace?: string }, io: ReturnType<typeof bufferIo>): Promise<number> {
+  return main(["run", path, ...(opts.json ? ["--json"] : []), ...(opts.trace ? ["--trace", opts.trace] : [])], io);
+}
 
 const dir = mkdtempSync(join(tmpdir(), "p2pdma-run-"));
 function file(name: string, content: string | Uint8Array): string {
@@ -45,7 +50,7 @@ describe("p2pdma-lab run", () => {
     ["wrongtype.json", JSON.stringify({ topology: "dmirror", steps: [{ op: "mmap", buffer: "a", pages: -1 }] }), /steps\[0\]\.pages.*value: -1/],
     ["unknownop.json", JSON.stringify({ topology: "dmirror", steps: [{ op: "teleport" }] }), /steps\[0\]\.op: unknown op.*"teleport"/],
     ["unknownfield.json", JSON.stringify({ topology: "dmirror", steps: [{ op: "mmap", buffer: "a", pages: 1, colour: "red" }] }), /steps\[0\]\.colour: unknown field.*"red"/],
-    ["truncated.json", '{"topology": "dmirror", "steps": [{"op": "mm', /truncated\.json: \(json\): truncated JSON/],
+    ["truncated.json", '{"topology": "dmirror", "steps": [{"op": "mm', /truncated\.json: line 1 column \d+: JSON syntax error: unterminated string \(truncated JSON/],
     ["binary.json", new Uint8Array([0x7b, 0, 1, 2, 0xff]), /binary\.json: file: is binary/],
     ["badtopo.json", JSON.stringify({ topology: "nosuch", steps: [] }), /nosuch/],
   ];

@@ -6,11 +6,13 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
-  bounceCopy, costTransfer, dmaReadLatencyNs, loadCalibration, machine, migrateNs, param, pathBetween, randomReadGBps,
-  readTopologyFile, smallCopyLatencyNs, uvmSmartFaultNs, uvmSmartTransferNs, withParams, type LinkGraph,
+  bounceCopy, costTransfer, dmaReadLatencyNs, machine, migrateNs, param, pathBetween, randomReadGBps,
+  smallCopyLatencyNs, uvmSmartFaultNs, uvmSmartTransferNs, withParams, type LinkGraph,
 } from "../src/sim/index.js";
+import { loadCalibration } from "../src/scenario/load.js";
+import { topologySpec } from "./support/run.js";
 
-const topo = (name: string) => readTopologyFile(join(import.meta.dirname, "..", "data", "topologies", `${name}.json`));
+const topo = (name: string) => topologySpec(join(import.meta.dirname, "..", "data", "topologies", `${name}.json`));
 const load = (t: string, cal: string): LinkGraph => machine(topo(t), loadCalibration(cal));
 const MiB = 1 << 20;
 const GiB = 1 << 30;
@@ -38,14 +40,14 @@ describe("costs.md §6.4 reproduction targets", () => {
   it("T3: Gen5 x16 GPU->GPU P2P write below one PEX890xx switch = 54-56.6 GB/s ±10% (voipmonitor/rtx6kpro; p2pmark)", () => {
     const g = load("asus-esc8000a-e13p-pex890xx", "pex890xx-gen5-box");
     const p = pathBetween(g, "gpu0", "gpu1", "write");
-    expect(p.klass).toBe("PIX");
+    expect(p.topoClass).toBe("PIX");
     within(costTransfer(g, p, 64 * MiB).gbps, (54 + 56.6) / 2, 0.1);
   });
 
   it("T4: HGX H100 P2P 371-377 GB/s ±5%, host bounce 36-38 GB/s ±10%, ratio ~10x (NVIDIA/nccl #1264; NCCL topo.h)", () => {
     const g = load("hgx-h100", "hgx-h100");
     const p = pathBetween(g, "gpu0", "gpu1", "write");
-    expect(p.klass).toBe("NV18");
+    expect(p.topoClass).toBe("NV18");
     const p2p = costTransfer(g, p, GiB).gbps;
     within(p2p, 374, 0.05);
     const bounce = bounceCopy(g, "gpu0", "gpu1", GiB).gbps;

@@ -6,7 +6,8 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const notebooks = readdirSync("notebooks").filter((f) => f.endsWith(".ipynb")).sort();
+// One notebook per source in notebooks/src (the cells as plain text).
+const notebooks = readdirSync("notebooks/src").filter((f) => f.endsWith(".py")).sort().map((f) => f.replace(/\.py$/, ".ipynb"));
 
 describe("notebooks", () => {
   it("has notebooks to run", () => {

@@ -9,19 +9,19 @@ import { describe, expect, it } from "vitest";
 import { bufferIo } from "../src/cli/io.js";
 import { main } from "../src/cli/main.js";
 import { loadTopologyFile } from "../src/fabric/load.js";
-import type { ScenarioSpec } from "../src/scenario/schema.js";
-import { RunResult, runScenario } from "../src/scenario/runner.js";
-import { deviceSpecs } from "../src/scenario/topology.js";
+import { loadCalibration } from "../src/scenario/load.js";
+import type { RunResult } from "../src/scenario/results.js";
+import { runScenario } from "../src/scenario/run.js";
 import { Policy, scenarioArb } from "./p2p/arbitrary.js";
 
 const TOPO = resolve("test/p2p/three-devices.json");
 const fabric = loadTopologyFile(TOPO);
-const devices = deviceSpecs(fabric);
+const calibration = loadCalibration("default");
 const OUT = resolve("test-results/p2p");
 
 /** Runs a generated scenario (already well-formed: the generator only builds valid steps). */
 function run(sc: { topology: string; steps: unknown[] }): RunResult {
-  return runScenario({ topology: TOPO, steps: sc.steps } as ScenarioSpec, devices, fabric);
+  return runScenario({ scenario: { topology: TOPO, steps: sc.steps }, topology: fabric, calibration }).result;
 }
 
 describe("P2P safety under random interleavings", () => {

@@ -132,6 +132,9 @@ describe("peer mapping seed scenarios", () => {
       ],
     });
     expect(code).toBe(1);
-    expect(out.violations).toEqual([{ step: 5, device: nic, address: "0x10000000", reason: expect.stringMatching(/^DMA write by bus address 0x[0-9a-f]+: reached a BAR slot that no longer exposes any page/) }]);
+    expect(out.violations).toEqual([{
+      step: 5, code: "empty-bar-slot", device: nic, address: "0x10000000", access: "write", via: expect.stringMatching(/^bus address 0x[0-9a-f]+$/),
+      reason: expect.stringMatching(/^DMA write by bus address 0x[0-9a-f]+: reached a BAR slot that no longer exposes any page/),
+    }]);
   });
 });

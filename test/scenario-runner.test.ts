@@ -1,13 +1,14 @@
 // Tests for src/scenario: schema errors naming field and value (DESIGN §4), per-step errors with
 // the kernel's errno, state kept consistent after a failed step, and determinism.
 import { describe, expect, it } from "vitest";
+import { builtinTopology } from "../src/fabric/builtin.js";
+import { deviceSpecs } from "../src/devices/machine.js";
 import { parseScenario } from "../src/scenario/parse.js";
-import { runScenario } from "../src/scenario/runner.js";
-import { deviceSpecs, resolveTopology } from "../src/scenario/topology.js";
 import { InputError } from "../src/units/input-error.js";
+import { runObject } from "./support/run.js";
 
-const devices = deviceSpecs(resolveTopology("dmirror"));
-const run = (steps: unknown[]) => runScenario(parseScenario({ topology: "dmirror", steps }), devices);
+const devices = deviceSpecs(builtinTopology("dmirror"));
+const run = (steps: unknown[]) => runObject({ topology: "dmirror", steps });
 
 describe("scenario schema", () => {
   it("names an unknown op, an unknown field and a wrong type with path and value", () => {

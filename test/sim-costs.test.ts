@@ -7,10 +7,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
-  LogHistogram, OpStats, apertureRemapNs, bucketOf, chromeTrace, deviceFaultNs, dmaMapNs, invalidateNs, iotlbMissProbability,
-  iotlbReachBytes, loadCalibration, machine, migrateNs, pathBetween, peerMapNs, readTopologyFile, simulate, snapshotNs, tlbFlushNs,
+  apertureRemapNs, chromeTrace, deviceFaultNs, dmaMapNs, invalidateNs, iotlbMissProbability,
+  iotlbReachBytes, machine, migrateNs, pathBetween, peerMapNs, simulate, snapshotNs, tlbFlushNs,
   withParams, writeChromeTrace, cpuFaultNs,
 } from "../src/sim/index.js";
+import { bucketOf, LogHistogram, OpStats } from "../src/sim/histogram.js";
+import { loadCalibration } from "../src/scenario/load.js";
+import { topologySpec } from "./support/run.js";
 import { InputError } from "../src/units/input-error.js";
 
 const cal = loadCalibration();
@@ -84,7 +87,7 @@ describe("counters and histograms", () => {
 
 describe("Chrome trace export", () => {
   it("writes one named track per device and per link with complete events in microseconds", () => {
-    const g = machine(readTopologyFile(join(import.meta.dirname, "..", "data", "topologies", "pcie-gen4-host.json")), loadCalibration("pcie-gen4-host"));
+    const g = machine(topologySpec(join(import.meta.dirname, "..", "data", "topologies", "pcie-gen4-host.json")), loadCalibration("pcie-gen4-host"));
     const r = simulate(g, [
       { path: pathBetween(g, "dev0", "host:0", "write"), bytes: 1 << 20, label: "d2h" },
       { path: pathBetween(g, "host:0", "dev2", "read"), bytes: 1 << 20, startNs: 1000, label: "h2d" },

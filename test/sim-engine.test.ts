@@ -1,8 +1,9 @@
 // Checks the discrete-event engine (src/sim/engine.ts, event-queue.ts): integer-ns time order,
 // insertion order on ties (determinism), dispatch by kind through the handler table, bad schedules.
 import { describe, expect, it } from "vitest";
-import { Engine, EventQueue } from "../src/sim/index.js";
-import { InputError } from "../src/units/input-error.js";
+import { Engine } from "../src/sim/engine.js";
+import { EventQueue } from "../src/sim/event-queue.js";
+import { InternalError } from "../src/units/internal-error.js";
 
 describe("EventQueue", () => {
   it("pops by time, then by insertion order on equal times, and grows past its capacity", () => {
@@ -53,12 +54,12 @@ describe("Engine", () => {
     expect(e.pending).toBe(1);
   });
 
-  it("rejects events in the past, negative delays and unknown kinds with InputError", () => {
+  it("rejects events in the past, negative delays and unknown kinds as internal errors (a caller bug, exit 70)", () => {
     const e = new Engine();
     const K = e.register("k", () => undefined);
     e.at(100, K, 0);
     e.run();
-    expect(() => e.at(50, K, 0)).toThrow(InputError);
+    expect(() => e.at(50, K, 0)).toThrow(InternalError);
     expect(() => e.after(-1, K, 0)).toThrow(/delayNs/);
     expect(() => e.at(200, 7, 0)).toThrow(/kind/);
   });

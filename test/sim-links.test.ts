@@ -6,13 +6,15 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
-  CalibrationFile, bounceCopy, completionWireBytes, costTransfer, loadCalibration, machine, maxMinRates, param, parseCalibration,
-  pathBetween, rawGBps, readGBps, readTopologyFile, simulate, tlpGBps, withParams, writeGBps, writeWireBytes,
+  CalibrationFile, bounceCopy, completionWireBytes, costTransfer, machine, maxMinRates, param, parseCalibration,
+  pathBetween, rawGBps, readGBps, simulate, tlpGBps, withParams, writeGBps, writeWireBytes,
 } from "../src/sim/index.js";
+import { loadCalibration } from "../src/scenario/load.js";
+import { topologySpec } from "./support/run.js";
 import { InputError } from "../src/units/input-error.js";
 
 const DATA = join(import.meta.dirname, "..", "data");
-const topo = (name: string) => readTopologyFile(join(DATA, "topologies", `${name}.json`));
+const topo = (name: string) => topologySpec(join(DATA, "topologies", `${name}.json`));
 
 describe("PCIe rates (pcie-model formulas, costs.md §1.1)", () => {
   it("encodes 8b/10b for Gen1-2, 128b/130b for Gen3-5 and flit (1b/1b) for Gen6", () => {
@@ -48,17 +50,17 @@ describe("paths on topologies", () => {
   const g = machine(topo("hgx-h100"), loadCalibration("hgx-h100"));
 
   it("classifies NVLink, switch, host-bridge and cross-socket paths and charges hop latencies", () => {
-    expect(pathBetween(g, "gpu0", "gpu1", "write").klass).toBe("NV18");
+    expect(pathBetween(g, "gpu0", "gpu1", "write").topoClass).toBe("NV18");
     const pix = pathBetween(g, "gpu0", "gpu1", "write", "pcie");
-    expect(pix.klass).toBe("PIX");
+    expect(pix.topoClass).toBe("PIX");
     expect(pix.latencyNs).toBe(105); // one switch turnaround
     expect(pix.resources.length).toBe(2); // gpu0's link up, gpu1's link down: the uplink is not crossed
     const phb = pathBetween(g, "gpu0", "gpu2", "write", "pcie");
-    expect(phb.klass).toBe("PHB");
+    expect(phb.topoClass).toBe("PHB");
     expect(phb.latencyNs).toBe(2 * 105 + param(g.calibration, "rootComplexHopNs"));
     expect(phb.capGBps).toBeCloseTo(writeGBps({ gen: 5, width: 16, mps: 256, mrrs: 512 }) / 1.2, 2); // INTEL_P2P_OVERHEAD
-    expect(pathBetween(g, "gpu0", "gpu4", "write", "pcie").klass).toBe("SYS");
-    expect(pathBetween(g, "gpu0", "host:1", "write").klass).toBe("HOST-SYS");
+    expect(pathBetween(g, "gpu0", "gpu4", "write", "pcie").topoClass).toBe("SYS");
+    expect(pathBetween(g, "gpu0", "host:1", "write").topoClass).toBe("HOST-SYS");
   });
 
   it("makes a read pay the device read round trip and its request direction, and caps it by the read window", () => {

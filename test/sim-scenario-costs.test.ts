@@ -4,8 +4,10 @@
 // reports each design's time and bytes per real link on one machine (costs.md §6.1).
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runScenarioInput } from "../src/scenario/run.js";
-import { loadCalibration, param } from "../src/sim/calibration.js";
+import { loadCalibration } from "../src/scenario/load.js";
+import { resultOf } from "../src/scenario/results.js";
+import { param } from "../src/sim/calibration.js";
+import { runObject as runScenarioInput } from "./support/run.js";
 import { bounceCopy, costTransfer } from "../src/sim/designs.js";
 import { migrationCost } from "../src/sim/migration.js";
 import { buildLinkGraph, pathBetween } from "../src/sim/paths.js";
@@ -16,7 +18,6 @@ import { InputError } from "../src/units/input-error.js";
 
 const TOPO = join(import.meta.dirname, "..", "data", "topologies");
 const MiB = 1024 * 1024;
-type TransferOut = { ns: number; gbps: number; linkBytes: Record<string, number>; class?: string; mapType?: string };
 
 describe("scenario run costs", () => {
   it("a migrateToDevice step takes the migrate_vma formula's time and moves its bytes over the device's links", () => {
@@ -63,7 +64,7 @@ describe("scenario run costs", () => {
     const g = buildLinkGraph(fabric, cal);
     const expected: Record<string, number> = {};
     for (const [gran, pageBytes] of [["4KiB", 4096], ["64KiB", 65536], ["2MiB", 2 * MiB]] as const) {
-      const out = run(gran).steps[0].result as TransferOut;
+      const out = resultOf(run(gran), 0, "transfer");
       const m = migrationCost(g, { device: "dev2", direction: "toDevice", bytes: 64 * MiB, pageBytes });
       const pages = (64 * MiB) / pageBytes;
       expect(m.pages).toBe(pages);
@@ -102,7 +103,7 @@ describe("scenario run costs", () => {
         { op: "transfer", from: "dev0", to: "dev1", bytes, design: "bounce" },
       ],
     });
-    const [p2p, bounce] = r.steps.map((s) => s.result as TransferOut);
+    const [p2p, bounce] = r.steps.map((_, i) => resultOf(r, i, "transfer"));
     const g = buildLinkGraph(loadTopologyFile(topo), loadCalibration("pcie-gen4-host"));
     // Same switch: BUS_ADDR (pci_p2pdma_map_type), the switch turns the reads around (nvidia-smi PIX).
     expect(p2p.mapType).toBe("BUS_ADDR");
@@ -122,7 +123,7 @@ describe("scenario run costs", () => {
       topology: join(TOPO, "rtx4090-amd-6gpu.json"), calibration: "rtx4090-amd",
       steps: ["p2p", "bounce"].map((design) => ({ op: "transfer", from: "gpu0", to: "gpu1", bytes: "256MiB", design })),
     });
-    const [p2p, bounce] = r.steps.map((s) => s.result as TransferOut);
+    const [p2p, bounce] = r.steps.map((_, i) => resultOf(r, i, "transfer"));
     expect(p2p.mapType).toBe("THRU_HOST_BRIDGE");
     expect(p2p.gbps).toBeLessThan(bounce.gbps);
   });

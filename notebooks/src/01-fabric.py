@@ -1,4 +1,6 @@
 # Writes notebooks/01-fabric.ipynb (cells kept here as plain text so they can be reviewed in diffs).
+import sys
+
 import nbformat
 from nbformat.v4 import new_notebook, new_markdown_cell as md, new_code_cell as code
 
@@ -116,4 +118,5 @@ md("""## What this shows
   Z370 desktop's 8086:591f and the Broadwell DGX-1's 8086:6f00 are not: NOT_SUPPORTED, whatever nvidia-smi prints)."""),
 ]
 nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "tslab", "display_name": "TypeScript", "language": "typescript"}, "language_info": {"name": "typescript"}})
-nbformat.write(nb, __file__.replace("/src/", "/").replace(".py", ".ipynb"))
+# The notebook goes next to notebooks/src, or where the first argument says.
+nbformat.write(nb, sys.argv[1] if len(sys.argv) > 1 else __file__.replace("/src/", "/").replace(".py", ".ipynb"))

@@ -1,4 +1,6 @@
 # Writes notebooks/02-snapshots.ipynb (cells kept here as plain text so they can be reviewed in diffs).
+import sys
+
 import nbformat
 from nbformat.v4 import new_notebook, new_markdown_cell as md, new_code_cell as code
 
@@ -14,7 +16,7 @@ We run one scenario on the builtin `dmirror` machine (the four test devices of `
 switch) and take a snapshot from three devices after each step. Snapshot strings use the selftest's vocabulary:
 `NONE`, `READ`, `WRITE`, and qualifiers `ZERO`, `DEV_PRIVATE_LOCAL`, `DEV_COHERENT_LOCAL`, `DEV_COHERENT_REMOTE`."""),
 code("""import * as Plot from "@observablehq/plot";
-import { runScenarioInput, show, plotDocument } from "p2pdma-lab";
+import { loadScenario, runScenario, resultOf, show, plotDocument } from "p2pdma-lab";
 
 const PAGES = 32;
 const viewers = ["dmirror0", "dmirror1", "dmirror2"];
@@ -38,7 +40,7 @@ for (const s of stages) {
     steps.push({ op: "snapshot", device: v, buffer: "a" });
   }
 }
-const run = runScenarioInput({ topology: "dmirror", steps });
+const run = runScenario(loadScenario({ topology: "dmirror", steps })).result;
 const failed = run.steps.filter((s) => !s.ok);
 console.log(`${run.steps.length} steps, ${failed.length} failed; counters: faults=${run.counters.faults} invalidations=${run.counters.invalidations} migrations=${run.counters.migrations}`);"""),
 md("""## Page states, step by step
@@ -48,11 +50,12 @@ const cells: Cell[] = [];
 run.steps.forEach((s, i) => {
   const where = rowOf[i];
   if (!where) {
-    const r = s.result as { cpages?: number; faults?: number } | undefined;
-    console.log(`${s.op.padEnd(16)} ${s.ok ? "ok" : "FAIL " + s.error}${r?.cpages !== undefined ? ` cpages=${r.cpages} faults=${r.faults}` : ""}`);
+    const r = s.result !== undefined && "cpages" in s.result && "faults" in s.result ? ` cpages=${s.result.cpages} faults=${s.result.faults}` : "";
+    console.log(`${s.op.padEnd(16)} ${s.ok ? "ok" : "FAIL " + s.error}${r}`);
     return;
   }
-  const entries = (s.result as { entries: string[] }).entries;
+  if (s.op !== "snapshot" || !s.ok || !("entries" in s.result)) throw new Error(`step ${i} is not a snapshot with entries`);
+  const entries = s.result.entries;
   const runs: string[] = [];
   for (let p = 0; p < entries.length; ) {
     let q = p;
@@ -85,7 +88,7 @@ for (const c of cells.filter((c) => c.viewer === "dmirror1")) {
   perStage.set(c.stage, m);
 }
 for (const [stage, m] of perStage) console.log(`${stage.padEnd(36)} ${Object.entries(m).map(([k, n]) => `${k}=${n}`).join(" ")}`);
-const read = run.steps.find((s) => s.op === "deviceRead")!.result as { cpages: number; faults: number; values: number[] };
+const read = resultOf(run, run.steps.findIndex((s) => s.op === "deviceRead"), "deviceRead");
 console.log(`dmirror1's faulting read: cpages=${read.cpages} faults=${read.faults}; values 0-7 = ${read.values.slice(0, 8).join(",")}`);"""),
 md("""## What this shows
 - A private page is visible only to its owner: `dmirror0` sees `WRITE|DEV_PRIVATE_LOCAL` for pages 0–7 while every
@@ -98,4 +101,5 @@ md("""## What this shows
   `migrateToSystem` returns the coherent pages to plain `WRITE` system pages."""),
 ]
 nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "tslab", "display_name": "TypeScript", "language": "typescript"}, "language_info": {"name": "typescript"}})
-nbformat.write(nb, __file__.replace("/src/", "/").replace(".py", ".ipynb"))
+# The notebook goes next to notebooks/src, or where the first argument says.
+nbformat.write(nb, sys.argv[1] if len(sys.argv) > 1 else __file__.replace("/src/", "/").replace(".py", ".ipynb"))

@@ -10,6 +10,8 @@ export interface CliIo {
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_BAD_INPUT = 2;
+/** EX_SOFTWARE (sysexits.h): a broken invariant of the kit, never bad input. */
+export const EXIT_INTERNAL = 70;
 
 /** Collects output in memory: for tests and for calling the CLI from a notebook. */
 export function bufferIo(): CliIo & { stdout: () => string; stderr: () => string } {

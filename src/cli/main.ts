@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Models: the `p2pdma-lab` command line (DESIGN §4): argument parsing and dispatch to the
-// `topo` and `run` commands, with exit statuses 0 / 1 / 2 and no stack trace for bad input.
-// Leaves out: the commands' work, which lives in cli/topo.ts and cli/run.ts.
+// `topo` and `run` commands, with exit statuses 0 / 1 / 2 (bad input, named) and 70 for a broken
+// invariant of the kit itself, never a stack trace; a closed output pipe (`topo … | head`) ends
+// quietly with status 0, as Unix tools do. Leaves out: the commands' work (cli/topo.ts, cli/run.ts).
 import { Command, CommanderError } from "commander";
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { InputError } from "../units/input-error.js";
-import { CliIo, EXIT_BAD_INPUT, processIo } from "./io.js";
+import { CliIo, EXIT_BAD_INPUT, EXIT_INTERNAL, processIo } from "./io.js";
 import { topoCommand } from "./topo.js";
 import { runCommand } from "./run.js";
 
@@ -37,14 +38,14 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   try {
     await program.parseAsync(argv, { from: "user" });
   } catch (e) {
-    if (e instanceof CommanderError) {
-      return e.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
-    }
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
     if (e instanceof InputError) {
       io.err(`p2pdma-lab: ${e.message}\n`);
       return EXIT_BAD_INPUT;
     }
-    throw e;
+    // Anything else is the kit's own fault (an InternalError or an unexpected exception).
+    io.err(`p2pdma-lab: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    return EXIT_INTERNAL;
   }
   return status;
 }
@@ -59,13 +60,12 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      process.stderr.write(`p2pdma-lab: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exitCode = 70;
-    },
-  );
+  // A reader that goes away (`| head`) is not an error of ours: stop quietly with status 0.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+  });
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

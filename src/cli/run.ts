@@ -1,37 +1,27 @@
-// Models: `p2pdma-lab run SCENARIO.json [--json] [--trace FILE]` (DESIGN §4): reads and checks the
-// scenario (bad input: exit 2 before anything runs), runs it, prints a per-step listing or the
-// JSON result, optionally writes the cost layer's Chrome trace (Perfetto: a track per device and
-// link direction, every operation a complete event, plus a track of the steps), and exits 0, or 1
-// when a step failed or a violation was found. Leaves out: flow arrows between tracks.
-import { InputError } from "../units/input-error.js";
-import { readScenarioFile } from "../scenario/parse.js";
-import { RunResult, ScenarioRun } from "../scenario/runner.js";
-import { RunCosts, resolveCalibration } from "../scenario/costs.js";
-import { deviceSpecs, resolveTopology } from "../scenario/topology.js";
+// Models: `p2pdma-lab run SCENARIO.json [--json] [--trace FILE]` (DESIGN §4): loads the scenario and
+// what it names (bad input: exit 2 before anything runs), runs it, prints a per-step listing or the
+// JSON result, optionally writes the run's Chrome/Perfetto trace (a track per device and link
+// direction, every operation a complete event, plus a track of the steps), and exits 0, or 1 when a
+// step failed or a violation was found. Leaves out: flow arrows between tracks.
+import { loadScenarioFile } from "../scenario/load.js";
+import type { RunResult } from "../scenario/results.js";
+import { runScenario } from "../scenario/run.js";
 import { writeChromeTrace } from "../sim/trace.js";
-import { CliIo, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK } from "./io.js";
+import { InputError } from "../units/input-error.js";
+import { CliIo, EXIT_FAILED, EXIT_OK } from "./io.js";
 
-export async function runCommand(file: string, opts: { json: boolean; trace?: string }, io: CliIo): Promise<number> {
-  let result: RunResult;
-  let costs: RunCosts;
-  try {
-    const spec = readScenarioFile(file);
-    const fabric = resolveTopology(spec.topology, file);
-    costs = new RunCosts(fabric, resolveCalibration(spec.calibration, file));
-    result = new ScenarioRun(deviceSpecs(fabric), costs).run(spec.steps);
-  } catch (e) {
-    if (e instanceof InputError) {
-      io.err(`p2pdma-lab: ${e.message}\n`);
-      return EXIT_BAD_INPUT;
-    }
-    throw e;
-  }
+export interface RunCommandOptions {
+  json: boolean;
+  trace?: string;
+}
+
+export async function runCommand(file: string, opts: RunCommandOptions, io: CliIo): Promise<number> {
+  const { result, trace } = runScenario(loadScenarioFile(file));
   if (opts.trace) {
     try {
-      writeChromeTrace(opts.trace, costs.ledger.spans);
+      writeChromeTrace(opts.trace, trace);
     } catch (e) {
-      io.err(`p2pdma-lab: --trace ${opts.trace}: cannot write (${(e as NodeJS.ErrnoException).code ?? "error"})\n`);
-      return EXIT_BAD_INPUT;
+      throw new InputError("--trace", opts.trace, `cannot write (${(e as NodeJS.ErrnoException).code ?? "error"})`);
     }
   }
   io.out(opts.json ? `${JSON.stringify(result)}\n` : listing(result));
@@ -39,6 +29,7 @@ export async function runCommand(file: string, opts: { json: boolean; trace?: st
   return failed ? EXIT_FAILED : EXIT_OK;
 }
 
+/** `k=v` pairs of a step's result, arrays cut to 8 entries. */
 function brief(result: unknown): string {
   if (result === undefined) return "";
   const parts: string[] = [];
@@ -53,10 +44,10 @@ function brief(result: unknown): string {
 }
 
 function listing(r: RunResult): string {
-  const lines = r.steps.map((s, i) => `${String(i).padStart(3)} ${s.op.padEnd(16)} ${s.ok ? "ok  " : "FAIL"} ${s.ok ? brief(s.result) : s.error}`);
+  const lines = r.steps.map((s, i) => `${String(i).padStart(3)} ${s.op.padEnd(16)} ${s.ok ? "ok  " : "FAIL"} ${s.ok ? brief("result" in s ? s.result : undefined) : s.error}`);
   const c = r.counters;
   lines.push("");
-  lines.push(`counters: faults=${c.faults} invalidations=${c.invalidations} migrations=${c.migrations} peerMaps=${c.peerMaps} peerUnmaps=${c.peerUnmaps}`);
+  lines.push(`counters: faults=${c.faults} invalidations=${c.invalidations} migrations=${c.migrations} peerMaps=${c.peerMaps} peerUnmaps=${c.peerUnmaps} (${c.peerUnmapsByInvalidation} by invalidation)`);
   const moved = Object.entries(c.bytesMoved).map(([k, v]) => `${k}=${v}`).join(" ");
   lines.push(`bytesMoved: ${moved || "none"}`);
   lines.push(`violations: ${r.violations.length}${r.violations.map((v) => `\n  step ${v.step}: ${v.device} at ${v.address}: ${v.reason}`).join("")}`);

@@ -3,17 +3,21 @@
 // is cut into page slots, each a MEMORY_DEVICE_PCI_P2PDMA page; get_dma_pfn_for_device binds a
 // slot to a device-private page and returns its P2PDMA page; when every slot is bound the least
 // recently used one is reclaimed, after its users' notifiers have run (MMU_NOTIFY_CLEAR on each
-// address that received the alias, so every mirror invalidates through its one mechanism).
-// Leaves out: BAR resizing at run time and huge slots; a slot maps exactly one 4 KiB page.
+// address that received the alias, so every mirror invalidates through its one mechanism). The
+// aperture subscribes to the machine's page frees: a device page given back unbinds its slot.
+// Leaves out: BAR resizing at run time and huge slots; a slot maps exactly one 4 KiB page. The
+// P2PDMA pages' struct pages are created on first use, not at probe time.
 import type { Mm } from "../memory/address-space.js";
 import { ENOMEM } from "../memory/errno.js";
-import { CHUNK_PAGES, CHUNK_SHIFT, Pool } from "../memory/frames.js";
+import type { MachineListener } from "../memory/events.js";
+import { CHUNK_PAGES, CHUNK_SHIFT, POOL_P2PDMA, type FrameTable, type Pool } from "../memory/frames.js";
+import type { Memory } from "../memory/memory.js";
 import { MMU_NOTIFY_CLEAR } from "../memory/mmu-notifier.js";
-import { DevPagemap, MEMORY_DEVICE_PCI_P2PDMA } from "../memory/pagemap.js";
+import { DevPagemap, MEMORY_DEVICE_PCI_P2PDMA, MEMORY_DEVICE_PRIVATE } from "../memory/pagemap.js";
 import type { FabricBar, PciFunction } from "../fabric/types.js";
 import { InputError } from "../units/input-error.js";
 import { PAGE_SIZE } from "../units/size.js";
-import type { DmirrorDevice } from "./dmirror.js";
+import type { DeviceSpec } from "./device.js";
 
 /** The BAR exposing `fn`'s memory: `memoryBar`, else the largest prefetchable BAR, else none. */
 export function memoryBarOf(fn: PciFunction): FabricBar | null {
@@ -27,10 +31,18 @@ export function memoryBarOf(fn: PciFunction): FabricBar | null {
   return best;
 }
 
-export class BarAperture {
+/** The aperture a P2PDMA frame belongs to, or undefined for any other frame. */
+export function apertureOfFrame(frames: FrameTable, frame: number): BarAperture | undefined {
+  const pool = frames.pools[frames.chunkPool[frame >>> CHUNK_SHIFT]];
+  return pool.kind === POOL_P2PDMA ? (pool.pagemap!.owner as BarAperture) : undefined;
+}
+
+export class BarAperture implements MachineListener {
   readonly slots: number;
-  readonly pool: Pool;
   readonly pagemap: DevPagemap;
+  /** The P2PDMA pages, created with the first alias. */
+  private pool: Pool | null = null;
+  private mem: Memory | null = null;
   /** Device-private frame bound to each slot (-1: free). */
   private slotFrame = new Int32Array(0);
   /** P2PDMA frame of each slot (allocated when the slot is first used). */
@@ -45,11 +57,9 @@ export class BarAperture {
   /** Slots reclaimed under pressure. */
   reclaims = 0;
 
-  constructor(readonly driver: DmirrorDevice, readonly fn: PciFunction, readonly bar: FabricBar | null) {
-    const memory = driver.device.spec.memory;
-    this.slots = bar === null ? 0 : Math.floor(Math.min(bar.size, memory) / PAGE_SIZE);
+  constructor(readonly fn: PciFunction, readonly bar: FabricBar | null, readonly device: DeviceSpec) {
+    this.slots = bar === null ? 0 : Math.floor(Math.min(bar.size, device.memory) / PAGE_SIZE);
     this.pagemap = { type: MEMORY_DEVICE_PCI_P2PDMA, owner: this, ops: { pageFree: () => {}, barTarget: (f) => this.target(f) } };
-    this.pool = driver.mem.addDevicePool(`${fn.id}:bar${bar?.index ?? "-"}`, Math.max(this.slots, 1) * PAGE_SIZE, driver.device.spec.numaNode, this.pagemap);
   }
 
   get id(): string {
@@ -66,7 +76,7 @@ export class BarAperture {
     if (this.slots === 0) return -ENOMEM; // no P2P window: the series' callback fails, stock behaviour follows
     let s = this.frameSlot.get(frame);
     if (s === undefined) {
-      s = this.takeSlot();
+      s = this.takeSlot(mm.mem);
       if (s < 0) return -ENOMEM;
       this.slotFrame[s] = frame;
       this.frameSlot.set(frame, s);
@@ -77,8 +87,9 @@ export class BarAperture {
     return this.slotP2p[s];
   }
 
-  /** page_free of the device page: its slot (if any) is unbound and free again. */
-  pageFree(frame: number): void {
+  /** A page of this device's memory went back to its driver: its slot (if any) is unbound and free again. */
+  pageFree(frame: number, pool: Pool): void {
+    if (pool.label !== this.device.id || pool.kind !== MEMORY_DEVICE_PRIVATE) return;
     const s = this.frameSlot.get(frame);
     if (s === undefined) return;
     this.unbind(s);
@@ -87,7 +98,7 @@ export class BarAperture {
 
   /** Slot of a P2PDMA frame of this aperture (frames are carved in slot order). */
   slotOfFrame(p2pFrame: number): number {
-    return this.driver.mem.frames.chunkOffset[p2pFrame >>> CHUNK_SHIFT] + (p2pFrame & (CHUNK_PAGES - 1));
+    return this.mem!.frames.chunkOffset[p2pFrame >>> CHUNK_SHIFT] + (p2pFrame & (CHUNK_PAGES - 1));
   }
 
   /** The device frame a P2PDMA frame exposes now, or -1. */
@@ -109,13 +120,22 @@ export class BarAperture {
     return this.slotOfFrame(p2pFrame) * PAGE_SIZE;
   }
 
-  private takeSlot(): number {
+  /** pci_p2pdma_add_resource on first use: the P2PDMA pages of the whole window. */
+  private poolIn(mem: Memory): Pool {
+    if (this.pool === null) {
+      this.mem = mem;
+      this.pool = mem.addDevicePool(`${this.id}:bar${this.bar!.index}`, this.slots * PAGE_SIZE, this.device.numaNode, this.pagemap);
+    }
+    return this.pool;
+  }
+
+  private takeSlot(mem: Memory): number {
     const f = this.freeSlots.pop();
     if (f !== undefined) return f;
     if (this.high < this.slots) {
       const s = this.high++;
       if (s >= this.slotFrame.length) this.grow(Math.min(this.slots, Math.max(16, this.slotFrame.length * 2)));
-      const p = this.driver.mem.frames.alloc(this.pool);
+      const p = mem.frames.alloc(this.poolIn(mem));
       if (p < 0) return -1;
       this.slotP2p[s] = p;
       this.users[s] = [];
@@ -126,7 +146,7 @@ export class BarAperture {
     for (let s = 1; s < this.high; s++) if (this.lastUse[s] < this.lastUse[victim]) victim = s;
     this.reclaims++;
     const users = this.users[victim].slice();
-    for (const [mm, vpn] of users) if (mm.live) mm.invalidate(vpn, vpn + 1, MMU_NOTIFY_CLEAR, this.driver.device);
+    for (const [mm, vpn] of users) if (mm.live) mm.invalidate(vpn, vpn + 1, MMU_NOTIFY_CLEAR);
     this.unbind(victim);
     return victim;
   }

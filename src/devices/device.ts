@@ -1,7 +1,8 @@
 // Models: a device as hardware: its local memory handed to the kernel as ZONE_DEVICE pages
-// (device-private or device-coherent, memremap_pages) and a DMA engine whose copies are recorded
-// as transfers. Drivers (dmirror.ts) build on it. Leaves out: BARs and peer mappings (P2P arrives
-// with issue 5: a driver will resolve a peer's page to a BAR address), link timing.
+// (device-private or device-coherent, memremap_pages, with the driver's page-map ops given here)
+// and a DMA engine whose copies are published as copy events, batched per operation. Drivers
+// (dmirror.ts) build on it. Leaves out: link timing (the cost layer's).
+import type { CopyCause } from "../memory/events.js";
 import type { Memory } from "../memory/memory.js";
 import type { Pool } from "../memory/frames.js";
 import { DevPagemap, DevPagemapOps, MEMORY_DEVICE_COHERENT, MEMORY_DEVICE_PRIVATE } from "../memory/pagemap.js";
@@ -39,12 +40,12 @@ export class Device {
 }
 
 /**
- * Accumulates one operation's DMA engine copies per (source pool, destination pool) and records
- * them as transfers when flushed, so hot loops add numbers instead of building records per page.
+ * Accumulates one operation's DMA engine copies per (source pool, destination pool) and publishes
+ * them as copy events when flushed, so hot loops add numbers instead of building records per page.
  */
 export class DmaBatch {
   private readonly pages = new Map<number, number>();
-  constructor(private readonly mem: Memory) {}
+  constructor(private readonly mem: Memory, private readonly cause: CopyCause) {}
 
   /** One page copied from frame `from` into frame `to` (device-local copies move nothing over a link). */
   copy(fromPool: number, toPool: number): void {
@@ -58,7 +59,7 @@ export class DmaBatch {
     for (const [key, n] of this.pages) {
       const from = pools[Math.floor(key / 65536)].label;
       const to = pools[key % 65536].label;
-      this.mem.counters.transfer(from, to, n * PAGE_SIZE);
+      this.mem.events.copy(from, to, n * PAGE_SIZE, this.cause);
     }
     this.pages.clear();
   }

@@ -3,8 +3,9 @@
 // the device's own migrations; the ioctls READ, WRITE, MIGRATE_TO_DEV, MIGRATE_TO_SYS, SNAPSHOT,
 // EXCLUSIVE, CHECK_EXCLUSIVE, RELEASE and FLAGS with their cpages/faults counting
 // (hmm-tests-cases.md §2, §6); and migrate_to_ram for its device-private pages. With `p2p` a
-// READ/WRITE/SNAPSHOT asks for HMM_PFN_ALLOW_P2P (issue 5): another device's private page comes
-// back as that owner's P2PDMA page, which the copy reaches through the owner's BAR aperture.
+// READ/WRITE/SNAPSHOT asks for HMM_PFN_ALLOW_P2P: another device's private page comes back as
+// that owner's P2PDMA page, which the copy reaches through the owner's BAR aperture. A device
+// with a BAR aperture offers get_dma_pfn_for_device in the page-map ops it registers.
 // Leaves out: the bounce buffer and copy_to_user (-EFAULT on a bad user pointer), the 1 s
 // retry timeout (a retry cap stands for it), and eviction on close.
 import { Mm } from "../memory/address-space.js";
@@ -15,7 +16,7 @@ import type { Memory } from "../memory/memory.js";
 import { MMU_NOTIFY_MIGRATE, NotifierRange } from "../memory/mmu-notifier.js";
 import { VM_FAULT_SIGBUS } from "../memory/pagemap.js";
 import { KIND_DEVICE_PRIVATE, KIND_PRESENT, PTE_KIND_SHIFT, PTE_PFN_MASK } from "../memory/pte.js";
-import { PROT_READ, Region } from "../memory/vma.js";
+import { PROT_READ, PROT_WRITE, Region } from "../memory/vma.js";
 import { HMM_PFN_ALLOW_P2P, HMM_PFN_REQ_FAULT, HMM_PFN_REQ_WRITE, HMM_PFN_VALID, HMM_PFN_WRITE, hmmPfnToMapOrder, HMM_PFN_ERROR } from "../hmm/hmm-pfn.js";
 import {
   IntervalNotifier, intervalNotifierInsert, intervalNotifierRemove, readBegin, readRetry, setSeq,
@@ -27,7 +28,10 @@ import {
 } from "../hmm/migrate.js";
 import { rangeFault } from "../hmm/range-fault.js";
 import { PMD_ORDER } from "../memory/vma.js";
+import type { CopyCause } from "../memory/events.js";
+import type { BarAperture } from "./bar-aperture.js";
 import { Device, DeviceSpec, DmaBatch } from "./device.js";
+import { hex, PAGE_SIZE } from "../units/size.js";
 
 /** HMM_DMIRROR_PROT_* snapshot bytes (lib/test_hmm_uapi.h). */
 export const PROT_ERROR = 0xff;
@@ -71,6 +75,12 @@ export interface DmirrorCmd {
   reason?: string;
 }
 
+/** Options of a READ, WRITE or SNAPSHOT. */
+export interface AccessOptions {
+  /** Ask for HMM_PFN_ALLOW_P2P: another device's private page is reached through its BAR. */
+  p2p?: boolean;
+}
+
 function fail(ret: number, page: number, reason: string): DmirrorCmd {
   return { ret, cpages: 0, faults: 0, page, reason };
 }
@@ -80,10 +90,13 @@ export class DmirrorDevice {
   readonly device: Device;
   readonly mirrors = new Map<Mm, Dmirror>();
 
-  constructor(readonly mem: Memory, spec: DeviceSpec) {
+  /** `aperture`: the BAR window through which peers reach this device's private pages, if any. */
+  constructor(readonly mem: Memory, spec: DeviceSpec, readonly aperture: BarAperture | null = null) {
+    const privateMemory = spec.zoneDevice === "private";
     this.device = new Device(mem, spec, {
       pageFree: () => {},
-      migrateToRam: spec.zoneDevice === "private" ? (mm, vpn, frame) => this.devmemFault(mm, vpn, frame) : undefined,
+      migrateToRam: privateMemory ? (mm, vpn, frame) => this.devmemFault(mm, vpn, frame) : undefined,
+      getDmaPfnForDevice: privateMemory && aperture ? (frame, mm, vpn) => aperture.aliasFor(frame, mm, vpn) : undefined,
     });
   }
 
@@ -115,7 +128,7 @@ export class DmirrorDevice {
     }
     const args = newMigrateVma(mm, start, end, MIGRATE_VMA_SELECT_DEVICE_PRIVATE | MIGRATE_VMA_SELECT_COMPOUND, this.device, frame);
     if (migrateVmaSetup(args) !== 0) return VM_FAULT_SIGBUS;
-    const ret = this.allocToRam(args, this.mirrors.get(mm) ?? null);
+    const ret = this.allocToRam(args, this.mirrors.get(mm) ?? null, "fault");
     migrateVmaPages(args);
     migrateVmaFinalize(args);
     return ret === 0 ? 0 : VM_FAULT_SIGBUS;
@@ -126,10 +139,10 @@ export class DmirrorDevice {
    * contents copied by the DMA engine, mirror entries erased. FAIL_ALLOC makes a huge folio fall
    * back to base pages, and fails a base page with -ENOMEM.
    */
-  allocToRam(args: MigrateVma, mirror: Dmirror | null): number {
+  allocToRam(args: MigrateVma, mirror: Dmirror | null, cause: CopyCause): number {
     const { src, dst, npages } = args;
     const mem = this.mem;
-    const dma = new DmaBatch(mem);
+    const dma = new DmaBatch(mem, cause);
     const devPool = this.device.pool.id;
     const ram = mem.ram[0].id;
     for (let o = 0; o < npages; o++) {
@@ -203,7 +216,7 @@ export class DmirrorDevice {
     const args = newMigrateVma(mm, start, end, select | MIGRATE_VMA_SELECT_COMPOUND, this.device);
     const ret = migrateVmaSetup(args);
     if (ret !== 0) return ret;
-    const err = this.allocToRam(args, mirror);
+    const err = this.allocToRam(args, mirror, "migrate");
     migrateVmaPages(args);
     let moved = 0;
     for (let o = 0; o < args.npages; o++) {
@@ -284,7 +297,7 @@ export class Dmirror {
    */
   private copy(start: number, from: number, end: number, data: Float64Array, write: boolean): number {
     const frames = this.mem.frames;
-    const dma = new DmaBatch(this.mem);
+    const dma = new DmaBatch(this.mem, "access");
     const devPool = this.driver.device.pool.id;
     let v = from;
     while (v < end) {
@@ -303,12 +316,12 @@ export class Dmirror {
           // A peer's BAR page: the access lands on the device page its aperture slot exposes now.
           f = frames.pools[pool].pagemap!.ops.barTarget!(f);
           if (f < 0) {
-            this.violation(v, "device access through a BAR slot that exposes no page any more");
+            this.violation(v, "empty-bar-slot", write);
             break;
           }
           pool = frames.chunkPool[f >>> CHUNK_SHIFT];
         }
-        if (frames.isFree(f)) this.violation(v, "device access to a freed page");
+        if (frames.isFree(f)) this.violation(v, "freed-page", write);
         if (write) {
           frames.content[f] = data[v - start];
           dma.copy(devPool, pool);
@@ -323,8 +336,8 @@ export class Dmirror {
     return v - from;
   }
 
-  private violation(vpn: number, reason: string): void {
-    this.mem.counters.violations.push({ device: this.driver.id, address: `0x${(vpn * 4096).toString(16)}`, reason });
+  private violation(vpn: number, code: "empty-bar-slot" | "freed-page", write: boolean): void {
+    this.mem.events.violation({ code, device: this.driver.id, address: hex(vpn * PAGE_SIZE), access: write ? "write" : "read", via: "mirror entry" });
   }
 
   /** dmirror_fault: hmm_range_fault in 32-page chunks with REQ_FAULT (| REQ_WRITE), then mirror the result. */
@@ -374,13 +387,13 @@ export class Dmirror {
   }
 
   /** HMM_DMIRROR_READ. */
-  read(start: number, npages: number, p2p = false): DmirrorCmd {
-    return this.readOrWrite(start, npages, false, new Float64Array(Math.max(0, npages)), p2p);
+  read(start: number, npages: number, opts: AccessOptions = {}): DmirrorCmd {
+    return this.readOrWrite(start, npages, false, new Float64Array(Math.max(0, npages)), opts.p2p ?? false);
   }
 
   /** HMM_DMIRROR_WRITE: `data` holds one value per page. */
-  write(start: number, npages: number, data: Float64Array, p2p = false): DmirrorCmd {
-    return this.readOrWrite(start, npages, true, data, p2p);
+  write(start: number, npages: number, data: Float64Array, opts: AccessOptions = {}): DmirrorCmd {
+    return this.readOrWrite(start, npages, true, data, opts.p2p ?? false);
   }
 
   /** The read-back after a migrate or exclusive: pages mirrored from `start` until the first hole (-ENOENT). */
@@ -392,12 +405,12 @@ export class Dmirror {
   }
 
   /** The VMA walk of dmirror_migrate_to_device/system: -EINVAL without a readable VMA. */
-  private chunks(start: number, end: number, fn: (addr: number, next: number) => number): { ret: number; page: number } {
+  private chunks(start: number, end: number, migrateChunk: (addr: number, next: number) => number): { ret: number; page: number } {
     for (let addr = start; addr < end; ) {
       const vma = this.mm.find(addr);
       if (!vma || !(vma.prot & PROT_READ)) return { ret: -EINVAL, page: addr };
       const next = Math.min(end, addr + MIGRATE_CHUNK, vma.end);
-      const ret = fn(addr, next);
+      const ret = migrateChunk(addr, next);
       if (ret < 0) return { ret, page: addr };
       addr = next;
     }
@@ -431,8 +444,8 @@ export class Dmirror {
     const { src, dst, npages } = args;
     const frames = this.mem.frames;
     const pool = this.driver.device.pool;
-    const dma = new DmaBatch(this.mem);
-    const vmaWrite = (args.vma!.prot & 2) !== 0;
+    const dma = new DmaBatch(this.mem, "migrate");
+    const vmaWrite = (args.vma!.prot & PROT_WRITE) !== 0;
     for (let o = 0; o < npages; o++) {
       const s = src[o];
       if (!(s & MIGRATE_PFN_MIGRATE)) continue;
@@ -490,7 +503,8 @@ export class Dmirror {
   }
 
   /** HMM_DMIRROR_SNAPSHOT: one byte per page from hmm_range_fault without faulting. */
-  snapshot(start: number, npages: number, p2p = false): DmirrorCmd {
+  snapshot(start: number, npages: number, opts: AccessOptions = {}): DmirrorCmd {
+    const p2p = opts.p2p ?? false;
     if (!(npages > 0)) return fail(-EINVAL, start, "npages is 0");
     const bytes = new Uint8Array(npages);
     const pfns = new Uint32Array(FAULT_CHUNK);

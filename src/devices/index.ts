@@ -1,3 +1,9 @@
-// Models: the devices layer's public API: the device hardware model and the dmirror driver.
+// Models: the devices layer: the device hardware model, the dmirror driver, BAR apertures, P2P
+// client drivers with their IOMMU domains, the DMA safety checker, and the machine that holds them.
 export * from "./device.js";
 export * from "./dmirror.js";
+export * from "./bar-aperture.js";
+export * from "./iommu-domain.js";
+export * from "./dma-safety.js";
+export * from "./p2p-client.js";
+export * from "./machine.js";

@@ -7,12 +7,14 @@
 // NOT_SUPPORTED = the driver's fallback: migrate to RAM as the mlx5 patches do, or bounce through
 // a host buffer); dma translates through the table, routes through the fabric into the provider's
 // BAR and aperture, and every page is checked by the safety checker. Broken policies
-// (ignoreInvalidation, noSeqRecheck, lateIovaUnmap) reproduce classic driver bugs.
+// (ignoreInvalidation, noSeqRecheck, lateIovaUnmap) reproduce classic driver bugs. Mappings made
+// and dropped, bytes moved and violations are published as machine events.
 // Leaves out: concurrency (DMA is synchronous inside its step, so waiting for in-flight DMA at
 // invalidation is immediate), huge device mappings, and the PCI bus offset of non-x86 hosts for RAM.
 import { Mm } from "../memory/address-space.js";
 import { EBUSY, EFAULT } from "../memory/errno.js";
-import { CHUNK_SHIFT, POOL_P2PDMA, POOL_PRIVATE } from "../memory/frames.js";
+import { POOL_P2PDMA, POOL_PRIVATE } from "../memory/frames.js";
+import type { Memory } from "../memory/memory.js";
 import type { NotifierRange } from "../memory/mmu-notifier.js";
 import type { Region } from "../memory/vma.js";
 import { HMM_PFN_ALLOW_P2P, HMM_PFN_PFN_MASK as HMM_PFN_FRAME, HMM_PFN_REQ_FAULT, HMM_PFN_REQ_WRITE, HMM_PFN_WRITE } from "../hmm/hmm-pfn.js";
@@ -23,7 +25,7 @@ import { p2pdmaMapType, type P2pdmaMapType } from "../fabric/p2pdma.js";
 import { routeAddress } from "../fabric/route.js";
 import type { Fabric, PciFunction } from "../fabric/types.js";
 import { hex, PAGE_SIZE } from "../units/size.js";
-import type { BarAperture } from "./bar-aperture.js";
+import { apertureOfFrame, type BarAperture } from "./bar-aperture.js";
 import { DmaSafety } from "./dma-safety.js";
 import { IommuDomain } from "./iommu-domain.js";
 
@@ -45,12 +47,28 @@ const F_IOVA = 16;
 const FAULT_CHUNK = 32;
 const MAX_RETRIES = 1000;
 
-/** What every client shares: the fabric, the providers' apertures by P2PDMA pool, the checker. */
-export interface P2pSystem {
+/** What every client shares: the machine's memory, its fabric, the providers' apertures and the safety checker. */
+export interface P2pHost {
+  mem: Memory;
   fabric: Fabric;
-  apertures: Map<number, BarAperture>;
   safety: DmaSafety;
-  counters: { peerMaps: number; peerUnmaps: number };
+  /** The BAR aperture of provider `id`, if it has one. */
+  aperture(id: string): BarAperture | undefined;
+}
+
+export interface P2pClientOptions {
+  host: P2pHost;
+  fn: PciFunction;
+  policy?: P2pPolicy;
+  /** NOT_SUPPORTED fallback (default "migrate"). */
+  fallback?: P2pFallback;
+  /** The device's own pagemap owner (its device-private pages are local), or null. */
+  owner?: unknown;
+}
+
+export interface PeerMapOptions {
+  /** Ask for write access (default true). */
+  write?: boolean;
 }
 
 interface Table {
@@ -90,14 +108,20 @@ export interface DmaResult {
 export class P2pClient {
   readonly mirrors = new Map<Mm, ClientMirror>();
   readonly iommu: IommuDomain | null;
+  readonly host: P2pHost;
+  readonly fn: PciFunction;
+  policy: P2pPolicy;
+  fallback: P2pFallback;
+  readonly owner: unknown;
   private readonly mapTypes = new Map<string, P2pdmaMapType>();
 
-  constructor(
-    readonly sys: P2pSystem, readonly fn: PciFunction, public policy: P2pPolicy, public fallback: P2pFallback,
-    /** The device's own pagemap owner (its device-private pages are local), or null. */
-    readonly owner: unknown,
-  ) {
-    this.iommu = hostBridgeOf(sys.fabric, fn).iommu === "dma" ? new IommuDomain() : null;
+  constructor(opts: P2pClientOptions) {
+    this.host = opts.host;
+    this.fn = opts.fn;
+    this.policy = opts.policy ?? "correct";
+    this.fallback = opts.fallback ?? "migrate";
+    this.owner = opts.owner ?? null;
+    this.iommu = hostBridgeOf(this.host.fabric, this.fn).iommu === "dma" ? new IommuDomain() : null;
   }
 
   get id(): string {
@@ -117,7 +141,7 @@ export class P2pClient {
   mapType(provider: string): P2pdmaMapType {
     let t = this.mapTypes.get(provider);
     if (t === undefined) {
-      t = p2pdmaMapType(this.sys.fabric, provider, this.fn.id).mapType;
+      t = p2pdmaMapType(this.host.fabric, provider, this.fn.id).mapType;
       this.mapTypes.set(provider, t);
     }
     return t;
@@ -142,15 +166,20 @@ export class ClientMirror {
     setSeq(sub, cur);
     const policy = this.client.policy;
     if (policy === "ignoreInvalidation") return true; // the bug: entries stay, DMA keeps going
+    let zapped = 0;
     this.mm.forEachVmaPart(range.start, range.end, (vma, s, e) => {
       const t = this.tables.get(vma.region);
       if (!t) return;
       for (let i = Mm.index(vma, s), n = i + (e - s); i < n; i++) {
         if (t.flags[i] === 0) continue;
         if (policy === "lateIovaUnmap" && t.flags[i] & F_IOVA) this.deferred.push([t, i]); // the bug
-        else this.zap(t, i);
+        else {
+          this.zap(t, i);
+          zapped++;
+        }
       }
     });
+    this.mm.mem.events.peerUnmap(this.client.id, zapped, true);
     return true;
   }
 
@@ -161,8 +190,14 @@ export class ClientMirror {
 
   /** The deferred work of lateIovaUnmap, run at the driver's next map or unmap call. */
   private flushDeferred(): void {
-    for (const [t, i] of this.deferred) if (t.flags[i] !== 0) this.zap(t, i);
+    let zapped = 0;
+    for (const [t, i] of this.deferred) {
+      if (t.flags[i] === 0) continue;
+      this.zap(t, i);
+      zapped++;
+    }
     this.deferred = [];
+    this.mm.mem.events.peerUnmap(this.client.id, zapped, true);
   }
 
   private table(region: Region): Table {
@@ -193,7 +228,8 @@ export class ClientMirror {
   }
 
   /** peerMap: fault [start, start+npages) with ALLOW_P2P and DMA-map every page. */
-  peerMap(start: number, npages: number, write: boolean): PeerMapResult {
+  peerMap(start: number, npages: number, opts: PeerMapOptions = {}): PeerMapResult {
+    const write = opts.write ?? true;
     this.flushDeferred();
     const res: PeerMapResult = {
       ret: 0, cpages: 0, faults: 0, paths: { BUS_ADDR: 0, THRU_HOST_BRIDGE: 0, SYSTEM: 0 }, local: 0, bounced: 0,
@@ -204,7 +240,6 @@ export class ClientMirror {
     const pfns = new Uint32Array(FAULT_CHUNK);
     /** Per page of the chunk: 1 while it may be reached peer-to-peer (cleared by the migrate fallback). */
     const allow = new Uint8Array(FAULT_CHUNK);
-    const sys = this.client.sys;
     const frames = this.mm.mem.frames;
     let chunk = FAULT_CHUNK;
     for (let addr = start; addr < end; ) {
@@ -238,7 +273,7 @@ export class ClientMirror {
         // NOT_SUPPORTED P2P pages with the migrate fallback lose ALLOW_P2P and fault again (mlx5 patches).
         let refault = false;
         for (let o = 0; o < n; o++) {
-          const ap = sys.apertures.get(frames.chunkPool[(pfns[o] & HMM_PFN_FRAME) >>> CHUNK_SHIFT]);
+          const ap = apertureOfFrame(frames, pfns[o] & HMM_PFN_FRAME);
           if (ap && this.client.fallback === "migrate" && this.client.mapType(ap.id) === "NOT_SUPPORTED") {
             allow[o] = 0;
             refault = true;
@@ -251,13 +286,13 @@ export class ClientMirror {
       }
     }
     res.cpages = npages;
-    sys.counters.peerMaps += npages;
+    this.mm.mem.events.peerMap(this.client.id, npages);
     return res;
   }
 
   /** DMA-maps and programs the device page table for pages [addr, addr+n) from hmm pfns. */
   private program(addr: number, n: number, pfns: Uint32Array, res: PeerMapResult, keep: boolean): void {
-    const sys = this.client.sys;
+    const safety = this.client.host.safety;
     const frames = this.mm.mem.frames;
     const iommu = this.client.iommu;
     for (let o = 0; o < n; o++) {
@@ -268,9 +303,8 @@ export class ClientMirror {
       const t = this.table(vma.region);
       const i = Mm.index(vma, v);
       if (t.flags[i] !== 0) this.zap(t, i); // re-mapping replaces the old mapping
-      const poolId = frames.chunkPool[f >>> CHUNK_SHIFT];
-      const pool = frames.pools[poolId];
-      const ap = pool.kind === POOL_P2PDMA ? sys.apertures.get(poolId) : undefined;
+      const pool = frames.poolOf(f);
+      const ap = pool.kind === POOL_P2PDMA ? apertureOfFrame(frames, f) : undefined;
       let path: number;
       let dma: number;
       let iova = false;
@@ -309,7 +343,7 @@ export class ClientMirror {
       t.target[i] = f;
       const b = DmaSafety.backing(this.mm, v).frame;
       t.mapped[i] = b;
-      t.gen[i] = sys.safety.generation(b);
+      t.gen[i] = safety.generation(b);
       t.flags[i] = path | (e & HMM_PFN_WRITE ? F_WRITE : 0) | (iova ? F_IOVA : 0);
       if (keep) {
         res.pagePaths.push(PATH_NAMES[path]);
@@ -331,7 +365,7 @@ export class ClientMirror {
         n++;
       }
     });
-    this.client.sys.counters.peerUnmaps += n;
+    this.mm.mem.events.peerUnmap(this.client.id, n, false);
     return n;
   }
 
@@ -341,7 +375,8 @@ export class ClientMirror {
    * translate, stops the DMA with -EFAULT (an IOMMU/ATS fault), which is not a violation.
    */
   dma(start: number, npages: number, write: boolean, value: (k: number) => number): DmaResult {
-    const sys = this.client.sys;
+    const { safety, fabric } = this.client.host;
+    const events = this.mm.mem.events;
     const frames = this.mm.mem.frames;
     const iommu = this.client.iommu;
     const values: number[] = [];
@@ -358,7 +393,6 @@ export class ClientMirror {
       if (write && !(fl & F_WRITE)) return this.dmaFail(k, v, "the device maps the page read-only", values, write);
       const path = fl & 7;
       let addr = t.dma[i];
-      const via = `by ${fl & F_IOVA ? "stale-or-live IOVA" : path === PATH_BUS_ADDR ? "bus address" : "address"} ${hex(addr)}`;
       if (fl & F_IOVA) {
         addr = iommu!.translate(addr);
         if (addr < 0) return this.dmaFail(k, v, `IOVA ${hex(t.dma[i])} is not mapped in the IOMMU (IOMMU fault)`, values, write);
@@ -371,9 +405,7 @@ export class ClientMirror {
         const inBar = (b: { bus: number; cpu: number; size: number }) => path === PATH_BUS_ADDR ? addr >= b.bus && addr < b.bus + b.size : addr >= b.cpu && addr < b.cpu + b.size;
         if (!bar || !inBar(bar)) {
           // Route the TLP: through the switch (bus address) or up to the root complex (CPU address).
-          const r = routeAddress(sys.fabric, id, addr);
-          ap = null;
-          if (!r.unclaimed) for (const a of sys.apertures.values()) if (a.id === r.target && a.bar?.index === r.bar) ap = a;
+          ap = this.apertureAt(fabric, id, addr);
           if (ap === null) return this.dmaFail(k, v, `${hex(addr)} is claimed by no provider aperture (unsupported request)`, values, write);
           lastAp = ap;
         }
@@ -381,23 +413,19 @@ export class ClientMirror {
         reached = ap!.access(off);
         from = ap!.id;
       } else if (path === PATH_BOUNCE) {
-        const ap = sys.apertures.get(frames.chunkPool[t.target[i] >>> CHUNK_SHIFT])!;
+        const ap = apertureOfFrame(frames, t.target[i])!;
         reached = ap.target(t.target[i]);
         from = ap.id;
       } else {
         reached = path === PATH_LOCAL ? t.target[i] : Math.floor(addr / PAGE_SIZE);
         from = reached >= 0 ? frames.poolOf(reached).label : "ram";
       }
-      const bad = sys.safety.check(id, this.mm, v, reached, t.mapped[i], t.gen[i], write, via.replace("stale-or-live IOVA", "IOVA"));
+      const code = safety.verdict(this.mm, v, reached, t.mapped[i], t.gen[i], write);
+      if (code !== null) events.violation({ code, device: id, address: hex(v * PAGE_SIZE), access: write ? "write" : "read", via: this.via(fl, t.dma[i]) });
       if (reached >= 0) {
         if (write) frames.content[reached] = value(k);
         else values.push(frames.content[reached]);
       } else if (!write) values.push(NaN);
-      if (bad !== null && fl & F_IOVA) {
-        // A violation through an IOVA the driver should have unmapped: name it as such.
-        const last = this.mm.mem.counters.violations[this.mm.mem.counters.violations.length - 1];
-        last.reason = last.reason.replace(/^DMA (read|write) by IOVA/, "DMA $1 through a stale IOVA");
-      }
       if (path !== PATH_LOCAL) {
         const key = path === PATH_BOUNCE || path === PATH_SYSTEM && from !== "ram" ? `${from}|ram` : from;
         moved.set(key, (moved.get(key) ?? 0) + 1);
@@ -407,17 +435,27 @@ export class ClientMirror {
       const [from, hop] = key.split("|");
       const bytes = n * PAGE_SIZE;
       if (hop) {
-        if (write) {
-          this.mm.mem.counters.transfer(id, "ram", bytes);
-          this.mm.mem.counters.transfer("ram", from, bytes);
-        } else {
-          this.mm.mem.counters.transfer(from, "ram", bytes);
-          this.mm.mem.counters.transfer("ram", id, bytes);
-        }
-      } else if (write) this.mm.mem.counters.transfer(id, from, bytes);
-      else this.mm.mem.counters.transfer(from, id, bytes);
+        // Through a host buffer: two copies, one on each side of RAM.
+        events.copy(write ? id : from, "ram", bytes, "access");
+        events.copy("ram", write ? from : id, bytes, "access");
+      } else if (write) events.copy(id, from, bytes, "access");
+      else events.copy(from, id, bytes, "access");
     }
     return { ret: 0, cpages: npages, values: write ? undefined : values };
+  }
+
+  /** How a DMA reached its target, for a violation: a stale IOVA is one the driver should have unmapped. */
+  private via(flags: number, dma: number): string {
+    if (flags & F_IOVA) return `stale IOVA ${hex(dma)}`;
+    return `${(flags & 7) === PATH_BUS_ADDR ? "bus address" : "address"} ${hex(dma)}`;
+  }
+
+  /** The provider aperture whose BAR a TLP from `issuer` to `addr` lands in, or null (unsupported request). */
+  private apertureAt(fabric: Fabric, issuer: string, addr: number): BarAperture | null {
+    const r = routeAddress(fabric, issuer, addr);
+    if (r.unclaimed) return null;
+    const ap = this.client.host.aperture(r.target);
+    return ap !== undefined && ap.bar?.index === r.bar ? ap : null;
   }
 
   private dmaFail(k: number, v: number, reason: string, values: number[], write: boolean): DmaResult {

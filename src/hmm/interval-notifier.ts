@@ -28,18 +28,16 @@ export class NotifierTree implements NotifierHook {
 
   /** mn_itree_invalidate: every intersecting subscription is called, before any PTE changes. */
   invalidateRangeStart(range: NotifierRange): void {
-    let hit = false;
-    const counters = this.mm.mem.counters;
+    let callbacks = 0;
     for (const sub of this.subs.slice()) {
       if (sub.removed || sub.end <= range.start || sub.start >= range.end) continue;
-      if (!hit) {
-        this.invalidateSeq |= 1;
-        hit = true;
-      }
-      counters.invalidations++;
+      if (callbacks++ === 0) this.invalidateSeq |= 1;
       sub.ops.invalidate(sub, range, this.invalidateSeq);
     }
-    if (hit) this.invalidateSeq++; // mn_itree_inv_end
+    if (callbacks > 0) {
+      this.invalidateSeq++; // mn_itree_inv_end
+      this.mm.mem.events.invalidate(this.mm, range, callbacks);
+    }
   }
 }
 

@@ -306,7 +306,7 @@ function pagesBlock(args: MigrateVma, o: number, end: number, notified: boolean)
 export function migrateVmaFinalize(args: MigrateVma): void {
   let migrated = 0;
   for (let o = 0; o < args.npages; o += BLOCK) migrated += finalizeEntries(args, args.vma!, o, Math.min(args.npages, o + BLOCK));
-  args.mm.mem.counters.migrations += migrated;
+  args.mm.mem.events.migrated(args.mm, migrated);
 }
 
 /**
@@ -323,7 +323,7 @@ function finalizeEntries(args: MigrateVma, vma: Vma, o: number, end: number): nu
   const { pte, huge, order } = vma.region;
   const i0 = Mm.index(vma, args.start);
   // Reloaded after each put(): a driver's pageFree may allocate and so grow the frame table.
-  let { refcount, mapcount } = frames;
+  let { refcount, mapcount, generation } = frames;
   let ram: Pool | null = null;
   let ramId = -1;
   let head = -1;
@@ -339,8 +339,7 @@ function finalizeEntries(args: MigrateVma, vma: Vma, o: number, end: number): nu
         freed = 0;
         frames.put(d >>> SHIFT);
         if (ram !== null) head = ram.freeHead;
-        refcount = frames.refcount;
-        mapcount = frames.mapcount;
+        ({ refcount, mapcount, generation } = frames);
       }
       continue;
     }
@@ -356,6 +355,7 @@ function finalizeEntries(args: MigrateVma, vma: Vma, o: number, end: number): nu
       if (r > 0) {
         refcount[sf] = r;
       } else if (chunkPool[sf >>> CHUNK] === ramId) {
+        if (generation !== null) generation[sf]++;
         refcount[sf] = LINK(head);
         mapcount[sf] = 0;
         head = sf;
@@ -364,8 +364,7 @@ function finalizeEntries(args: MigrateVma, vma: Vma, o: number, end: number): nu
         if (ram !== null) writeBack(ram, head, freed);
         freed = 0;
         frames.put(sf);
-        refcount = frames.refcount;
-        mapcount = frames.mapcount;
+        ({ refcount, mapcount, generation } = frames);
         const pool = frames.poolOf(sf);
         if (pool.pagemap === null) {
           ram = pool;
@@ -384,8 +383,7 @@ function finalizeEntries(args: MigrateVma, vma: Vma, o: number, end: number): nu
         freed = 0;
         frames.put(d >>> SHIFT);
         if (ram !== null) head = ram.freeHead;
-        refcount = frames.refcount;
-        mapcount = frames.mapcount;
+        ({ refcount, mapcount, generation } = frames);
       }
       if (huge !== null && s & COMPOUND) huge[idx >> order] = 1;
     }

@@ -7,7 +7,7 @@
 // Leaves out: migration-entry waits (no concurrent migration exists between steps), swap, poison.
 import type { Mm } from "../memory/address-space.js";
 import { EBUSY, EFAULT, EPERM } from "../memory/errno.js";
-import { handleMmFault } from "../memory/fault.js";
+import { FAULT_FLAG_REMOTE, FAULT_FLAG_WRITE, handleMmFault } from "../memory/fault.js";
 import { CHUNK_SHIFT, FrameTable } from "../memory/frames.js";
 import { KIND_DEVICE_PRIVATE, KIND_PRESENT, PTE_KIND_SHIFT, PTE_PFN_MASK, PTE_WRITE } from "../memory/pte.js";
 import { PROT_READ, PROT_WRITE, Vma } from "../memory/vma.js";
@@ -28,19 +28,41 @@ export interface HmmRange {
 
 /** Walk outcome: all entries filled. */
 const WALK_DONE = 0;
-/** Walk outcome: a fault was taken; re-walk from `walkLast` (internal -EBUSY). */
+/** Walk outcome: a fault was taken; re-walk from `walk.last` (internal -EBUSY). */
 const WALK_AGAIN = 1;
-let walkLast = 0;
+
+/**
+ * Per-call state of one walk (struct hmm_vma_walk: the range and `last`, the page to resume from
+ * after a fault), made on the caller's stack; hot loops copy its fields to locals.
+ */
+interface HmmVmaWalk {
+  mm: Mm;
+  frames: FrameTable;
+  start: number;
+  end: number;
+  out: Uint32Array;
+  defaultFlags: number;
+  pfnFlagsMask: number;
+  owner: unknown;
+  /** Whether any page may request a fault (default or per-page REQ_FAULT). */
+  canFault: boolean;
+  last: number;
+}
+
+function newWalk(mm: Mm, start: number, end: number, out: Uint32Array, defaultFlags: number, pfnFlagsMask: number, owner: unknown): HmmVmaWalk {
+  return {
+    mm, frames: mm.mem.frames, start, end, out, defaultFlags, pfnFlagsMask, owner,
+    canFault: ((defaultFlags | pfnFlagsMask) & HMM_PFN_REQ_FAULT) !== 0, last: start,
+  };
+}
 
 /** hmm_range_fault: 0, -EBUSY (sequence changed), -EFAULT or -EPERM. */
 export function rangeFault(range: HmmRange): number {
-  const mm = range.notifier.mm;
-  let from = range.start;
+  const walk = newWalk(range.notifier.mm, range.start, range.end, range.hmmPfns, range.defaultFlags, range.pfnFlagsMask, range.devPrivateOwner);
   for (;;) {
     if (checkRetry(range.notifier, range.notifierSeq)) return -EBUSY;
-    const r = walk(mm, range.start, range.end, range.hmmPfns, from, range.defaultFlags, range.pfnFlagsMask, range.devPrivateOwner);
+    const r = walkRange(walk);
     if (r !== WALK_AGAIN) return r;
-    from = walkLast;
   }
 }
 
@@ -49,21 +71,19 @@ export function rangeFault(range: HmmRange): number {
  * tables of [start, end) into `out` without faulting anything. Never fails.
  */
 export function snapshot(mm: Mm, start: number, end: number, out: Uint32Array, devPrivateOwner: unknown): void {
-  walk(mm, start, end, out, start, 0, 0, devPrivateOwner);
+  walkRange(newWalk(mm, start, end, out, 0, 0, devPrivateOwner));
 }
 
-function walk(
-  mm: Mm, start: number, end: number, out: Uint32Array, from: number,
-  def: number, mask: number, owner: unknown,
-): number {
-  const canFault = ((def | mask) & HMM_PFN_REQ_FAULT) !== 0;
-  let a = from;
+/** walk_page_range from `walk.last`: holes and VMAs without VM_READ, then each VMA's PTEs. */
+function walkRange(walk: HmmVmaWalk): number {
+  const { mm, start, end, out, canFault } = walk;
+  let a = walk.last;
   while (a < end) {
     const vma = mm.findFrom(a);
     if (vma === undefined || vma.start > a) {
       // hmm_vma_walk_hole without a VMA: -EFAULT if a fault is wanted, else HMM_PFN_ERROR.
       const e = vma === undefined ? end : Math.min(vma.start, end);
-      if (canFault && anyFault(out, a - start, e - start, def, mask)) return -EFAULT;
+      if (canFault && anyFault(walk, a - start, e - start)) return -EFAULT;
       out.fill(HMM_PFN_ERROR, a - start, e - start);
       a = e;
       continue;
@@ -71,12 +91,12 @@ function walk(
     const e = Math.min(vma.end, end);
     if (!(vma.prot & PROT_READ)) {
       // hmm_vma_walk_test: a VMA without VM_READ is all HMM_PFN_ERROR, or -EFAULT when faulting.
-      if (canFault && anyFault(out, a - start, e - start, def, mask)) return -EFAULT;
+      if (canFault && anyFault(walk, a - start, e - start)) return -EFAULT;
       out.fill(HMM_PFN_ERROR, a - start, e - start);
       a = e;
       continue;
     }
-    const need = walkPtes(mm, vma, a, e, out, start, canFault, def, mask, owner);
+    const need = canFault ? walkPtesFaulting(walk, vma, a, e) : walkPtesNoFault(walk, vma, a, e);
     if (need < 0) {
       a = e;
       continue;
@@ -86,43 +106,46 @@ function walk(
     const write = (need & 1) !== 0;
     if (write && !(vma.prot & PROT_WRITE)) return -EPERM;
     const stepEnd = Math.min(e, (Math.floor(vpn / 512) + 1) * 512);
-    for (let v = vpn; v < stepEnd; v++) if (handleMmFault(mm, v, write) !== 0) return -EFAULT;
-    walkLast = vpn;
+    const flags = FAULT_FLAG_REMOTE | (write ? FAULT_FLAG_WRITE : 0);
+    for (let v = vpn; v < stepEnd; v++) if (handleMmFault(mm, v, flags) !== 0) return -EFAULT;
+    walk.last = vpn;
     return WALK_AGAIN;
   }
   return WALK_DONE;
 }
 
-/** Fills entries for [a, e) of one VMA; returns -1, or (vpn << 1 | write) of the first page needing a fault. */
-function walkPtes(
-  mm: Mm, vma: Vma, a: number, e: number, out: Uint32Array, start: number,
-  canFault: boolean, def: number, mask: number, owner: unknown,
-): number {
+/** Snapshot mode (no page can request a fault): the hot path of hmm_vma_get_pfns, run per huge
+ *  block so the map level is a constant of the inner loop. */
+function walkPtesNoFault(walk: HmmVmaWalk, vma: Vma, a: number, e: number): number {
   const { pte, huge, order } = vma.region;
-  const frames = mm.mem.frames;
-  const chunkPool = frames.chunkPool;
-  const pools = frames.pools;
-  const level = levelBits(order);
   let idx = vma.regionOff + (a - vma.start);
-  let o = a - start;
-  const oEnd = e - start;
-  if (!canFault) {
-    // Snapshot mode (no page can request a fault): the hot path of hmm_vma_get_pfns, run per huge
-    // block so the map level is a constant of the inner loop.
-    if (huge === null) {
-      fillNoFault(pte, out, idx, o, oEnd, 0, frames, owner, def, mask, mm, start);
-      return -1;
-    }
-    const bsize = 1 << order;
-    while (o < oEnd) {
-      const stop = Math.min(oEnd, o + (bsize - (idx & (bsize - 1))));
-      fillNoFault(pte, out, idx, o, stop, huge[idx >> order] !== 0 ? level : 0, frames, owner, def, mask, mm, start);
-      idx += stop - o;
-      o = stop;
-    }
+  let o = a - walk.start;
+  const oEnd = e - walk.start;
+  if (huge === null) {
+    fillNoFault(walk, pte, idx, o, oEnd, 0);
     return -1;
   }
-  for (; o < oEnd; o++, idx++) {
+  const level = levelBits(order);
+  const bsize = 1 << order;
+  while (o < oEnd) {
+    const stop = Math.min(oEnd, o + (bsize - (idx & (bsize - 1))));
+    fillNoFault(walk, pte, idx, o, stop, huge[idx >> order] !== 0 ? level : 0);
+    idx += stop - o;
+    o = stop;
+  }
+  return -1;
+}
+
+/** Fills entries for [a, e) of one VMA; returns -1, or (vpn << 1 | write) of the first page needing a fault. */
+function walkPtesFaulting(walk: HmmVmaWalk, vma: Vma, a: number, e: number): number {
+  const { out, defaultFlags: def, pfnFlagsMask: mask, owner, mm, frames } = walk;
+  const start = walk.start;
+  const { pte, huge, order } = vma.region;
+  const { chunkPool, pools } = frames;
+  const level = levelBits(order);
+  let idx = vma.regionOff + (a - vma.start);
+  const oEnd = e - start;
+  for (let o = a - start; o < oEnd; o++, idx++) {
     const p = pte[idx];
     const kind = p >>> PTE_KIND_SHIFT;
     let cpu = 0;
@@ -166,10 +189,8 @@ SNAP_FLAGS[KIND_DEVICE_PRIVATE << 1] = SLOW;
 SNAP_FLAGS[(KIND_DEVICE_PRIVATE << 1) | 1] = SLOW;
 
 /** Fills out[o..oEnd) from pte[idx..]: a table lookup per entry, the frame kept only for VALID outputs. */
-function fillNoFault(
-  pte: Uint32Array, out: Uint32Array, idx: number, o: number, oEnd: number, lvl: number, frames: FrameTable, owner: unknown,
-  def: number, mask: number, mm: Mm, start: number,
-): void {
+function fillNoFault(walk: HmmVmaWalk, pte: Uint32Array, idx: number, o: number, oEnd: number, lvl: number): void {
+  const { out, frames, owner, defaultFlags: def, pfnFlagsMask: mask, mm, start } = walk;
   for (; o < oEnd; o++, idx++) {
     const p = pte[idx];
     const e = SNAP_FLAGS[p >>> 27];
@@ -194,8 +215,10 @@ function p2pAlias(frames: FrameTable, f: number, mm: Mm, vpn: number): number {
   return ops?.getDmaPfnForDevice ? ops.getDmaPfnForDevice(f, mm, vpn) : -1;
 }
 
-function anyFault(out: Uint32Array, o0: number, o1: number, def: number, mask: number): boolean {
-  if (def & HMM_PFN_REQ_FAULT) return true;
+/** Whether any entry of [o0, o1) asks for a fault (hmm_range_need_fault). */
+function anyFault(walk: HmmVmaWalk, o0: number, o1: number): boolean {
+  if (walk.defaultFlags & HMM_PFN_REQ_FAULT) return true;
+  const { out, pfnFlagsMask: mask } = walk;
   for (let o = o0; o < o1; o++) if (out[o] & mask & HMM_PFN_REQ_FAULT) return true;
   return false;
 }

@@ -150,12 +150,12 @@ export class Mm {
     if (i >= 0) this.mem.mms.splice(i, 1);
   }
 
-  /** Calls `fn` for each VMA part intersecting [start, end). */
-  forEachVmaPart(start: number, end: number, fn: (vma: Vma, s: number, e: number) => void): void {
+  /** Calls `visit` for each VMA part intersecting [start, end). */
+  forEachVmaPart(start: number, end: number, visit: (vma: Vma, s: number, e: number) => void): void {
     for (const v of this.vmas.slice()) {
       const s = Math.max(start, v.start);
       const e = Math.min(end, v.end);
-      if (s < e) fn(v, s, e);
+      if (s < e) visit(v, s, e);
     }
   }
 

@@ -1,47 +1,58 @@
-// Models: what a run observes of the memory system: page faults handled, notifier callbacks
-// delivered, pages migrated, and the bytes each DMA engine copy moved (recorded as transfers
-// for a later cost layer). Leaves out: time; a transfer has no duration until the sim layer.
+// Models: what a machine's life adds up to, as a subscriber of its events (events.ts): page faults
+// handled (CPU and remote), notifier callbacks delivered, pages migrated, bytes moved between
+// memories ("ram" or a device id), peer mappings made and dropped (on request or by invalidation),
+// and the violations the safety checker found. Leaves out: time (the cost layer's) and links.
+import type { Mm } from "./address-space.js";
+import type { CopyCause, MachineListener, Violation } from "./events.js";
+import type { NotifierRange } from "./mmu-notifier.js";
 
-/** One copy by a device DMA engine: `from` and `to` name memory ("ram" or a device id). */
-export interface Transfer {
-  bytes: number;
-  from: string;
-  to: string;
-}
-
-/** A device access that reached a page after it was given back (freed). */
-export interface Violation {
-  device: string;
-  /** Virtual address of the page the device used. */
-  address: string;
-  reason: string;
-}
-
-export class Counters {
+export class Counters implements MachineListener {
   /** handle_mm_fault calls (CPU and remote faults). */
   faults = 0;
   /** Interval-notifier invalidate callbacks delivered. */
   invalidations = 0;
   /** Pages whose CPU mapping moved to a new page in migrate_vma_finalize. */
   migrations = 0;
-  readonly transfers: Transfer[] = [];
+  peerMaps = 0;
+  /** Peer mappings dropped, whatever the reason; `peerUnmapsByInvalidation` of them in notifier callbacks. */
+  peerUnmaps = 0;
+  peerUnmapsByInvalidation = 0;
   readonly violations: Violation[] = [];
+  /** Bytes per "from->to" pair of memories. */
+  private readonly moved = new Map<string, number>();
 
-  /** Records one DMA engine copy (callers batch pages: one record per operation and direction). */
-  transfer(from: string, to: string, bytes: number): void {
-    if (bytes <= 0) return;
-    const last = this.transfers[this.transfers.length - 1];
-    if (last && last.from === from && last.to === to) last.bytes += bytes;
-    else this.transfers.push({ bytes, from, to });
+  fault(_mm: Mm, _vpn: number, _remote: boolean): void {
+    this.faults++;
   }
 
-  /** Bytes per "from->to" pseudo-link (keyed by memory, not by PCIe link, until the cost layer). */
+  invalidate(_mm: Mm, _range: NotifierRange, callbacks: number): void {
+    this.invalidations += callbacks;
+  }
+
+  migrated(_mm: Mm, pages: number): void {
+    this.migrations += pages;
+  }
+
+  copy(from: string, to: string, bytes: number, _cause: CopyCause): void {
+    const key = `${from}->${to}`;
+    this.moved.set(key, (this.moved.get(key) ?? 0) + bytes);
+  }
+
+  peerMap(_device: string, pages: number): void {
+    this.peerMaps += pages;
+  }
+
+  peerUnmap(_device: string, pages: number, byInvalidation: boolean): void {
+    this.peerUnmaps += pages;
+    if (byInvalidation) this.peerUnmapsByInvalidation += pages;
+  }
+
+  violation(v: Violation): void {
+    this.violations.push(v);
+  }
+
+  /** Bytes per "from->to" pair of memories (not per PCIe link: the cost layer has links). */
   bytesMoved(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const t of this.transfers) {
-      const key = `${t.from}->${t.to}`;
-      out[key] = (out[key] ?? 0) + t.bytes;
-    }
-    return out;
+    return Object.fromEntries(this.moved);
   }
 }

@@ -3,7 +3,7 @@
 // Leaves out: TLBs and access size (a page holds one number, DESIGN §4).
 import { Mm } from "./address-space.js";
 import { EFAULT } from "./errno.js";
-import { handleMmFault } from "./fault.js";
+import { FAULT_FLAG_WRITE, handleMmFault } from "./fault.js";
 import { KIND_PRESENT, PTE_KIND_SHIFT, PTE_PFN_MASK, PTE_WRITE } from "./pte.js";
 import { PROT_READ, PROT_WRITE } from "./vma.js";
 
@@ -14,7 +14,7 @@ export function cpuAccess(mm: Mm, vpn: number, write: boolean): number {
   const idx = Mm.index(vma, vpn);
   let p = vma.region.pte[idx];
   if (p >>> PTE_KIND_SHIFT !== KIND_PRESENT || (write && !(p & PTE_WRITE))) {
-    const ret = handleMmFault(mm, vpn, write);
+    const ret = handleMmFault(mm, vpn, write ? FAULT_FLAG_WRITE : 0);
     if (ret !== 0) return ret;
     const again = mm.find(vpn)!;
     p = again.region.pte[Mm.index(again, vpn)];

@@ -5,7 +5,7 @@
 // Leaves out: the folio lock window (exclusivity lasts until something restores the entry).
 import { EFAULT, EOPNOTSUPP } from "./errno.js";
 import { Mm } from "./address-space.js";
-import { handleMmFault } from "./fault.js";
+import { FAULT_FLAG_REMOTE, FAULT_FLAG_WRITE, handleMmFault } from "./fault.js";
 import { MMU_NOTIFY_CLEAR, MMU_NOTIFY_EXCLUSIVE } from "./mmu-notifier.js";
 import { KIND_DEVICE_EXCLUSIVE, KIND_PRESENT, PTE_PFN_MASK, PTE_WRITE, makePte, pteKind } from "./pte.js";
 import { POOL_RAM, ZERO_PFN } from "./frames.js";
@@ -16,7 +16,7 @@ import type { Vma } from "./vma.js";
  * FOLL_SPLIT_PMD), then converts its PTE. Returns the frame, or a negative errno.
  */
 export function makeDeviceExclusive(mm: Mm, vpn: number, owner: unknown): number {
-  if (handleMmFault(mm, vpn, true) !== 0) return -EFAULT;
+  if (handleMmFault(mm, vpn, FAULT_FLAG_WRITE | FAULT_FLAG_REMOTE) !== 0) return -EFAULT;
   const vma = mm.find(vpn)!;
   const { pte, huge, order } = vma.region;
   const idx = Mm.index(vma, vpn);

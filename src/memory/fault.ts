@@ -15,9 +15,17 @@ import {
 import { PROT_READ, PROT_WRITE, Vma } from "./vma.js";
 import { restoreExclusive } from "./exclusive.js";
 
-/** Returns 0, or -EFAULT (SIGSEGV/SIGBUS: no VMA, no permission, failed migrate_to_ram), -ENOMEM. */
-export function handleMmFault(mm: Mm, vpn: number, write: boolean): number {
-  mm.mem.counters.faults++;
+/** enum fault_flag (include/linux/mm_types.h): the fault is a write; a device (not this mm's CPU) asked for it. */
+export const FAULT_FLAG_WRITE = 1 << 0;
+export const FAULT_FLAG_REMOTE = 1 << 7;
+
+/**
+ * handle_mm_fault(vma, address, flags) for page `vpn`: returns 0, or -EFAULT (SIGSEGV/SIGBUS: no
+ * VMA, no permission, failed migrate_to_ram), -ENOMEM. Published as a fault event.
+ */
+export function handleMmFault(mm: Mm, vpn: number, flags: number): number {
+  mm.mem.events.fault(mm, vpn, (flags & FAULT_FLAG_REMOTE) !== 0);
+  const write = (flags & FAULT_FLAG_WRITE) !== 0;
   for (let attempt = 0; attempt < 8; attempt++) {
     const vma = mm.find(vpn);
     if (!vma) return -EFAULT;

@@ -1,8 +1,12 @@
 // Models: physical page frames (struct page essentials) as dense typed arrays: refcount, mapcount
 // and contents (one number per page, DESIGN §4), carved in 256 MiB chunks into pools: system RAM
-// per NUMA node and ZONE_DEVICE page maps. Frame 0 is the shared zero page.
+// per NUMA node and ZONE_DEVICE page maps. Frame 0 is the shared zero page. A device page whose
+// last reference goes is handed to its driver (page_free) and published as a page-free event.
+// On request (the DMA safety checker), a generation number per frame counts its frees, so a
+// mapping made before a free can tell the frame was reused since.
 // Leaves out: physical addresses of RAM frames, zones, LRU lists, and folio metadata beyond
 // contiguous allocation (a large folio is 512 adjacent frames, each with its own counts).
+import { MachineEvents } from "./events.js";
 import type { DevPagemap } from "./pagemap.js";
 import { MEMORY_DEVICE_COHERENT, MEMORY_DEVICE_PCI_P2PDMA, MEMORY_DEVICE_PRIVATE } from "./pagemap.js";
 
@@ -59,12 +63,25 @@ export class FrameTable {
   /** Offset of each chunk inside its pool, in pages (a device page's offset in device memory). */
   readonly chunkOffset = new Int32Array(MAX_FRAMES >>> CHUNK_SHIFT);
   readonly pools: Pool[] = [];
+  /** Frees of each frame since generations were enabled (null until then: no cost per page). */
+  generation: Uint32Array | null = null;
   private carvedFrames = 0;
 
-  constructor(initialFrames = CHUNK_PAGES) {
+  constructor(private readonly events = new MachineEvents([]), initialFrames = CHUNK_PAGES) {
     this.refcount = new Int32Array(initialFrames);
     this.mapcount = new Int32Array(initialFrames);
     this.content = new Float64Array(initialFrames);
+  }
+
+  /** Starts counting frees per frame (idempotent). */
+  enableGenerations(): void {
+    if (this.generation === null) this.generation = new Uint32Array(this.refcount.length);
+  }
+
+  /** Frees of `frame` since generations were enabled (0 when they are not). */
+  generationOf(frame: number): number {
+    const g = this.generation;
+    return g !== null && frame >= 0 && frame < g.length ? g[frame] : 0;
   }
 
   addPool(kind: number, label: string, capacityPages: number, numaNode: number, pagemap: DevPagemap | null): Pool {
@@ -134,7 +151,10 @@ export class FrameTable {
     const r = --this.refcount[frame];
     if (r > 0) return;
     const pool = this.pools[this.chunkPool[frame >>> SHIFT]];
-    if (pool.pagemap !== null) pool.pagemap.ops.pageFree(frame);
+    if (pool.pagemap !== null) {
+      pool.pagemap.ops.pageFree(frame);
+      this.events.pageFree(frame, pool);
+    }
     this.free(pool, frame);
   }
 
@@ -143,6 +163,7 @@ export class FrameTable {
   }
 
   private free(pool: Pool, frame: number): void {
+    if (this.generation !== null) this.generation[frame]++;
     this.refcount[frame] = LINK(pool.freeHead);
     this.mapcount[frame] = 0;
     pool.freeHead = frame;
@@ -185,5 +206,10 @@ export class FrameTable {
     this.refcount = r;
     this.mapcount = m;
     this.content = c;
+    if (this.generation !== null) {
+      const g = new Uint32Array(cap);
+      g.set(this.generation);
+      this.generation = g;
+    }
   }
 }

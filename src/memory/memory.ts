@@ -1,8 +1,10 @@
 // Models: the machine's physical memory as a whole: the frame table, one RAM pool per NUMA node,
-// ZONE_DEVICE page maps registered by drivers (memremap_pages), the run's counters, and the
-// processes (mms) living on it. Leaves out: memory hotplug and reclaim (RAM never runs short
+// ZONE_DEVICE page maps registered by drivers (memremap_pages), the processes (mms) living on it,
+// and the event list every kernel operation publishes to (events.ts), with the machine's own
+// counters as its first subscriber. Leaves out: memory hotplug and reclaim (RAM never runs short
 // unless a node's size is set small).
 import { Counters } from "./counters.js";
+import { MachineEvents, type MachineListener } from "./events.js";
 import { FrameTable, POOL_RAM, Pool, ZERO_PFN } from "./frames.js";
 import type { DevPagemap } from "./pagemap.js";
 import type { Mm } from "./address-space.js";
@@ -13,15 +15,20 @@ export interface MemoryOptions {
   nodes?: number;
   /** RAM per node in bytes (default 64 GiB; frames are carved only as used). */
   ramPerNode?: number;
+  /** Subscribers to the machine's events, called after the counters, in this order. */
+  listeners?: readonly MachineListener[];
 }
 
 export class Memory {
-  readonly frames = new FrameTable();
   readonly counters = new Counters();
+  readonly events: MachineEvents;
+  readonly frames: FrameTable;
   readonly ram: Pool[] = [];
   readonly mms: Mm[] = [];
 
   constructor(opts: MemoryOptions = {}) {
+    this.events = new MachineEvents([this.counters, ...(opts.listeners ?? [])]);
+    this.frames = new FrameTable(this.events);
     const nodes = opts.nodes ?? 1;
     const bytes = opts.ramPerNode ?? 64 * GiB;
     for (let n = 0; n < nodes; n++) {

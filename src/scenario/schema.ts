@@ -56,10 +56,10 @@ export const Step = z.discriminatedUnion("op", [
   z.strictObject({ op: z.literal("exclusive"), ...base, ...device, ...range }),
   z.strictObject({ op: z.literal("checkExclusive"), ...base, ...device, ...range }),
   z.strictObject({ op: z.literal("release"), ...base, ...device, ...range }),
-  /** HMM_DMIRROR_FLAGS: `value` is the flag word (1 = HMM_DMIRROR_FLAG_FAIL_ALLOC). Not in DESIGN §4's list yet. */
+  /** HMM_DMIRROR_FLAGS: `value` is the flag word (1 = HMM_DMIRROR_FLAG_FAIL_ALLOC). */
   z.strictObject({ op: z.literal("flags"), ...base, ...device, value: z.number().int().min(0) }),
   /**
-   * peerMap (issue 5): fault the range with HMM_PFN_ALLOW_P2P and DMA-map every page in the
+   * peerMap: fault the range with HMM_PFN_ALLOW_P2P and DMA-map every page in the
    * device's page table. `access` (default "rw") asks for write access. `policy` loads the
    * device's client driver with a behaviour that sticks for later steps: "correct" (default),
    * or a deliberately broken one the safety checker must catch: "ignoreInvalidation" (the
@@ -91,4 +91,8 @@ export const Scenario = z.strictObject({
 });
 
 export type StepSpec = z.output<typeof Step>;
+/** The name of a step kind ("mmap", "peerMap", …). */
+export type StepOp = StepSpec["op"];
+/** The step spec of kind `K`. */
+export type StepOf<K extends StepOp> = Extract<StepSpec, { op: K }>;
 export type ScenarioSpec = z.output<typeof Scenario>;

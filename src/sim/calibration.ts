@@ -1,10 +1,8 @@
 // Models: the cost model's parameters as calibration files (data/calibration/*.json): every number is
 // `{ value, unit, source, status }`, status saying whether it was READ in a source, DERIVED from READ
 // numbers, recalled from MEMORY, or an ESTIMATE. A machine file overrides part of default.json.
-// Leaves out: per-device parameter sets (one value per machine); units are fixed per parameter.
-import { readFileSync, existsSync } from "node:fs";
-import { isAbsolute, join } from "node:path";
-import { fileURLToPath } from "node:url";
+// Leaves out: reading files (scenario/load.ts); per-device parameter sets (one value per machine);
+// units are fixed per parameter.
 import { z } from "zod";
 import { InputError } from "../units/input-error.js";
 
@@ -64,8 +62,6 @@ export interface Calibration {
   params: Record<ParamName, ParamSpec>;
 }
 
-const CAL_DIR = fileURLToPath(new URL("../../data/calibration/", import.meta.url));
-
 /** Checks one parsed file: shape (strict) and each parameter's unit. */
 export function parseCalibration(raw: unknown, source: string): CalibrationFileSpec {
   const parsed = CalibrationFile.safeParse(raw);
@@ -85,18 +81,6 @@ export function parseCalibration(raw: unknown, source: string): CalibrationFileS
   return parsed.data;
 }
 
-function readCalibrationFile(nameOrPath: string): CalibrationFileSpec {
-  const path = nameOrPath.endsWith(".json") ? (isAbsolute(nameOrPath) ? nameOrPath : join(process.cwd(), nameOrPath)) : join(CAL_DIR, `${nameOrPath}.json`);
-  if (!existsSync(path)) throw new InputError("calibration", nameOrPath, `no calibration file ${path}`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
-  } catch (e) {
-    throw new InputError("calibration", nameOrPath, `not JSON: ${(e as Error).message}`, path);
-  }
-  return parseCalibration(raw, path);
-}
-
 /** Combines default.json with an override file (its parameters replace the defaults). */
 export function mergeCalibration(base: CalibrationFileSpec, over?: CalibrationFileSpec): Calibration {
   const params = {} as Record<ParamName, ParamSpec>;
@@ -109,12 +93,6 @@ export function mergeCalibration(base: CalibrationFileSpec, over?: CalibrationFi
   const topology = over?.topology ?? base.topology;
   if (topology) cal.topology = topology;
   return cal;
-}
-
-/** Loads a calibration by name (data/calibration/<name>.json) or path, overlaid on default.json. */
-export function loadCalibration(nameOrPath = "default"): Calibration {
-  const base = readCalibrationFile("default");
-  return nameOrPath === "default" ? mergeCalibration(base) : mergeCalibration(base, readCalibrationFile(nameOrPath));
 }
 
 /** The value of one parameter. */

@@ -2,29 +2,12 @@
 // direct peer transfer, a bounce through host RAM (two DMA legs, pipelined or not), and stock HMM
 // migrating the pages to RAM before the peer reads them; plus API-level small-copy latency.
 // Leaves out: host memory bandwidth limits and the pipeline's chunk-fill term (c / max(B1, B2)).
-import { readFileSync } from "node:fs";
-import { Topology, type TopologySpec } from "../fabric/schema.js";
+import type { TopologySpec } from "../fabric/schema.js";
 import { InputError } from "../units/input-error.js";
 import { param, type Calibration } from "./calibration.js";
 import { migrateNs, peerMapNs } from "./hmm-costs.js";
 import { buildLinkGraph, pathBetween, type LinkGraph, type SimPath, type TransferKind } from "./paths.js";
 import { simulate, type SimResult } from "./simulate.js";
-
-/** Reads and checks a topology file with the kit's schema (until fabric/ exposes its loader). */
-export function readTopologyFile(file: string): TopologySpec {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, "utf8"));
-  } catch (e) {
-    throw new InputError("topology", file, `cannot read JSON: ${(e as Error).message}`);
-  }
-  const parsed = Topology.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new InputError(issue.path.map(String).join("."), undefined, issue.message, file);
-  }
-  return parsed.data;
-}
 
 /** Links of a topology under a calibration (both already loaded). */
 export function machine(topology: TopologySpec, cal: Calibration): LinkGraph {
@@ -37,7 +20,7 @@ export interface TransferCost {
   latencyNs: number;
   /** Payload rate of the transfer alone, GB/s. */
   rateGBps: number;
-  klass: string;
+  topoClass: string;
 }
 
 /** Time of one transfer alone on `path`: fixed latency + bytes at the path's solo rate. */
@@ -48,7 +31,7 @@ export function costTransfer(graph: LinkGraph, path: SimPath, bytes: number): Tr
     rate = Math.min(rate, graph.links[r >> 1].capacityGBps / path.weights[k]);
   });
   const ns = path.latencyNs + bytes / rate;
-  return { ns, gbps: bytes / ns, latencyNs: path.latencyNs, rateGBps: rate, klass: path.klass };
+  return { ns, gbps: bytes / ns, latencyNs: path.latencyNs, rateGBps: rate, topoClass: path.topoClass };
 }
 
 export interface BounceCost {
@@ -87,7 +70,7 @@ export function smallCopyLatencyNs(graph: LinkGraph, a: string, b: string, desig
 
 export interface DesignComparison {
   bytes: number;
-  p2p: { ns: number; gbps: number; klass: string } | undefined;
+  p2p: { ns: number; gbps: number; topoClass: string } | undefined;
   bounce: { ns: number; gbps: number };
   migrate: { ns: number; gbps: number; ipis: number };
 }
@@ -106,7 +89,7 @@ export function compareDesigns(graph: LinkGraph, owner: string, reader: string, 
   if (opts.p2pSupported ?? true) {
     const t = costTransfer(graph, pathBetween(graph, owner, reader, "read"), bytes);
     const ns = peerMapNs(cal, 1) + t.ns;
-    p2p = { ns, gbps: bytes / ns, klass: t.klass };
+    p2p = { ns, gbps: bytes / ns, topoClass: t.topoClass };
   }
   const b = bounceCopy(graph, owner, reader, bytes);
   const host = `host:${graph.numaOf(owner)}`;

@@ -1,7 +1,8 @@
 // Models: the discrete-event loop: simulated time in integer nanoseconds, events dispatched by kind
 // through a handler table (one function per kind, registered once; no closure per event).
+// Scheduling into the past or an unknown kind is a bug of the caller (InternalError).
 // Leaves out: parallel or optimistic execution; handlers run one at a time in (time, sequence) order.
-import { InputError } from "../units/input-error.js";
+import { InternalError } from "../units/internal-error.js";
 import { EventQueue } from "./event-queue.js";
 
 /** Runs one event: `payload` is the integer scheduled with it (an index into the caller's arrays). */
@@ -37,16 +38,16 @@ export class Engine {
 
   /** Schedules `kind` at now + delay (delay rounded up to whole ns; never in the past). */
   after(delayNs: number, kind: number, payload: number): void {
-    if (!(delayNs >= 0)) throw new InputError("delayNs", delayNs, "an event delay must be a number >= 0");
-    if (kind < 0 || kind >= this.handlers.length) throw new InputError("kind", kind, "no handler registered for this event kind");
+    if (!(delayNs >= 0)) throw new InternalError(`engine: event delayNs ${delayNs} is not a number >= 0`);
+    this.checkKind(kind);
     this.queue.push(this.now + Math.ceil(delayNs), kind, payload);
   }
 
   /** Schedules `kind` at absolute time `timeNs` (rounded up to whole ns; not before now). */
   at(timeNs: number, kind: number, payload: number): void {
     const t = Math.ceil(timeNs);
-    if (!(t >= this.now)) throw new InputError("timeNs", timeNs, `an event cannot be scheduled before now (${this.now} ns)`);
-    if (kind < 0 || kind >= this.handlers.length) throw new InputError("kind", kind, "no handler registered for this event kind");
+    if (!(t >= this.now)) throw new InternalError(`engine: event at timeNs ${timeNs} is before now (${this.now} ns)`);
+    this.checkKind(kind);
     this.queue.push(t, kind, payload);
   }
 
@@ -66,6 +67,10 @@ export class Engine {
       if (untilNs !== Infinity && untilNs > this.now) this.now = untilNs;
     }
     return n;
+  }
+
+  private checkKind(kind: number): void {
+    if (!(kind >= 0 && kind < this.handlers.length)) throw new InternalError(`engine: no handler registered for event kind ${kind}`);
   }
 
   reset(): void {

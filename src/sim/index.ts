@@ -1,14 +1,13 @@
-// Models: the public API of the cost layer (DESIGN §2 `sim`): event engine, link and path model,
-// fair-share simulation, HMM/IOMMU operation costs, calibration files, counters and trace export.
-// Leaves out: the scenario runner wiring (scenario/ uses these).
-export { EventQueue } from "./event-queue.js";
-export { Engine, type EventHandler } from "./engine.js";
+// Models: the public API of the cost layer (DESIGN §2 `sim`): the link and path model, fair-share
+// simulation, HMM/IOMMU operation costs, designs and migrations, calibration parameters and trace
+// export. Leaves out: the event engine, histograms and ledger (internals) and reading calibration
+// files (scenario/load.ts).
 export {
   rawGBps, tlpGBps, completionChunk, writeGBps, readGBps, writeWireBytes, completionWireBytes, requestWireBytes, serialiseNs, checkPcieConfig,
   type PcieGen, type PcieWidth, type PcieLinkConfig,
 } from "./pcie-rate.js";
 export {
-  CalibrationFile, Param, ParamStatus, PARAM_NAMES, PARAM_UNITS, loadCalibration, mergeCalibration, parseCalibration, param, withParams,
+  CalibrationFile, Param, ParamStatus, PARAM_NAMES, PARAM_UNITS, mergeCalibration, parseCalibration, param, withParams,
   type Calibration, type CalibrationFileSpec, type ParamName, type ParamSpec,
 } from "./calibration.js";
 export { buildLinkGraph, pathBetween, type LinkGraph, type SimLink, type SimPath, type TransferKind, type LinkKind } from "./paths.js";
@@ -20,11 +19,9 @@ export {
 } from "./hmm-costs.js";
 export { dmaReadLatencyNs, randomReadGBps } from "./device-read.js";
 export { uvmSmartTransferNs, uvmSmartFaultNs } from "./uvmsmart.js";
-export { LogHistogram, OpStats, bucketOf, bucketUpper } from "./histogram.js";
 export { chromeTrace, writeChromeTrace, type ChromeTrace, type ChromeTraceEvent, type TraceSpan } from "./trace.js";
 export {
-  readTopologyFile, machine, costTransfer, bounceCopy, smallCopyLatencyNs, compareDesigns,
+  machine, costTransfer, bounceCopy, smallCopyLatencyNs, compareDesigns,
   type TransferCost, type BounceCost, type DesignComparison,
 } from "./designs.js";
 export { migrationCost, migrationPath, iommuTranslates, type MigrationCost, type MigrationOptions, type MigrationDirection } from "./migration.js";
-export { CostLedger, type LinkDirectionUse } from "./ledger.js";

@@ -2,7 +2,7 @@
 // its device's track (with a per-operation latency histogram), and each DMA transfer run on the
 // machine's links (fair share among concurrent ones) with per-link bytes and busy time accumulated.
 // Leaves out: overlap between operations of different steps (a run's steps are sequential).
-import { InputError } from "../units/input-error.js";
+import { InternalError } from "../units/internal-error.js";
 import { OpStats } from "./histogram.js";
 import type { LinkGraph } from "./paths.js";
 import { simulate, type SimResult, type Transfer } from "./simulate.js";
@@ -29,7 +29,7 @@ export class CostLedger {
 
   /** Records operation `name` of `ns` on `track` from `startNs`; returns its end. */
   op(track: string, name: string, ns: number, startNs: number, args?: Record<string, string | number>): number {
-    if (!(Number.isFinite(ns) && ns >= 0)) throw new InputError(`${name}.ns`, ns, "an operation takes a finite time >= 0");
+    if (!(Number.isFinite(ns) && ns >= 0)) throw new InternalError(`ledger: operation "${name}" of ${ns} ns (an operation takes a finite time >= 0)`);
     if (ns === 0) return startNs;
     this.ops.record(name, ns);
     this.spans.push(args ? { group: "devices", track, name, startNs, durNs: ns, args } : { group: "devices", track, name, startNs, durNs: ns });

@@ -41,7 +41,7 @@ export interface SimPath {
   to: string;
   kind: TransferKind;
   /** nvidia-smi style class: PIX/PXB/PHB/NODE/SYS for PCIe, NV<n> for NVLink, HOST for memory. */
-  klass: string;
+  topoClass: string;
   resources: number[];
   weights: number[];
   /** Payload rate this transfer cannot exceed even alone (protocol, read window, platform), GB/s. */
@@ -236,7 +236,7 @@ export function pathBetween(g: LinkGraph, from: string, to: string, kind: Transf
   }
   const setTo = new Set(devTo);
   let lcaIdx = devFrom.findIndex((id) => setTo.has(id));
-  let klass: string;
+  let topoClass: string;
   let throughRc = false;
   const topoLca = lcaIdx >= 0 ? g.nodes.get(devFrom[lcaIdx])! : undefined;
   // ACS P2P Request Redirect sends the request up to the root complex (fabric/route.ts): the data
@@ -257,7 +257,7 @@ export function pathBetween(g: LinkGraph, from: string, to: string, kind: Transf
       b.latencyNs += param(cal, "rootComplexHopNs");
     }
     const topoIdx = devFrom.indexOf(topoLca!.id);
-    klass = topoLca!.kind === "hostBridge" ? "PHB" : bridgesBelow(g, devFrom, topoIdx) + bridgesBelow(g, devTo, devTo.indexOf(topoLca!.id)) <= 1 ? "PIX" : "PXB";
+    topoClass = topoLca!.kind === "hostBridge" ? "PHB" : bridgesBelow(g, devFrom, topoIdx) + bridgesBelow(g, devTo, devTo.indexOf(topoLca!.id)) <= 1 ? "PIX" : "PXB";
   } else {
     // Different host bridges: the root complex forwards; across sockets the socket link carries it.
     throughRc = true;
@@ -267,9 +267,9 @@ export function pathBetween(g: LinkGraph, from: string, to: string, kind: Transf
     climb(g, b, devTo, devTo.length - 1, 0);
     b.latencyNs += (switchesOn(g, devFrom, devFrom.length - 1) + switchesOn(g, devTo, devTo.length - 1)) * param(cal, "switchHopNs");
     b.latencyNs += 2 * param(cal, "rootComplexHopNs");
-    klass = na === nb ? "NODE" : "SYS";
+    topoClass = na === nb ? "NODE" : "SYS";
   }
-  return finish(g, b, from, to, kind, klass, throughRc);
+  return finish(g, b, from, to, kind, topoClass, throughRc);
 }
 
 /** Whether the fabric's address routing redirects a request from `issuer` to `target`'s first
@@ -312,7 +312,7 @@ function bridgesBelow(g: LinkGraph, ch: string[], stop: number): number {
   return n;
 }
 
-function finish(g: LinkGraph, b: PathBuilder, from: string, to: string, kind: TransferKind, klass: string, throughRc: boolean): SimPath {
+function finish(g: LinkGraph, b: PathBuilder, from: string, to: string, kind: TransferKind, topoClass: string, throughRc: boolean): SimPath {
   const cal = g.calibration;
   let cap = b.soloGBps;
   const pcie = b.resources.some((r) => g.links[r >> 1].kind === "pcie");
@@ -323,5 +323,5 @@ function finish(g: LinkGraph, b: PathBuilder, from: string, to: string, kind: Tr
     cap = Math.min(cap, param(cal, "readOutstandingBytes") / param(cal, "deviceReadRttNs"));
     b.latencyNs = 2 * b.latencyNs + param(cal, "deviceReadRttNs");
   }
-  return { from, to, kind, klass, resources: b.resources, weights: b.weights, capGBps: cap, latencyNs: b.latencyNs };
+  return { from, to, kind, topoClass, resources: b.resources, weights: b.weights, capGBps: cap, latencyNs: b.latencyNs };
 }

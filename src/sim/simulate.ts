@@ -151,7 +151,7 @@ export function simulate(graph: LinkGraph, transfers: readonly Transfer[]): SimR
     makespan = Math.max(makespan, end);
     const label = t.label ?? `${t.path.from}->${t.path.to}`;
     results.push({ label, startNs: startAt[i], dataEndNs: dataEnd[i], endNs: end, gbps: t.bytes / (end - startAt[i]) });
-    const args = { bytes: t.bytes, kind: t.path.kind, class: t.path.klass };
+    const args = { bytes: t.bytes, kind: t.path.kind, class: t.path.topoClass };
     spans.push({ group: "devices", track: t.path.kind === "write" ? t.path.from : t.path.to, name: label, startNs: startAt[i], durNs: end - startAt[i], args });
     for (const r of t.path.resources) {
       const l = graph.links[r >> 1];

@@ -1,0 +1,100 @@
+// Models: the state a scenario's steps share: the machine (memory, ZONE_DEVICE drivers, P2P
+// clients), the named processes with their named buffers, the named files, and the run's cost
+// side; plus the lookups every step makes (process, device, client, page range), each failing the
+// step with a StepError that names the field and value. Leaves out: running steps (run.ts, steps/).
+import type { Mm } from "../memory/address-space.js";
+import { MappedFile } from "../memory/vma.js";
+import type { DmirrorDevice } from "../devices/dmirror.js";
+import type { Machine } from "../devices/machine.js";
+import type { P2pClient } from "../devices/p2p-client.js";
+import { getFunction } from "../fabric/build.js";
+import { InputError } from "../units/input-error.js";
+import type { RunCosts } from "./costs.js";
+import { StepError } from "./step-error.js";
+
+export interface Buffer {
+  start: number;
+  pages: number;
+}
+
+export interface Process {
+  mm: Mm;
+  buffers: Map<string, Buffer>;
+}
+
+/** `steps[3].device`: the path of a field of the running step. */
+export type FieldPath = (field: string) => string;
+
+/** Pages [start, start + count) of a buffer, `first` its index in the buffer. */
+export interface PageRange {
+  start: number;
+  count: number;
+  first: number;
+}
+
+export class RunContext {
+  readonly processes = new Map<string, Process>();
+  private readonly files = new Map<string, MappedFile>();
+  private fileSerial = 0;
+
+  constructor(readonly machine: Machine, readonly costs: RunCosts, mainProcess: Mm) {
+    this.processes.set("main", { mm: mainProcess, buffers: new Map() });
+  }
+
+  process(name: string, field: string): Process {
+    const p = this.processes.get(name);
+    if (!p) throw new StepError(`${field}: unknown process ${JSON.stringify(name)} (known: ${[...this.processes.keys()].join(", ")})`);
+    return p;
+  }
+
+  /** The dmirror driver of ZONE_DEVICE endpoint `id`. */
+  device(id: string, field: string): DmirrorDevice {
+    const d = this.machine.devices.get(id);
+    if (!d) {
+      const known = [...this.machine.devices.keys()].join(", ") || "none";
+      throw new StepError(`${field}: unknown device ${JSON.stringify(id)} (devices with ZONE_DEVICE memory: ${known})`);
+    }
+    return d;
+  }
+
+  /** The P2P client driver of endpoint `id` (any PCI function of the topology). */
+  client(id: string, field: string): P2pClient {
+    try {
+      getFunction(this.machine.fabric, id);
+    } catch (e) {
+      if (e instanceof InputError) throw new StepError(`${field}: unknown device ${JSON.stringify(id)} (no PCI function of this id in the topology)`);
+      throw e;
+    }
+    return this.machine.client(id);
+  }
+
+  /** A file by name (`true`: a fresh one), shared by every mapping of that name. */
+  file(name: string | true): MappedFile {
+    const key = name === true ? `tmpfile${this.fileSerial++}` : name;
+    let file = this.files.get(key);
+    if (!file) this.files.set(key, (file = new MappedFile(key, false)));
+    return file;
+  }
+
+  /** The pages of a step's buffer range: `first` (default 0) and `count` (default: to the end). */
+  range(proc: Process, step: { buffer: string; first?: number; count?: number }, at: FieldPath): PageRange {
+    const b = proc.buffers.get(step.buffer);
+    if (!b) throw new StepError(`${at("buffer")}: unknown buffer ${JSON.stringify(step.buffer)} (not mapped by this process)`);
+    const first = step.first ?? 0;
+    if (first >= b.pages) throw new StepError(`${at("first")}: ${first} is out of bounds (buffer ${JSON.stringify(step.buffer)} has ${b.pages} pages)`);
+    const count = step.count ?? b.pages - first;
+    if (first + count > b.pages) {
+      throw new StepError(`${at("count")}: ${count} is out of bounds (pages ${first}..${first + count - 1} of a ${b.pages}-page buffer)`);
+    }
+    return { start: b.start + first, count, first };
+  }
+
+  /** Pages a step's range covers (0 for steps without one, or an unknown process or buffer). */
+  rangePages(step: { process?: string; buffer?: string; first?: number; count?: number }): number {
+    if (step.buffer === undefined) return 0;
+    const b = this.processes.get(step.process ?? "main")?.buffers.get(step.buffer);
+    if (!b) return 0;
+    const first = step.first ?? 0;
+    return Math.max(0, Math.min(step.count ?? b.pages - first, b.pages - first));
+  }
+}

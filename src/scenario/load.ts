@@ -1,0 +1,141 @@
+// Models: the edge where a run's inputs are read, once: a scenario file (guarded as `topo` guards
+// its input: size, UTF-8, JSON syntax with line and column, nesting depth), the topology it names
+// (a builtin name, a file relative to the scenario, or an inline object) and the calibration it
+// names (a builtin name in data/calibration/, or a path relative to the scenario file), turned
+// into the plain RunInput that run.ts takes. A file meant for another command says so.
+// Leaves out: standard input and URLs.
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildFabric } from "../fabric/build.js";
+import { BUILTIN_TOPOLOGY_NAMES, builtinTopology } from "../fabric/builtin.js";
+import { checkJsonSyntax } from "../fabric/import/json-syntax.js";
+import { detectTopologyFormat, MAX_JSON_DEPTH } from "../fabric/import/detect.js";
+import { loadTopologyFile } from "../fabric/load.js";
+import type { Fabric } from "../fabric/types.js";
+import { mergeCalibration, parseCalibration, type Calibration, type CalibrationFileSpec } from "../sim/calibration.js";
+import { InputError } from "../units/input-error.js";
+import { parseScenario } from "./parse.js";
+import type { RunInput } from "./run.js";
+
+/** Largest scenario or calibration file read (a scenario with inline topology is a few hundred KiB). */
+export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
+const CALIBRATION_DIR = fileURLToPath(new URL("../../data/calibration/", import.meta.url));
+
+/** The names of the builtin calibrations (data/calibration/*.json). */
+export function calibrationNames(): string[] {
+  return readdirSync(CALIBRATION_DIR).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5)).sort();
+}
+
+/** Reads a file's text: missing, unreadable, too large, binary or non-UTF-8 is an InputError naming it. */
+function readText(path: string, what: string): string {
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) throw new InputError("file", path, "is a directory");
+    size = st.size;
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    const code = (e as NodeJS.ErrnoException).code ?? "error";
+    throw new InputError("file", path, code === "ENOENT" ? "no such file" : `cannot be read (${code})`);
+  }
+  if (size > MAX_INPUT_BYTES) throw new InputError("file", path, `is ${size} bytes; a ${what} is at most ${MAX_INPUT_BYTES} bytes`);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new InputError("file", path, `cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  if (bytes.includes(0)) throw new InputError("file", path, `is binary, not a JSON ${what}`, path);
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new InputError("file", path, "is not UTF-8 text", path);
+  }
+}
+
+/** Parses JSON text after a syntax and depth check that names line and column. */
+function parseJsonText(text: string, source: string, what: string): unknown {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const problem = checkJsonSyntax(body, MAX_JSON_DEPTH);
+  if (problem) {
+    const line = body.split("\n", problem.line)[problem.line - 1] ?? "";
+    if (problem.line === 1 && problem.column === 1) notJson(body, source, what);
+    const truncated = /end of input|unterminated/.test(problem.problem) ? " (truncated JSON: the file ends inside a value)" : "";
+    throw new InputError(`line ${problem.line} column ${problem.column}`, line.trim().slice(0, 60), `JSON syntax error: ${problem.problem}${truncated}`, source);
+  }
+  return JSON.parse(body) as unknown;
+}
+
+/** A text that is not JSON at all: an lspci dump or hwloc XML is for `topo`. */
+function notJson(text: string, source: string, what: string): never {
+  let format: string | undefined;
+  try {
+    format = detectTopologyFormat(text, source);
+  } catch {
+    format = undefined;
+  }
+  if (format === "lspci" || format === "hwloc") {
+    throw new InputError("file", source, `is ${format === "lspci" ? "an lspci dump" : "an hwloc XML export"}, not a ${what}: show the machine with \`p2pdma-lab topo ${source}\`, or name it as a scenario's "topology"`);
+  }
+  throw new InputError("file", source, `is not JSON; a ${what} is a JSON object`);
+}
+
+/** Reads and checks a scenario file and everything it names. */
+export function loadScenarioFile(path: string): RunInput {
+  const json = parseJsonText(readText(path, "scenario"), path, "scenario");
+  if (json !== null && typeof json === "object" && !Array.isArray(json) && "nodes" in json && !("steps" in json)) {
+    throw new InputError("file", path, `is a topology, not a scenario: show it with \`p2pdma-lab topo ${path}\`, or name it in a scenario's "topology"`);
+  }
+  return loadScenario(json, { baseDir: dirname(resolve(path)), source: path });
+}
+
+export interface LoadOptions {
+  /** Where relative paths in the scenario start (default: the current directory). */
+  baseDir?: string;
+  /** The name errors give the scenario (a file path, or "scenario"). */
+  source?: string;
+}
+
+/** Checks a scenario object and loads what it names: its topology and calibration. */
+export function loadScenario(scenario: unknown, opts: LoadOptions = {}): RunInput {
+  const source = opts.source ?? "scenario";
+  const spec = parseScenario(scenario, source);
+  const baseDir = opts.baseDir ?? process.cwd();
+  return { scenario: spec, topology: resolveTopology(spec.topology, baseDir, source), calibration: loadCalibration(spec.calibration, { baseDir, source }) };
+}
+
+/** A scenario's `topology`: an inline object, a builtin name, or a file relative to `baseDir`. */
+export function resolveTopology(topology: string | Record<string, unknown>, baseDir: string, source = "scenario"): Fabric {
+  if (typeof topology !== "string") return buildFabric(topology, `${source}: topology`);
+  const path = resolve(baseDir, topology);
+  if (existsSync(path)) return loadTopologyFile(path);
+  if (BUILTIN_TOPOLOGY_NAMES.includes(topology)) return builtinTopology(topology);
+  const looksLikePath = /[/\\.]/.test(topology);
+  throw new InputError("topology", topology,
+    `${looksLikePath ? `no such file ${path}` : `not a builtin topology, and no file ${path}`} (builtin topologies: ${BUILTIN_TOPOLOGY_NAMES.join(", ")})`, source);
+}
+
+/**
+ * A calibration: undefined is "default"; a name (no "/" and no ".json") is a builtin of
+ * data/calibration/; anything else is a path relative to `baseDir`. Overlaid on default.json.
+ */
+export function loadCalibration(nameOrPath?: string, opts: LoadOptions = {}): Calibration {
+  const base = builtinCalibrationFile("default");
+  if (nameOrPath === undefined || nameOrPath === "default") return mergeCalibration(base);
+  const isPath = nameOrPath.endsWith(".json") || /[/\\]/.test(nameOrPath);
+  if (!isPath) return mergeCalibration(base, builtinCalibrationFile(nameOrPath, opts.source));
+  const path = resolve(opts.baseDir ?? process.cwd(), nameOrPath);
+  if (!existsSync(path)) throw new InputError("calibration", nameOrPath, `no such file ${path}`, opts.source);
+  return mergeCalibration(base, parseCalibration(parseJsonText(readText(path, "calibration"), path, "calibration"), path));
+}
+
+function builtinCalibrationFile(name: string, source?: string): CalibrationFileSpec {
+  const names = calibrationNames();
+  if (!names.includes(name)) {
+    throw new InputError("calibration", name, `not a builtin calibration (builtin: ${names.join(", ")}); a file is named by a path ending in .json`, source);
+  }
+  const path = `${CALIBRATION_DIR}${name}.json`;
+  return parseCalibration(parseJsonText(readText(path, "calibration"), path, "calibration"), path);
+}

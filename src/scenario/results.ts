@@ -1,0 +1,134 @@
+// Models: what a scenario run returns (DESIGN §4 `run --json`), typed: each step's outcome is a
+// discriminated union by `op` (and by `ok`), so code reading a result needs no casts; plus the
+// run's counters, its violations with the step that caused them, and its simulated time.
+// Leaves out: the trace (run.ts returns it beside the result).
+import type { ViolationCode } from "../memory/events.js";
+import type { CostCounters } from "./costs.js";
+import type { StepOp } from "./schema.js";
+
+/** What every dmirror ioctl reports (struct hmm_dmirror_cmd): pages touched and fault rounds. */
+export interface DeviceCmdResult {
+  cpages: number;
+  faults: number;
+}
+
+/** A command that reads data back: one number per page. */
+export interface DeviceReadResult extends DeviceCmdResult {
+  values: number[];
+}
+
+export type SnapshotResult = DeviceCmdResult & ({ entries: string[] } | { counts: Record<string, number> });
+
+export interface PeerMapStepResult {
+  cpages: number;
+  faults: number;
+  /** Pages per DMA path: by bus address, through the host bridge, or system memory (and bounced pages). */
+  paths: { BUS_ADDR: number; THRU_HOST_BRIDGE: number; SYSTEM: number };
+  /** P2PDMA map type per provider reached. */
+  mapTypes: Record<string, string>;
+  /** Pages of the client's own device memory. */
+  local?: number;
+  /** Pages reached through a host bounce buffer (the NOT_SUPPORTED "bounce" fallback). */
+  bounced?: number;
+  /** Per page (ranges up to 1024 pages): path name and DMA address. */
+  pagePaths?: string[];
+  addresses?: string[];
+}
+
+export interface DmaStepResult {
+  cpages: number;
+  /** A read's values, one per page. */
+  values?: number[];
+}
+
+export interface TransferStepResult {
+  design: string;
+  from: string;
+  to: string;
+  bytes: number;
+  /** Time the transfer took, ns, and its rate, GB/s. */
+  ns: number;
+  gbps: number;
+  /** Payload bytes per link id. */
+  linkBytes: Record<string, number>;
+  /** nvidia-smi class of the peer path (p2p). */
+  class?: string;
+  /** P2PDMA map type (p2p over PCIe). */
+  mapType?: string;
+}
+
+/** The result of each kind of step; `undefined` where a step returns none. */
+export interface StepResults {
+  mmap: { address: string; pages: number };
+  munmap: undefined;
+  mprotect: undefined;
+  fork: undefined;
+  cpuRead: { values: number[] };
+  cpuWrite: undefined;
+  deviceRead: DeviceReadResult;
+  deviceWrite: DeviceCmdResult;
+  migrateToDevice: DeviceReadResult;
+  migrateToSystem: DeviceCmdResult;
+  snapshot: SnapshotResult;
+  exclusive: DeviceReadResult;
+  checkExclusive: DeviceCmdResult;
+  release: DeviceCmdResult;
+  flags: DeviceCmdResult;
+  peerMap: PeerMapStepResult;
+  dma: DmaStepResult;
+  peerUnmap: { cpages: number };
+  transfer: TransferStepResult;
+}
+
+/** What one step did to the machine (each a sum the run's counters add up). */
+export interface StepCounters {
+  /** handle_mm_fault calls, CPU and remote. */
+  faults: number;
+  invalidations: number;
+  migrations: number;
+  peerMaps: number;
+  /** Peer mappings dropped, of which `peerUnmapsByInvalidation` in notifier callbacks. */
+  peerUnmaps: number;
+  peerUnmapsByInvalidation: number;
+}
+
+// Every member declares both `result` and `error` (one as never), so either reads as "or undefined"
+// without narrowing, and narrowing on `op` and `ok` gives the typed result.
+type Success<K extends StepOp> = StepResults[K] extends undefined
+  ? { op: K; ok: true; result?: never; error?: never }
+  : { op: K; ok: true; result: StepResults[K]; error?: never };
+
+/** One step's outcome: success with its typed result, or failure with the reason. */
+export type StepOutcome<K extends StepOp> = Success<K> | { op: K; ok: false; error: string; result?: never };
+
+export type StepResult = { [K in StepOp]: StepOutcome<K> }[StepOp];
+
+export interface RunViolation {
+  /** Index of the step during which the access happened. */
+  step: number;
+  code: ViolationCode;
+  device: string;
+  address: string;
+  access: "read" | "write";
+  via: string;
+  /** The whole verdict as a sentence. */
+  reason: string;
+}
+
+export interface RunResult {
+  steps: StepResult[];
+  /** The run's totals, each the sum of `stepCounters`, then the cost layer's. */
+  counters: StepCounters & { stepCounters: StepCounters[] } & CostCounters;
+  violations: RunViolation[];
+  /** The run's simulated time (the cost ledger's clock), ns. */
+  simTimeNs: number;
+}
+
+/** The result of step `i`, which must be an `op` step that succeeded; otherwise an Error saying what it was. */
+export function resultOf<K extends StepOp>(run: RunResult, i: number, op: K): StepResults[K] {
+  const s = run.steps[i];
+  if (s === undefined) throw new Error(`the run has no step ${i} (${run.steps.length} steps)`);
+  if (s.op !== op) throw new Error(`step ${i} is ${s.op}, not ${op}`);
+  if (!s.ok) throw new Error(`step ${i} (${op}) failed: ${s.error}`);
+  return (s as { result?: StepResults[K] }).result as StepResults[K];
+}
