@@ -7,40 +7,46 @@ import { assignResources } from "./assign.js";
 import { applyDefaults } from "./defaults.js";
 import { parseTopology } from "./parse.js";
 import { formatPciAddress, parsePciAddress } from "./pci-address.js";
-import { buildStructure } from "./structure.js";
+import type { TopologySpec } from "./schema.js";
+import { buildStructure, type Structure } from "./structure.js";
 import type { Fabric, FabricNode, HostBridge, PciFunction } from "./types.js";
 import { checkPlacement, checkSpecs } from "./validate.js";
 
 export function buildFabric(input: unknown, source?: string): Fabric {
   const spec = parseTopology(input, source);
-  const s = buildStructure(spec, source);
-  checkSpecs(s, source);
-  spec.links.forEach((l, k) => {
-    if (l.kind === "socket") {
-      if (l.a === l.b) throw new InputError(`links[${k}].b`, l.b, "a socket link joins two different NUMA nodes", source);
+  const structure = buildStructure(spec, source);
+  checkSpecs(structure, source);
+  checkLinks(spec, structure, source);
+  assignResources(structure, source);
+  checkPlacement(structure, source);
+  const machineCpu = applyDefaults(structure, input);
+  const byAddress = new Map<string, PciFunction>();
+  for (const func of structure.functions) byAddress.set(func.address, func);
+  return {
+    name: spec.name, description: spec.description, source: spec.source,
+    hostBridges: structure.hostBridges, functions: structure.functions, nvswitches: structure.nvswitches,
+    nvlinks: spec.links.flatMap((l) => (l.kind === "nvlink" ? [{ a: l.a, b: l.b, count: l.count, gen: l.gen }] : [])),
+    socketLinks: spec.links.flatMap((l) => (l.kind === "socket" ? [{ a: l.a, b: l.b, name: l.name, gbps: l.gbps }] : [])),
+    machineCpu, byId: structure.byId, byAddress,
+  };
+}
+
+/** A socket link joins two NUMA nodes; an NVLink joins two different endpoints or nvswitches. */
+function checkLinks(spec: TopologySpec, structure: Structure, source?: string): void {
+  spec.links.forEach((link, k) => {
+    if (link.kind === "socket") {
+      if (link.a === link.b) throw new InputError(`links[${k}].b`, link.b, "a socket link joins two different NUMA nodes", source);
       return;
     }
     for (const end of ["a", "b"] as const) {
-      const n = s.byId.get(l[end]);
-      if (!n) throw new InputError(`links[${k}].${end}`, l[end], "no node has this id", source);
-      if (n.kind !== "endpoint" && n.kind !== "nvswitch") {
-        throw new InputError(`links[${k}].${end}`, l[end], `an NVLink joins endpoints or nvswitches, not a ${n.kind}`, source);
+      const node = structure.byId.get(link[end]);
+      if (!node) throw new InputError(`links[${k}].${end}`, link[end], "no node has this id", source);
+      if (node.kind !== "endpoint" && node.kind !== "nvswitch") {
+        throw new InputError(`links[${k}].${end}`, link[end], `an NVLink joins endpoints or nvswitches, not a ${node.kind}`, source);
       }
     }
-    if (l.a === l.b) throw new InputError(`links[${k}].b`, l.b, "an NVLink joins two different nodes", source);
+    if (link.a === link.b) throw new InputError(`links[${k}].b`, link.b, "an NVLink joins two different nodes", source);
   });
-  assignResources(s, source);
-  checkPlacement(s, source);
-  const machineCpu = applyDefaults(s, input);
-  const byAddress = new Map<string, PciFunction>();
-  for (const f of s.functions) byAddress.set(f.address, f);
-  return {
-    name: spec.name, description: spec.description, source: spec.source,
-    hostBridges: s.hostBridges, functions: s.functions, nvswitches: s.nvswitches,
-    nvlinks: spec.links.flatMap((l) => (l.kind === "nvlink" ? [{ a: l.a, b: l.b, count: l.count, gen: l.gen }] : [])),
-    socketLinks: spec.links.flatMap((l) => (l.kind === "socket" ? [{ a: l.a, b: l.b, name: l.name, gbps: l.gbps }] : [])),
-    machineCpu, byId: s.byId, byAddress,
-  };
 }
 
 /** A node by topology id, or a PCI function by its address ("dddd:bb:dd.f" or "bb:dd.f"). */

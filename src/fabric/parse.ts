@@ -1,6 +1,6 @@
 // Models: the first gate of a topology: the zod shape check, whose first issue becomes an
 // InputError naming the field path (`nodes[3].bars[0].size`) and the value found there.
-// Leaves out: cross-field rules (validate.ts, numbering.ts, assign.ts).
+// Leaves out: cross-field rules (structure.ts, validate.ts, assign.ts).
 import { inputErrorFromZod } from "../units/zod-input-error.js";
 import { Topology, type TopologySpec } from "./schema.js";
 

@@ -19,8 +19,8 @@ export function parsePciAddress(text: string): PciAddressParts | undefined {
 }
 
 export function formatPciAddress(domain: number, bus: number, devfn: number): string {
-  const h = (n: number, w: number) => n.toString(16).padStart(w, "0");
-  return `${h(domain, 4)}:${h(bus, 2)}:${h(devfn >> 3, 2)}.${devfn & 7}`;
+  const hexPad = (value: number, width: number) => value.toString(16).padStart(width, "0");
+  return `${hexPad(domain, 4)}:${hexPad(bus, 2)}:${hexPad(devfn >> 3, 2)}.${devfn & 7}`;
 }
 
 export const PCI_SLOT = (devfn: number) => devfn >> 3;

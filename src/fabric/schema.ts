@@ -135,7 +135,7 @@ export const EndpointNode = z.strictObject({
   /** How its driver hands device memory to the kernel (memremap.h MEMORY_DEVICE_PRIVATE or
    *  MEMORY_DEVICE_COHERENT ZONE_DEVICE pages); default: none (the memory is only behind its BARs). */
   zoneDevice: z.enum(["private", "coherent"]).optional(),
-  /** Index of the BAR that exposes `memory` to peers (the P2PDMA aperture of issue 5); default: the
+  /** Index of the BAR that exposes `memory` to peers (its P2PDMA aperture); default: the
    *  largest prefetchable BAR. Smaller than `memory` means an aperture (256 MiB classic BAR). */
   memoryBar: z.number().int().min(0).max(5).optional(),
   /** For an SR-IOV virtual function: the id of its physical function. */

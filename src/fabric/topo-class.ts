@@ -18,29 +18,29 @@ export function nvlinkCount(fabric: Fabric, a: string, b: string): number {
     const todo = [sw];
     while (todo.length) {
       const cur = todo.pop()!;
-      for (const n of neighbours(cur)) {
-        if (n === b) return true;
-        if (switches.has(n) && !seen.has(n)) {
-          seen.add(n);
-          todo.push(n);
+      for (const next of neighbours(cur)) {
+        if (next === b) return true;
+        if (switches.has(next) && !seen.has(next)) {
+          seen.add(next);
+          todo.push(next);
         }
       }
     }
     return false;
   };
-  let n = 0;
-  for (const l of fabric.nvlinks) {
-    const far = l.a === a ? l.b : l.b === a ? l.a : undefined;
+  let bonded = 0;
+  for (const link of fabric.nvlinks) {
+    const far = link.a === a ? link.b : link.b === a ? link.a : undefined;
     if (far === undefined) continue;
-    if (far === b || (switches.has(far) && reachesB(far))) n += l.count;
+    if (far === b || (switches.has(far) && reachesB(far))) bonded += link.count;
   }
-  return n;
+  return bonded;
 }
 
 /** The bridges above `f` (its physical parent chain; a VF sits where its PF does). */
 function bridgesAbove(fabric: Fabric, f: PciFunction): PciFunction[] {
   const out: PciFunction[] = [];
-  for (let x = parentBridge(fabric, f); x; x = parentBridge(fabric, x)) out.push(x);
+  for (let bridge = parentBridge(fabric, f); bridge; bridge = parentBridge(fabric, bridge)) out.push(bridge);
   return out;
 }
 
@@ -60,10 +60,10 @@ export function pcieTopoClass(fabric: Fabric, aId: string, bId: string): TopoCla
   if (a === b) return "X";
   const upA = bridgesAbove(fabric, a);
   const upB = bridgesAbove(fabric, b);
-  const i = upA.findIndex((x) => upB.includes(x));
+  const i = upA.findIndex((bridge) => upB.includes(bridge));
   if (i >= 0) {
     const common = upA[i];
-    const crossed = new Set([...upA.slice(0, i + 1), ...upB.slice(0, upB.indexOf(common))].map((x) => switchUnit(fabric, x)));
+    const crossed = new Set([...upA.slice(0, i + 1), ...upB.slice(0, upB.indexOf(common))].map((bridge) => switchUnit(fabric, bridge)));
     return crossed.size <= 1 ? "PIX" : "PXB";
   }
   if (a.hostBridge === b.hostBridge) return "PHB";

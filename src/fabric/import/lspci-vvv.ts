@@ -73,140 +73,173 @@ export function isVvvHeader(line: string): boolean {
   return HEADER_RE.test(line);
 }
 
+/** State of one -vvv parse: the blocks so far and where the current block's lines stand. */
+interface VvvParse {
+  source: string;
+  blocks: VvvBlock[];
+  block?: VvvBlock;
+  /** Indentation of the block's top-level lines (capability lines are indented deeper); -1 before the first. */
+  baseIndent: number;
+  /** Inside a (physical) Resizable BAR capability, whose lines give the BAR sizes. */
+  inRebar: boolean;
+}
+
+/** One line of a block: trimmed text, 1-based number, the raw line (for messages). */
+interface VvvLine {
+  text: string;
+  lineNo: number;
+  raw: string;
+}
+
+/** A line reader: the lines it matches, and what it takes from them into the block. */
+interface LineReader {
+  re: RegExp;
+  read(parse: VvvParse, block: VvvBlock, m: RegExpExecArray, line: VvvLine): void;
+}
+
 /**
  * Parses the -vvv blocks in `lines` (numbered from `firstLine`). Lines outside any block and lines
  * of a block that the model does not use are ignored.
  */
 export function parseLspciVvv(lines: readonly string[], firstLine: number, source: string): VvvBlock[] {
-  const blocks: VvvBlock[] = [];
-  let block: VvvBlock | undefined;
-  let baseIndent = -1;
-  let inRebar = false;
+  const parse: VvvParse = { source, blocks: [], baseIndent: -1, inRebar: false };
   for (let k = 0; k < lines.length; k++) {
     const raw = lines[k].replace(/\s+$/, "");
     const lineNo = firstLine + k;
-    const h = HEADER_RE.exec(raw);
-    if (h) {
-      const domain = h[1] ? parseInt(h[1], 16) : 0;
-      const nameWithIds = h[7];
-      const nn = /\s\[([0-9a-fA-F]{4}):([0-9a-fA-F]{4})\]/.exec(nameWithIds);
-      block = {
-        address: `${hex4(domain)}:${h[2].toLowerCase()}:${h[3].toLowerCase()}.${h[4]}`,
-        line: lineNo,
-        className: h[5],
-        classCode: h[6]?.toLowerCase() ?? classCodeOf(h[5]),
-        vendor: nn?.[1].toLowerCase(),
-        device: nn?.[2].toLowerCase(),
-        name: nameWithIds.replace(/\s*\(rev [0-9a-fA-F]+\).*$/, "").trim(),
-        bars: [],
-        unassignedBars: 0,
-        resizable: new Map(),
-        windows: {},
-        sriov: false,
-      };
-      if (blocks.some((b) => b.address === block!.address)) {
-        throw new InputError(`line ${lineNo}`, raw.slice(0, 60), `lspci -vvv: a second block for ${block.address}`, source);
-      }
-      blocks.push(block);
-      baseIndent = -1;
-      inRebar = false;
-      continue;
-    }
-    if (!block || raw.trim() === "") continue;
-    const indent = raw.length - raw.trimStart().length;
-    if (indent === 0) {
-      block = undefined; // text that is not part of a block
-      continue;
-    }
-    if (baseIndent < 0) baseIndent = indent;
-    const text = raw.trim();
-    const top = indent === baseIndent;
-    if (top) inRebar = /^Capabilities: .*Resizable BAR/.test(text) && !/Virtual Resizable BAR/.test(text);
-    if (top) readTopLine(block, text, lineNo, raw);
-    else readCapabilityLine(block, text, lineNo, raw, inRebar);
+    const header = HEADER_RE.exec(raw);
+    if (header) startBlock(parse, header, raw, lineNo);
+    else readBlockLine(parse, raw, lineNo);
   }
-  return blocks;
+  return parse.blocks;
+}
 
-  function bad(lineNo: number, raw: string, reason: string): never {
-    throw new InputError(`line ${lineNo}`, raw.trim().slice(0, 80), `lspci -vvv: ${reason}`, source);
+function bad(parse: VvvParse, line: VvvLine, reason: string): never {
+  throw new InputError(`line ${line.lineNo}`, line.raw.trim().slice(0, 80), `lspci -vvv: ${reason}`, parse.source);
+}
+
+function startBlock(parse: VvvParse, h: RegExpExecArray, raw: string, lineNo: number): void {
+  const domain = h[1] ? parseInt(h[1], 16) : 0;
+  const nameWithIds = h[7];
+  const nn = /\s\[([0-9a-fA-F]{4}):([0-9a-fA-F]{4})\]/.exec(nameWithIds);
+  const block: VvvBlock = {
+    address: `${hex4(domain)}:${h[2].toLowerCase()}:${h[3].toLowerCase()}.${h[4]}`,
+    line: lineNo,
+    className: h[5],
+    classCode: h[6]?.toLowerCase() ?? classCodeOf(h[5]),
+    vendor: nn?.[1].toLowerCase(),
+    device: nn?.[2].toLowerCase(),
+    name: nameWithIds.replace(/\s*\(rev [0-9a-fA-F]+\).*$/, "").trim(),
+    bars: [],
+    unassignedBars: 0,
+    resizable: new Map(),
+    windows: {},
+    sriov: false,
+  };
+  if (parse.blocks.some((b) => b.address === block.address)) {
+    throw new InputError(`line ${lineNo}`, raw.slice(0, 60), `lspci -vvv: a second block for ${block.address}`, parse.source);
   }
+  parse.blocks.push(block);
+  parse.block = block;
+  parse.baseIndent = -1;
+  parse.inRebar = false;
+}
 
-  function readTopLine(b: VvvBlock, text: string, lineNo: number, raw: string): void {
-    let m = /^Region (\d): Memory at (\S+) \((32|64)-bit, (non-prefetchable|prefetchable)\)(.*)$/.exec(text);
-    if (m) {
-      const sizeMatch = /\[size=([0-9]+[KMGT]?)\]/.exec(m[5]);
-      if (!sizeMatch) return; // lspci prints no size when it cannot read it; nothing to model
-      const size = parseQuantity(sizeMatch[1]);
-      if (size === undefined) bad(lineNo, raw, `BAR size ${sizeMatch[1]} not understood`);
-      // An <unassigned> or <ignored> BAR is one the kernel left without address space: it claims no
-      // addresses and no request can reach it, so it is left out (and counted for the description).
-      if (m[2] === "<unassigned>" || m[2] === "<ignored>") {
-        b.unassignedBars++;
-        return;
-      }
-      const addr = parseHexAddress(m[2]);
-      if (addr === undefined) bad(lineNo, raw, `BAR address ${m[2]} is not hex below 2^53`);
-      // `[disabled]` (memory decoding off) and `[virtual]` (kernel-assigned) BARs are kept as assigned.
-      b.bars.push({ index: Number(m[1]), addr, size, is64: m[3] === "64", prefetchable: m[4] === "prefetchable" });
-      return;
-    }
-    m = /^NUMA node:\s+(\d+)$/.exec(text);
-    if (m) {
-      b.numaNode = Number(m[1]);
-      return;
-    }
-    m = /^Capabilities: \[[0-9a-fA-F]+\] Express \(v\d\) (.*)$/.exec(text);
-    if (m) {
-      const rest = m[1];
-      b.expressType = EXPRESS_TYPES.find(([re]) => re.test(rest))?.[1] ?? "other";
-      return;
-    }
-    if (/^Capabilities: \[[0-9a-fA-F]+(?: v\d+)?\] Single Root I\/O Virtualization/.test(text)) {
-      b.sriov = true;
-      return;
-    }
-    m = /^(Prefetchable memory|Memory) behind bridge: ([0-9a-fA-F]+)-([0-9a-fA-F]+)(.*)$/.exec(text);
-    if (m) {
-      if (/\[disabled\]/.test(m[4])) return;
-      const base = parseHexAddress(m[2]);
-      const end = parseHexAddress(m[3]);
-      if (base === undefined || end === undefined || end < base) bad(lineNo, raw, "bridge window not understood");
-      const window = { base, size: end - base + 1 };
-      if (m[1] === "Memory") b.windows.mem = window;
-      else b.windows.prefetch = window;
-    }
+function readBlockLine(parse: VvvParse, raw: string, lineNo: number): void {
+  const block = parse.block;
+  if (!block || raw.trim() === "") return;
+  const indent = raw.length - raw.trimStart().length;
+  if (indent === 0) {
+    parse.block = undefined; // text that is not part of a block
+    return;
   }
-
-  function readCapabilityLine(b: VvvBlock, text: string, lineNo: number, raw: string, rebar: boolean): void {
-    let m = /^LnkSta:\s+Speed ([0-9.]+)GT\/s[^,]*, Width x(\d+)/.exec(text);
-    if (m) {
-      const gen = genOfSpeed(Number(m[1]));
-      const width = Number(m[2]);
-      // A link that is down reads "Speed unknown" or width x0; that leaves the link unknown.
-      if (gen !== undefined && isLinkWidth(width)) b.link = { gen, width };
-      return;
-    }
-    m = /^ACS(Cap|Ctl):\s+(.*)$/.exec(text);
-    if (m) {
-      const flags: AcsFlagName[] = [];
-      for (const [, flag, sign] of m[2].matchAll(/(\w+)([+-])/g)) {
-        const short = ACS_NAMES[flag];
-        if (short && sign === "+") flags.push(short);
-      }
-      if (m[1] === "Cap") b.acsCap = flags;
-      else b.acsCtl = flags;
-      return;
-    }
-    if (rebar) {
-      m = /^BAR (\d):\s+current size:\s+(\w+),\s+supported:\s+(.*)$/.exec(text);
-      if (m) {
-        const sizes = m[3].trim().split(/\s+/).map((s) => parseQuantity(s));
-        if (sizes.some((s) => s === undefined)) bad(lineNo, raw, "resizable BAR sizes not understood");
-        b.resizable.set(Number(m[1]), sizes as number[]);
-      }
-    }
+  if (parse.baseIndent < 0) parse.baseIndent = indent;
+  const line: VvvLine = { text: raw.trim(), lineNo, raw };
+  const top = indent === parse.baseIndent;
+  if (top) parse.inRebar = /^Capabilities: .*Resizable BAR/.test(line.text) && !/Virtual Resizable BAR/.test(line.text);
+  const readers = top ? TOP_LINE_READERS : parse.inRebar ? REBAR_LINE_READERS : CAPABILITY_LINE_READERS;
+  for (const reader of readers) {
+    const m = reader.re.exec(line.text);
+    if (m) return reader.read(parse, block, m, line);
   }
 }
+
+/** "Region 1: Memory at 20000000000 (64-bit, prefetchable) [size=32G]" (lspci.c show_bases). */
+function readRegion(parse: VvvParse, block: VvvBlock, m: RegExpExecArray, line: VvvLine): void {
+  const sizeMatch = /\[size=([0-9]+[KMGT]?)\]/.exec(m[5]);
+  if (!sizeMatch) return; // lspci prints no size when it cannot read it; nothing to model
+  const size = parseQuantity(sizeMatch[1]);
+  if (size === undefined) bad(parse, line, `BAR size ${sizeMatch[1]} not understood`);
+  // An <unassigned> or <ignored> BAR is one the kernel left without address space: it claims no
+  // addresses and no request can reach it, so it is left out (and counted for the description).
+  if (m[2] === "<unassigned>" || m[2] === "<ignored>") {
+    block.unassignedBars++;
+    return;
+  }
+  const addr = parseHexAddress(m[2]);
+  if (addr === undefined) bad(parse, line, `BAR address ${m[2]} is not hex below 2^53`);
+  // `[disabled]` (memory decoding off) and `[virtual]` (kernel-assigned) BARs are kept as assigned.
+  block.bars.push({ index: Number(m[1]), addr, size, is64: m[3] === "64", prefetchable: m[4] === "prefetchable" });
+}
+
+/** "Memory behind bridge: c5000000-c61fffff [size=18M]" and its prefetchable twin (lspci.c show_htype1). */
+function readBridgeWindow(parse: VvvParse, block: VvvBlock, m: RegExpExecArray, line: VvvLine): void {
+  if (/\[disabled\]/.test(m[4])) return;
+  const base = parseHexAddress(m[2]);
+  const end = parseHexAddress(m[3]);
+  if (base === undefined || end === undefined || end < base) bad(parse, line, "bridge window not understood");
+  const window = { base, size: end - base + 1 };
+  if (m[1] === "Memory") block.windows.mem = window;
+  else block.windows.prefetch = window;
+}
+
+/** "ACSCap:/ACSCtl: SrcValid+ TransBlk- ..." (ls-ecaps.c cap_acs). */
+function readAcs(_parse: VvvParse, block: VvvBlock, m: RegExpExecArray): void {
+  const flags: AcsFlagName[] = [];
+  for (const [, flag, sign] of m[2].matchAll(/(\w+)([+-])/g)) {
+    const short = ACS_NAMES[flag];
+    if (short && sign === "+") flags.push(short);
+  }
+  if (m[1] === "Cap") block.acsCap = flags;
+  else block.acsCtl = flags;
+}
+
+/** "LnkSta: Speed 16GT/s, Width x16"; a link that is down ("Speed unknown", x0) stays unknown. */
+function readLinkStatus(_parse: VvvParse, block: VvvBlock, m: RegExpExecArray): void {
+  const gen = genOfSpeed(Number(m[1]));
+  const width = Number(m[2]);
+  if (gen !== undefined && isLinkWidth(width)) block.link = { gen, width };
+}
+
+/** "BAR 1: current size: 32GB, supported: 64MB 128MB ..." inside the Resizable BAR capability. */
+function readResizable(parse: VvvParse, block: VvvBlock, m: RegExpExecArray, line: VvvLine): void {
+  const sizes = m[3].trim().split(/\s+/).map((s) => parseQuantity(s));
+  if (sizes.some((s) => s === undefined)) bad(parse, line, "resizable BAR sizes not understood");
+  block.resizable.set(Number(m[1]), sizes as number[]);
+}
+
+/** Lines at the block's own indentation. */
+const TOP_LINE_READERS: readonly LineReader[] = [
+  { re: /^Region (\d): Memory at (\S+) \((32|64)-bit, (non-prefetchable|prefetchable)\)(.*)$/, read: readRegion },
+  { re: /^NUMA node:\s+(\d+)$/, read: (_p, block, m) => { block.numaNode = Number(m[1]); } },
+  {
+    re: /^Capabilities: \[[0-9a-fA-F]+\] Express \(v\d\) (.*)$/,
+    read: (_p, block, m) => { block.expressType = EXPRESS_TYPES.find(([re]) => re.test(m[1]))?.[1] ?? "other"; },
+  },
+  { re: /^Capabilities: \[[0-9a-fA-F]+(?: v\d+)?\] Single Root I\/O Virtualization/, read: (_p, block) => { block.sriov = true; } },
+  { re: /^(Prefetchable memory|Memory) behind bridge: ([0-9a-fA-F]+)-([0-9a-fA-F]+)(.*)$/, read: readBridgeWindow },
+];
+
+/** Lines inside a capability. */
+const CAPABILITY_LINE_READERS: readonly LineReader[] = [
+  { re: /^LnkSta:\s+Speed ([0-9.]+)GT\/s[^,]*, Width x(\d+)/, read: readLinkStatus },
+  { re: /^ACS(Cap|Ctl):\s+(.*)$/, read: readAcs },
+];
+
+/** Lines inside the Resizable BAR capability: the others, then the per-BAR sizes. */
+const REBAR_LINE_READERS: readonly LineReader[] = [
+  ...CAPABILITY_LINE_READERS,
+  { re: /^BAR (\d):\s+current size:\s+(\w+),\s+supported:\s+(.*)$/, read: readResizable },
+];
 
 /** A hex address without 0x (lspci prints them so), as a safe integer. */
 function parseHexAddress(text: string): number | undefined {
