@@ -5,6 +5,8 @@ export interface PciAddressParts {
   domain: number;
   bus: number;
   devfn: number;
+  /** False for the short form "bb:dd.f" lspci prints without -D. */
+  domainGiven: boolean;
 }
 
 const RE = /^(?:([0-9a-f]{4}):)?([0-9a-f]{2}):([0-1][0-9a-f])\.([0-7])$/i;
@@ -15,7 +17,7 @@ export function parsePciAddress(text: string): PciAddressParts | undefined {
   if (!m) return undefined;
   const dev = parseInt(m[3], 16);
   if (dev > 31) return undefined;
-  return { domain: m[1] ? parseInt(m[1], 16) : 0, bus: parseInt(m[2], 16), devfn: (dev << 3) | parseInt(m[4], 10) };
+  return { domain: m[1] ? parseInt(m[1], 16) : 0, bus: parseInt(m[2], 16), devfn: (dev << 3) | parseInt(m[4], 10), domainGiven: m[1] !== undefined };
 }
 
 export function formatPciAddress(domain: number, bus: number, devfn: number): string {

@@ -1,8 +1,10 @@
 // Models: the PCI hierarchy of a topology: unique ids, parents that exist and are bridges, no
 // cycles, SR-IOV PF links, PCI addresses (given or assigned), and bus numbers assigned depth-first
-// as pci_scan_child_bus / pci_scan_bridge do when firmware left them unset.
+// as pci_scan_child_bus / pci_scan_bridge do when firmware left them unset. A parent or PF may be
+// named by id or by given PCI address, short form included (lookup.ts); it is stored by id.
 // Leaves out: addresses and windows (assign.ts), ACS/role/NUMA defaults (defaults.ts).
 import { InputError } from "../units/input-error.js";
+import { lookupNode, unknownNameReason } from "./lookup.js";
 import { formatPciAddress, parsePciAddress, PCI_SLOT } from "./pci-address.js";
 import type { NodeSpec, TopologySpec } from "./schema.js";
 import type { FabricNode, HostBridge, NvSwitch, PciFunction } from "./types.js";
@@ -24,7 +26,8 @@ export function isBridgeKind(kind: string): boolean {
 
 type FunctionSpec = Exclude<NodeSpec, { kind: "hostBridge" } | { kind: "nvswitch" }>;
 
-/** State the structure phases share: the nodes built so far and the bus numbers taken. */
+/** State the structure phases share: the nodes built so far and the bus numbers taken (also the
+ *  NodeIndex a parent or PF name is looked up in: given addresses only at that point). */
 interface StructureBuild extends Structure {
   source?: string;
   /** Field path that gave each given PCI address (`nodes[3].bdf` or `nodes[3].id`), by id. */
@@ -49,10 +52,11 @@ export function buildStructure(spec: TopologySpec, source?: string): Structure {
     addressField: new Map(), byAddress: new Map(), busOwner: new Map(), usedBuses: new Set(), childrenOf: new Map(),
   };
   spec.nodes.forEach((nodeSpec, index) => addNode(build, nodeSpec, index));
+  readGivenAddresses(build);
+  resolveReferences(build);
   checkParents(build);
   findHostBridges(build);
   checkVirtualFunctions(build);
-  readGivenAddresses(build);
   claimGivenBuses(build);
   indexChildren(build);
   for (const host of build.hostBridges) numberBuses(build, host);
@@ -98,14 +102,26 @@ function newFunction(nodeSpec: FunctionSpec, index: number): PciFunction {
   return func;
 }
 
-/** Parents exist, and are a host bridge or a bridge function. */
+/** Parents and PFs named by id or given PCI address exist; they are stored by id from here on. */
+function resolveReferences(build: StructureBuild): void {
+  const resolve = (name: string, field: string): string => {
+    const node = lookupNode(build, name, { field, source: build.source });
+    if (!node) fail(build, field, name, unknownNameReason(build, name, "no node has this id or PCI address"));
+    return node.id;
+  };
+  for (const func of build.functions) {
+    func.parent = resolve(func.parent, `nodes[${func.index}].parent`);
+    if (func.physfn !== undefined) func.physfn = resolve(func.physfn, `nodes[${func.index}].physfn`);
+  }
+}
+
+/** Parents are a host bridge or a bridge function. */
 function checkParents(build: StructureBuild): void {
   for (const func of build.functions) {
-    const parent = build.byId.get(func.parent);
-    if (!parent) fail(build, `nodes[${func.index}].parent`, func.parent, "no node has this id");
-    else if (parent.kind === "endpoint" || parent.kind === "nvswitch") {
+    const parent = build.byId.get(func.parent)!;
+    if (parent.kind === "endpoint" || parent.kind === "nvswitch") {
       const what = parent.kind === "endpoint" ? "an endpoint" : "an nvswitch";
-      fail(build, `nodes[${func.index}].parent`, func.parent, `the parent is ${what}, not a host bridge or bridge`);
+      fail(build, `nodes[${func.index}].parent`, functionSpec(build, func).parent, `the parent is ${what}, not a host bridge or bridge`);
     }
   }
 }
@@ -117,7 +133,7 @@ function findHostBridges(build: StructureBuild): void {
     let cur: FabricNode = func;
     while (cur.kind !== "hostBridge") {
       const parent: FabricNode = build.byId.get((cur as PciFunction).parent)!;
-      if (seen.has(parent.id)) fail(build, `nodes[${func.index}].parent`, func.parent, `parent chain loops back to "${parent.id}" (a cycle)`);
+      if (seen.has(parent.id)) fail(build, `nodes[${func.index}].parent`, functionSpec(build, func).parent, `parent chain loops back to "${parent.id}" (a cycle)`);
       seen.add(parent.id);
       cur = parent;
     }
@@ -129,12 +145,12 @@ function findHostBridges(build: StructureBuild): void {
 function checkVirtualFunctions(build: StructureBuild): void {
   for (const vf of build.functions) {
     if (vf.physfn === undefined) continue;
-    const pf = build.byId.get(vf.physfn);
+    const pf = build.byId.get(vf.physfn)!;
     const field = `nodes[${vf.index}].physfn`;
-    if (!pf) fail(build, field, vf.physfn, "no node has this id");
-    else if (pf.kind !== "endpoint" || pf.physfn !== undefined || pf.id === vf.id) {
-      fail(build, field, vf.physfn, "the physical function must be an endpoint that is not a VF");
-    } else if (pf.parent !== vf.parent) fail(build, field, vf.physfn, `the PF's parent "${pf.parent}" differs from the VF's parent "${vf.parent}"`);
+    const given = (functionSpec(build, vf) as Extract<NodeSpec, { kind: "endpoint" }>).physfn;
+    if (pf.kind !== "endpoint" || pf.physfn !== undefined || pf.id === vf.id) {
+      fail(build, field, given, "the physical function must be an endpoint that is not a VF");
+    } else if (pf.parent !== vf.parent) fail(build, field, given, `the PF's parent "${pf.parent}" differs from the VF's parent "${vf.parent}"`);
   }
 }
 

@@ -4,13 +4,15 @@
 // PIX/PXB count switches crossed up to and down from the lowest common bridge: a switch is its
 // upstream port with its downstream ports; a root port or other bridge counts as one.
 // Leaves out: NVIDIA's own algorithm (not public), NVML_TOPOLOGY_INTERNAL boards.
-import { getFunction, parentBridge } from "./build.js";
+import { findNode, getFunction, parentBridge } from "./build.js";
 import type { Fabric, PciFunction } from "./types.js";
 
 export type TopoClass = "X" | "PIX" | "PXB" | "PHB" | "NODE" | "SYS" | `NV${number}`;
 
-/** Bonded NVLinks of `a` that reach `b`, directly or through NVSwitch nodes. */
-export function nvlinkCount(fabric: Fabric, a: string, b: string): number {
+/** Bonded NVLinks of `a` that reach `b`, directly or through NVSwitch nodes (ids or PCI addresses). */
+export function nvlinkCount(fabric: Fabric, aName: string, bName: string): number {
+  const a = findNode(fabric, aName)?.id ?? aName;
+  const b = findNode(fabric, bName)?.id ?? bName;
   const switches = new Set(fabric.nvswitches.map((s) => s.id));
   const neighbours = (id: string) => fabric.nvlinks.flatMap((l) => (l.a === id ? [l.b] : l.b === id ? [l.a] : []));
   const reachesB = (sw: string): boolean => {

@@ -4,6 +4,7 @@
 // Leaves out: NVSwitch-to-NVSwitch trunks, which NVML does not report (see `trunkLinks`).
 import { InputError } from "../../units/input-error.js";
 import type { TopologyInput } from "../schema.js";
+import { attr, elements, words, type XmlObject } from "./xml-object.js";
 
 type LinkInput = NonNullable<TopologyInput["links"]>[number];
 
@@ -35,17 +36,17 @@ interface Matrix {
 }
 
 /** Reads the NVLinkBandwidth matrix of an hwloc v2 `<topology>` (homogeneous or hetero form). */
-function readMatrix(top: any, source: string): Matrix | undefined {
-  const all = [...(top.distances2 ?? []), ...(top.distances2hetero ?? [])] as any[];
-  const distances = all.find((element) => element.name === "NVLinkBandwidth");
+function readMatrix(top: XmlObject, source: string): Matrix | undefined {
+  const all = [...elements(top, "distances2"), ...elements(top, "distances2hetero")];
+  const distances = all.find((element) => attr(element, "name") === "NVLinkBandwidth");
   if (!distances) return undefined;
-  const n = Number(distances.nbobjs);
-  const words = (tag: string): string[] =>
-    ((distances[tag] ?? []) as any[]).flatMap((e) => String(typeof e === "object" ? e["#text"] ?? "" : e).trim().split(/\s+/)).filter((w) => w !== "");
-  let objects = words("indexes");
-  if (distances.type !== undefined) objects = objects.map((o) => `${distances.type}:${o}`); // homogeneous form: gp indexes of one type
-  const values = words("u64values").map(Number);
-  if (!Number.isInteger(n) || n < 1 || objects.length !== n || values.length !== n * n || values.some((v) => !Number.isFinite(v) || v < 0)) {
+  const n = Number(attr(distances, "nbobjs"));
+  if (!Number.isInteger(n) || n < 1) throw new InputError("distances NVLinkBandwidth.nbobjs", attr(distances, "nbobjs"), "not a count of objects", source);
+  let objects = words(distances, "indexes");
+  const type = attr(distances, "type");
+  if (type !== undefined) objects = objects.map((o) => `${type}:${o}`); // homogeneous form: gp indexes of one type
+  const values = words(distances, "u64values").map(Number);
+  if (objects.length !== n || values.length !== n * n || values.some((v) => !Number.isFinite(v) || v < 0)) {
     throw new InputError("distances NVLinkBandwidth", `${objects.length} indexes, ${values.length} values`, `expected ${n} indexes and ${n}x${n} values`, source);
   }
   return { objects, values };
@@ -56,7 +57,7 @@ function readMatrix(top: any, source: string): Matrix | undefined {
  * value; CPU entries (NVLink-C2C, POWER9) are skipped: the schema links GPUs and NVSwitches only.
  */
 export function nvlinkTopology(
-  top: any,
+  top: XmlObject,
   byGp: Map<string, NvlinkObject>,
   modelOf: Map<string, string | undefined>,
   source: string,

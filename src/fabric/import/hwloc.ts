@@ -1,25 +1,23 @@
 // Models: a machine read from an hwloc XML export (`lstopo --of xml`, v1 and v2 formats): host
 // bridges with their NUMA node and CPU, PCI bridges and devices with ids and link speed, and the
-// NVLink matrix (`NVLinkBandwidth` distances) as nvswitch nodes and nvlink links.
+// NVLink matrix (`NVLinkBandwidth` distances) as nvswitch nodes and nvlink links. The document
+// passes xml-guard.ts first; anything the parser still refuses is an InputError too.
 // Leaves out: BARs (hwloc has none: default sizes per role, default-bars.ts), CPUs and caches.
 import { XMLParser } from "fast-xml-parser";
 import { InputError } from "../../units/input-error.js";
 import { GiB } from "../../units/size.js";
 import type { TopologyInput } from "../schema.js";
-import { guardXml } from "./xml-guard.js";
+import { guardXml, MAX_XML_DEPTH } from "./xml-guard.js";
+import { ATTRIBUTE_PREFIX, attr, elements, infoOf, type XmlObject } from "./xml-object.js";
 import { inferBridgeKind, type BridgePlace } from "./port-kinds.js";
 import { DEFAULT_BARS_NOTE, defaultBars, roleOfClass } from "./default-bars.js";
 import { hex2, hex4 } from "./lspci-tree.js";
 import { linkFromHwlocSpeed } from "./hwloc-link.js";
 import { nvlinkTopology, type NvlinkObject } from "./hwloc-nvlink.js";
 import { topologyName } from "./source-name.js";
+import { ACCEPTED_FORMATS } from "./formats.js";
 
 type NodeInput = TopologyInput["nodes"][number];
-type Attrs = Record<string, string>;
-interface XmlObject extends Attrs {
-  // fast-xml-parser puts child elements under their tag name (arrays, see ARRAY_TAGS).
-  [key: string]: any;
-}
 
 const ARRAY_TAGS = new Set(["object", "info", "indexes", "u64values", "distances", "distances2", "distances2hetero", "latency"]);
 
@@ -45,7 +43,7 @@ interface PciPlace extends BridgePlace {
 /** Converts an hwloc XML export into a kit topology object. */
 export function parseHwlocXml(text: string, source: string): TopologyInput {
   const top = topologyElement(parseXml(text, source), source);
-  const machine = (top.object ?? [])[0] as XmlObject | undefined;
+  const machine = elements(top, "object")[0];
   if (!machine) throw new InputError("topology.object", undefined, "hwloc XML has no Machine object", source);
   const read: HwlocRead = { source, nodes: [], byGp: new Map(), modelOf: new Map(), hostBridges: 0, globalArch: infoOf(top, "Architecture") };
   visitObject(read, machine, {});
@@ -63,27 +61,35 @@ export function parseHwlocXml(text: string, source: string): TopologyInput {
 }
 
 /** The guarded document as fast-xml-parser builds it (child elements in arrays, see ARRAY_TAGS). */
-function parseXml(text: string, source: string): Record<string, unknown> {
+function parseXml(text: string, source: string): XmlObject {
   guardXml(text, source);
   const parser = new XMLParser({
     ignoreAttributes: false,
-    attributeNamePrefix: "",
+    attributeNamePrefix: ATTRIBUTE_PREFIX,
     processEntities: false,
     htmlEntities: false,
     parseAttributeValue: false,
     parseTagValue: false,
+    // The guard refuses nesting deeper than MAX_XML_DEPTH; the parser refuses only deeper still.
+    maxNestedTags: MAX_XML_DEPTH,
     isArray: (name) => ARRAY_TAGS.has(name),
   });
-  return parser.parse(text) as Record<string, unknown>;
+  try {
+    return parser.parse(text) as XmlObject;
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new InputError("file", text.trimStart().slice(0, 40), `XML refused by the parser: ${why}`, source);
+  }
 }
 
-function topologyElement(doc: Record<string, unknown>, source: string): XmlObject {
-  const top = doc.topology as XmlObject | undefined;
-  if (!top || typeof top !== "object") {
+function topologyElement(doc: XmlObject, source: string): XmlObject {
+  const top = doc.topology;
+  if (typeof top === "string") throw new InputError("topology", top.slice(0, 40), "the <topology> element holds no objects: hwloc XML has no Machine object", source);
+  if (top === null || typeof top !== "object" || Array.isArray(top)) {
     const root = Object.keys(doc).find((k) => !k.startsWith("?")) ?? "(none)";
-    throw new InputError("root element", `<${root}>`, "not an hwloc XML export (expected <topology>)", source);
+    throw new InputError("root element", `<${root}>`, `not an hwloc XML export (expected <topology>); ${ACCEPTED_FORMATS}`, source);
   }
-  return top;
+  return top as XmlObject;
 }
 
 /** Walks the CPU side of the tree (NUMA node and CPU context) down to the host bridges. */
@@ -94,20 +100,26 @@ function visitObject(read: HwlocRead, obj: XmlObject, ctx: Context): void {
     emitHostBridge(read, obj, here);
     return;
   }
-  if (obj.type === "Bridge" || obj.type === "PCIDev") {
-    throw new InputError(`object ${obj.id ?? obj.gp_index ?? ""}`, obj.pci_busid, `hwloc ${obj.type} outside any host bridge`, read.source);
+  const type = attr(obj, "type");
+  if (type === "Bridge" || type === "PCIDev") {
+    throw new InputError(objectField(obj), attr(obj, "pci_busid"), `hwloc ${type} outside any host bridge`, read.source);
   }
-  for (const child of obj.object ?? []) visitObject(read, child, here);
+  for (const child of elements(obj, "object")) visitObject(read, child, here);
+}
+
+/** `object <id or gp_index>`, naming an hwloc object in messages. */
+function objectField(obj: XmlObject): string {
+  return `object ${attr(obj, "id") ?? attr(obj, "gp_index") ?? "(without id)"}`;
 }
 
 function emitHostBridge(read: HwlocRead, obj: XmlObject, ctx: Context): void {
-  const range = parseBusRange(obj.bridge_pci, `object ${obj.id ?? ""}.bridge_pci`, read.source);
+  const range = parseBusRange(attr(obj, "bridge_pci"), `${objectField(obj)}.bridge_pci`, read.source);
   const id = `pci${hex4(range.domain)}:${hex2(range.secondary)}`;
-  const children = (obj.object ?? []) as XmlObject[];
+  const children = elements(obj, "object");
   const firstVendor = children
-    .filter((c) => c.pci_busid)
-    .sort((a, b) => String(a.pci_busid).localeCompare(String(b.pci_busid)))
-    .map((c) => parsePciType(c.pci_type, c.pci_busid, read.source).vendor)[0];
+    .filter((c) => attr(c, "pci_busid"))
+    .sort((a, b) => attr(a, "pci_busid")!.localeCompare(attr(b, "pci_busid")!))
+    .map((c) => parsePciType(attr(c, "pci_type"), attr(c, "pci_busid"), read.source).vendor)[0];
   const cpu = ctx.cpu ?? cpuFromVendorId(firstVendor) ?? (read.globalArch === "aarch64" ? { vendor: "arm" as const } : undefined);
   read.nodes.push({
     kind: "hostBridge",
@@ -122,19 +134,22 @@ function emitHostBridge(read: HwlocRead, obj: XmlObject, ctx: Context): void {
 
 /** A Bridge or PCIDev object below a host bridge; OS devices are read with their PCI device. */
 function emitFunction(read: HwlocRead, obj: XmlObject, place: PciPlace): void {
-  if (obj.type !== "Bridge" && obj.type !== "PCIDev") {
-    if (obj.type === "OSDev" || obj.type === "Misc") return;
-    throw new InputError(`object ${obj.id ?? ""}`, obj.type, "unexpected hwloc object inside the PCI tree", read.source);
+  const type = attr(obj, "type");
+  if (type !== "Bridge" && type !== "PCIDev") {
+    if (type === "OSDev" || type === "Misc") return;
+    throw new InputError(objectField(obj), type, "unexpected hwloc object inside the PCI tree", read.source);
   }
-  const where = `object ${obj.id ?? obj.gp_index ?? ""}`;
-  const address = String(obj.pci_busid ?? "").toLowerCase();
+  const where = objectField(obj);
+  const busid = attr(obj, "pci_busid");
+  const address = (busid ?? "").toLowerCase();
   const m = /^([0-9a-f]{4}):([0-9a-f]{2}):([01][0-9a-f])\.([0-7])$/.exec(address);
-  if (!m) throw new InputError(`${where}.pci_busid`, obj.pci_busid, "not a PCI address dddd:bb:dd.f", read.source);
+  if (!m) throw new InputError(`${where}.pci_busid`, busid, "not a PCI address dddd:bb:dd.f", read.source);
   if (parseInt(m[2], 16) !== place.bus) {
-    throw new InputError(`${where}.pci_busid`, obj.pci_busid, `not on bus ${hex2(place.bus)}, the secondary bus of its parent`, read.source);
+    throw new InputError(`${where}.pci_busid`, busid, `not on bus ${hex2(place.bus)}, the secondary bus of its parent`, read.source);
   }
-  const ids = parsePciType(obj.pci_type, obj.pci_busid, read.source);
-  const link = obj.pci_link_speed !== undefined ? linkFromHwlocSpeed(Number(obj.pci_link_speed)) : undefined;
+  const ids = parsePciType(attr(obj, "pci_type"), busid, read.source);
+  const speed = attr(obj, "pci_link_speed");
+  const link = speed !== undefined ? linkFromHwlocSpeed(Number(speed)) : undefined;
   const common: FunctionCommon = {
     id: address,
     parent: place.parent,
@@ -143,18 +158,21 @@ function emitFunction(read: HwlocRead, obj: XmlObject, place: PciPlace): void {
     ...(ids.classCode ? { class: ids.classCode } : {}),
     ...(link ? { link } : {}),
   };
-  if (obj.gp_index !== undefined) read.byGp.set(`PCIDev:${obj.gp_index}`, { kind: "pci", id: address, nvswitch: obj.subtype === "NVSwitch" });
-  if (obj.type === "Bridge") emitBridge(read, obj, place, common, where);
+  const gpIndex = attr(obj, "gp_index");
+  if (gpIndex !== undefined) read.byGp.set(`PCIDev:${gpIndex}`, { kind: "pci", id: address, nvswitch: attr(obj, "subtype") === "NVSwitch" });
+  if (type === "Bridge") emitBridge(read, obj, place, common, where);
   else emitEndpoint(read, obj, common, ids);
 }
 
 type FunctionCommon = { id: string; parent: string; vendor?: string; device?: string; class?: string; link?: NonNullable<ReturnType<typeof linkFromHwlocSpeed>> };
 
 function emitBridge(read: HwlocRead, obj: XmlObject, place: PciPlace, common: FunctionCommon, where: string): void {
-  const range = obj.bridge_pci ? parseBusRange(obj.bridge_pci, `${where}.bridge_pci`, read.source) : undefined;
-  if (obj.gp_index !== undefined) read.byGp.set(`Bridge:${obj.gp_index}`, { kind: "pci", id: common.id, nvswitch: false });
-  const children = (obj.object ?? []) as XmlObject[];
-  const shape = { isBridge: true, children: children.filter((c) => c.type !== "OSDev").map((c) => ({ isBridge: c.type === "Bridge", children: [] })) };
+  const busRange = attr(obj, "bridge_pci");
+  const range = busRange ? parseBusRange(busRange, `${where}.bridge_pci`, read.source) : undefined;
+  const gpIndex = attr(obj, "gp_index");
+  if (gpIndex !== undefined) read.byGp.set(`Bridge:${gpIndex}`, { kind: "pci", id: common.id, nvswitch: false });
+  const children = elements(obj, "object");
+  const shape = { isBridge: true, children: children.filter((c) => attr(c, "type") !== "OSDev").map((c) => ({ isBridge: attr(c, "type") === "Bridge", children: [] })) };
   const kind = inferBridgeKind(shape, place);
   read.nodes.push({ kind, ...common, bars: [], ...(range ? { secondaryBus: range.secondary } : {}) });
   for (const child of children) emitFunction(read, child, { parent: common.id, onRootBus: false, parentKind: kind, bus: range?.secondary ?? -1 });
@@ -163,7 +181,7 @@ function emitBridge(read: HwlocRead, obj: XmlObject, place: PciPlace, common: Fu
 /** A PCIDev: an endpoint; its OS devices name it (GPU model, NVML index) and may give its memory. */
 function emitEndpoint(read: HwlocRead, obj: XmlObject, common: FunctionCommon, ids: PciIds): void {
   const { model, memory } = osDeviceFacts(read, obj, common.id);
-  const isNvswitch = obj.subtype === "NVSwitch";
+  const isNvswitch = attr(obj, "subtype") === "NVSwitch";
   const role = roleOfClass(ids.classCode, ids.vendor);
   read.nodes.push({
     kind: "endpoint",
@@ -179,17 +197,18 @@ function emitEndpoint(read: HwlocRead, obj: XmlObject, common: FunctionCommon, i
 
 /** Model name and memory from a device's OSDev children (CUDA memory, else "NN GB" in the model). */
 function osDeviceFacts(read: HwlocRead, obj: XmlObject, address: string): { model?: string; memory?: number } {
-  const osdevs = ((obj.object ?? []) as XmlObject[]).filter((c) => c.type === "OSDev");
+  const osdevs = elements(obj, "object").filter((c) => attr(c, "type") === "OSDev");
   let model: string | undefined;
   let memory: number | undefined;
   for (const os of osdevs) {
-    if (os.gp_index !== undefined) read.byGp.set(`OSDev:${os.gp_index}`, { kind: "pci", id: address, nvswitch: false });
+    const gpIndex = attr(os, "gp_index");
+    if (gpIndex !== undefined) read.byGp.set(`OSDev:${gpIndex}`, { kind: "pci", id: address, nvswitch: false });
     model ??= infoOf(os, "GPUModel") ?? infoOf(os, "CoProcType");
     const kib = infoOf(os, "CUDAGlobalMemorySize");
     if (kib !== undefined && /^\d+$/.test(kib)) memory ??= Number(kib) * 1024;
   }
   if (memory === undefined && model) {
-    const gb = /(\d+)\s*GB\b/.exec(model);
+    const gb = /(?<!\d)(\d+)\s*GB\b/.exec(model);
     if (gb) memory = Number(gb[1]) * GiB;
   }
   return { model, memory };
@@ -203,8 +222,10 @@ interface Context {
 /** NUMA node and CPU of the objects below `obj`: v1 NUMANode ancestors, v2 single-node nodesets. */
 function contextOf(obj: XmlObject, ctx: Context): Context {
   const next: Context = { ...ctx };
-  if (obj.type === "NUMANode" && obj.os_index !== undefined) next.numaNode = Number(obj.os_index);
-  else if (obj.nodeset !== undefined) next.numaNode = singleBit(obj.nodeset); // several nodes: unknown
+  const osIndex = attr(obj, "os_index");
+  const nodeset = attr(obj, "nodeset");
+  if (attr(obj, "type") === "NUMANode" && osIndex !== undefined) next.numaNode = Number(osIndex);
+  else if (nodeset !== undefined) next.numaNode = singleBit(nodeset); // several nodes: unknown
   const vendor = infoOf(obj, "CPUVendor");
   if (vendor) {
     const family = infoOf(obj, "CPUFamilyNumber");
@@ -216,7 +237,7 @@ function contextOf(obj: XmlObject, ctx: Context): Context {
 
 /** The one NUMA node a nodeset ("0x00000002", or comma-separated 32-bit words) holds, if exactly one. */
 function singleBit(nodeset: string): number | undefined {
-  const words = String(nodeset).split(",").map((w) => w.trim().replace(/^0x/i, ""));
+  const words = nodeset.split(",").map((w) => w.trim().replace(/^0x/i, ""));
   let found: number | undefined;
   for (let k = 0; k < words.length; k++) {
     const word = parseInt(words[words.length - 1 - k] || "0", 16);
@@ -228,11 +249,12 @@ function singleBit(nodeset: string): number | undefined {
 }
 
 function isHostBridge(obj: XmlObject): boolean {
-  return obj.type === "HostBridge" || (obj.type === "Bridge" && String(obj.bridge_type ?? "").startsWith("0-"));
+  const type = attr(obj, "type");
+  return type === "HostBridge" || (type === "Bridge" && (attr(obj, "bridge_type") ?? "").startsWith("0-"));
 }
 
-function parseBusRange(text: unknown, field: string, source: string): { domain: number; secondary: number; subordinate: number } {
-  const m = /^([0-9a-fA-F]{4}):\[([0-9a-fA-F]{2})-([0-9a-fA-F]{2})\]$/.exec(String(text ?? ""));
+function parseBusRange(text: string | undefined, field: string, source: string): { domain: number; secondary: number; subordinate: number } {
+  const m = /^([0-9a-fA-F]{4}):\[([0-9a-fA-F]{2})-([0-9a-fA-F]{2})\]$/.exec(text ?? "");
   if (!m) throw new InputError(field, text, "not a bus range dddd:[bb-bb]", source);
   return { domain: parseInt(m[1], 16), secondary: parseInt(m[2], 16), subordinate: parseInt(m[3], 16) };
 }
@@ -244,8 +266,8 @@ interface PciIds {
   device?: string;
 }
 
-function parsePciType(text: unknown, where: unknown, source: string): PciIds {
-  const m = /^([0-9a-fA-F]{4}) \[([0-9a-fA-F]{4}):([0-9a-fA-F]{4})\]/.exec(String(text ?? ""));
+function parsePciType(text: string | undefined, where: string | undefined, source: string): PciIds {
+  const m = /^([0-9a-fA-F]{4}) \[([0-9a-fA-F]{4}):([0-9a-fA-F]{4})\]/.exec(text ?? "");
   if (!m) throw new InputError(`pci_type of ${String(where)}`, text, "not hwloc's \"cccc [vvvv:dddd] ...\"", source);
   const unreadable = m[2] === "0000" && m[3] === "0000";
   if (unreadable) return {};
@@ -256,12 +278,6 @@ function cpuFromVendorId(vendor: string | undefined): Context["cpu"] {
   if (vendor === "8086") return { vendor: "intel" };
   if (vendor === "1022") return { vendor: "amd", family: 0x17 };
   return undefined;
-}
-
-/** Value of `<info name=... value=...>` directly inside `obj`. */
-export function infoOf(obj: XmlObject, name: string): string | undefined {
-  const infos = (obj.info ?? []) as Attrs[];
-  return infos.find((i) => i.name === name)?.value;
 }
 
 function slug(text: string): string {

@@ -1,6 +1,8 @@
-// Models: the tree art of `lspci -tv` (pciutils ls-tree.c): root buses `[dddd:bb]`, functions
-// `dd.f` with optional secondary bus ranges `-[bb-bb]`, branches `+-`/`\-`/`-+-`, single-child
-// chains `----`, continuation columns `|`, and the device name after two spaces.
+// Models: the tree art of `lspci -tv` (pciutils ls-tree.c show_tree_bridge/show_tree_bus): root
+// buses `[dddd:bb]`, functions `dd.f` with optional secondary bus ranges `-[bb-bb]`, branches
+// `+-`/`\-` under a fork `-+-` (every fork ends with a `\-`), single-child chains `----`, an empty
+// bridge's `-[bb]--`, continuation columns `|`, and the device name after two spaces. A tree whose
+// forks do not all end, or a connector with nothing after it, is refused: the dump was cut.
 // Leaves out: anything after the tree (the -vvv blocks, read by lspci-vvv.ts).
 import { InputError } from "../../units/input-error.js";
 
@@ -39,17 +41,25 @@ const ROOT_RE = /\[(?:([0-9a-fA-F]{4}):)?([0-9a-fA-F]{2})\]/y;
 const FN_RE = /([0-9a-fA-F]{2})\.([0-7])/y;
 const RANGE_RE = /-\[([0-9a-fA-F]{2})(?:-([0-9a-fA-F]{2}))?\]/y;
 
-/** True when a line belongs to the tree art (starts with a tree character). */
+/** True when a line belongs to the tree art: it starts with a tree character and holds a bus or
+ *  function (`[`, `]` or `.`), or is a root bus `[dddd:bb]-` whose leading dash was lost. */
 export function isTreeLine(line: string): boolean {
   return (/^[ |+\\-]/.test(line) && /[[\].]/.test(line)) || /^\[(?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}\]-/.test(line);
 }
 
-/** State of one tree parse: roots so far, the parent each branch column (`+-`, `\-`) hangs from. */
+/** A fork `-+-` whose branches hang in one column until the `\-` that ends it. */
+interface OpenFork {
+  parent: Parent;
+  at: TreeLine;
+}
+
+/** State of one tree parse: roots so far, the open fork of each branch column. */
 interface TreeParse {
   source: string;
   roots: TreeRoot[];
+  rootKeys: Set<string>;
   top: Parent;
-  branches: Map<number, Parent>;
+  forks: Map<number, OpenFork>;
   seen: Set<string>;
 }
 
@@ -62,18 +72,27 @@ interface TreeLine {
 
 /** Parses the `lspci -tv` tree at the start of `lines`; throws InputError naming line and column. */
 export function parseLspciTree(lines: readonly string[], source: string, firstLine = 1): LspciTree {
-  const tree: TreeParse = { source, roots: [], top: { kind: "top" }, branches: new Map(), seen: new Set() };
+  const tree: TreeParse = { source, roots: [], rootKeys: new Set(), top: { kind: "top" }, forks: new Map(), seen: new Set() };
   let n = 0;
   for (; n < lines.length; n++) {
-    const text = lines[n].replace(/\s+$/, "");
-    if (text === "") break;
+    const text = lines[n].trimEnd();
     if (!isTreeLine(text)) break;
     parseTreeLine(tree, { text, line: n + firstLine, first: n === 0 });
   }
   if (tree.roots.length === 0) {
     throw new InputError(`line ${firstLine}`, lines[0] ?? "", "no `lspci -tv` root bus `[dddd:bb]` found", source);
   }
+  checkForksEnded(tree, n + firstLine);
   return { roots: tree.roots, endLine: n };
+}
+
+/** ls-tree.c prints the last branch of every fork as `\-`: a fork still open when the tree ends
+ *  lost its last branches (the dump was cut inside the tree). */
+function checkForksEnded(tree: TreeParse, endLine: number): void {
+  for (const [column, fork] of tree.forks) {
+    fail(tree, fork.at, column,
+      `this fork's last branch \`\\-\` never comes (the tree stops before line ${endLine}): the dump looks cut; save the whole \`lspci -tv\` output again`);
+  }
 }
 
 function fail(tree: TreeParse, at: TreeLine, col: number, reason: string): never {
@@ -91,9 +110,11 @@ function parseTreeLine(tree: TreeParse, at: TreeLine): void {
       continue;
     }
     if ((c === "+" || c === "\\") && text[i + 1] === "-") {
-      const parent = tree.branches.get(i);
-      if (!parent) fail(tree, at, i, "branch with no open parent in this column");
-      [i, current] = parseNode(tree, at, i + 2, parent);
+      const fork = tree.forks.get(i);
+      if (!fork) fail(tree, at, i, "branch with no open parent in this column");
+      if (c === "\\") tree.forks.delete(i); // the fork's last branch
+      if (i + 2 >= text.length) fail(tree, at, i, "branch with nothing after it: the dump looks cut");
+      [i, current] = parseNode(tree, at, i + 2, fork.parent);
       continue;
     }
     if (c === "[" && at.first && current === undefined) {
@@ -112,20 +133,23 @@ function parseTreeLine(tree: TreeParse, at: TreeLine): void {
 }
 
 /** A connector `--`, `-+-` or `----` at `i` leading to the next node; undefined for the `--` that
- *  ends the line of an empty bridge (`-[bb]--`). A `+` opens a branch column below it. */
+ *  ends the line of an empty bridge (`-[bb]--`, ls-tree.c show_tree_bus of a bus without devices).
+ *  A `+` opens a fork: a branch column below it. */
 function parseConnector(tree: TreeParse, at: TreeLine, i: number, current: Parent | undefined): [number, Parent] | undefined {
   const { text } = at;
   const from = current ?? (i === 0 && at.first ? tree.top : undefined);
   if (!from) fail(tree, at, i, "connector with nothing before it");
   let j = i;
   while (text[j] === "-") j++;
-  if (text[j] === "+") {
-    tree.branches.set(j, from);
+  const fork = text[j] === "+";
+  if (fork) {
+    tree.forks.set(j, { parent: from, at });
     j++;
     while (text[j] === "-") j++;
   }
   if (j >= text.length) {
-    if (from.kind !== "function" || !from.func.range) fail(tree, at, i, "dangling connector");
+    const emptyBridge = !fork && j - i === 2 && from.kind === "function" && from.func.range !== undefined;
+    if (!emptyBridge) fail(tree, at, i, "connector with nothing after it: the dump looks cut");
     return undefined;
   }
   return parseNode(tree, at, j, from);
@@ -143,7 +167,8 @@ function parseRoot(tree: TreeParse, at: TreeLine, col: number, parent: Parent, r
   if (parent.kind !== "top") fail(tree, at, col, "a root bus `[dddd:bb]` below another node");
   const root: TreeRoot = { domain: r[1] ? parseInt(r[1], 16) : 0, bus: parseInt(r[2], 16), functions: [], line: at.line };
   const key = `${root.domain}:${root.bus}`;
-  if (tree.roots.some((other) => `${other.domain}:${other.bus}` === key)) fail(tree, at, col, "root bus listed twice");
+  if (tree.rootKeys.has(key)) fail(tree, at, col, "root bus listed twice");
+  tree.rootKeys.add(key);
   tree.roots.push(root);
   return [ROOT_RE.lastIndex, { kind: "root", root }];
 }

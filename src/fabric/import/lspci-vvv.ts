@@ -1,12 +1,18 @@
-// Models: the `lspci -vvv` blocks that may follow the tree in a dump: per function its class,
-// memory BARs, NUMA node, PCIe port type, link status, ACS capability/control, bridge windows,
-// SR-IOV and Resizable BAR capabilities (pciutils lspci.c / ls-caps.c print formats).
-// Leaves out: I/O BARs, expansion ROMs, and every capability the fabric model does not use.
+// Models: the `lspci -vvv` blocks that may follow the tree in a dump (pciutils lspci.c): a header
+// "bb:dd.f Class: Vendor Device" per function, then its lines at one indentation and capability
+// lines deeper, each read by lspci-vvv-lines.ts (class, BARs, NUMA node, port type, link, ACS,
+// windows, SR-IOV, Resizable BAR). A file cut inside a line the model reads, or inside a header,
+// is refused; one cut elsewhere, or after a block without lspci's closing blank line, is reported
+// to the caller (lspci.ts warns).
+// Leaves out: every line and capability the fabric model does not use.
 import { InputError } from "../../units/input-error.js";
-import { parseQuantity } from "../../units/size.js";
 import type { AcsFlagName } from "../schema.js";
-import { classCodeOf, genOfSpeed, isLinkWidth, type LinkWidth } from "./pci-names.js";
+import { classCodeOf, type LinkWidth } from "./pci-names.js";
 import { hex4 } from "./lspci-tree.js";
+import {
+  CAPABILITY_LINE_READERS, REBAR_LINE_READERS, refuseLine, TOP_LINE_READERS, type LineContext, type LineReader, type VvvLine,
+} from "./lspci-vvv-lines.js";
+import type { ImportOptions } from "./warnings.js";
 
 export type ExpressType =
   | "rootPort"
@@ -48,204 +54,143 @@ export interface VvvBlock {
   sriov: boolean;
 }
 
-const HEADER_RE = /^(?:([0-9a-fA-F]{4}):)?([0-9a-fA-F]{2}):([0-1][0-9a-fA-F])\.([0-7]) (.+?)(?: \[([0-9a-fA-F]{4})\])?: (.*)$/;
-const ACS_NAMES: Record<string, AcsFlagName> = {
-  SrcValid: "SV",
-  TransBlk: "TB",
-  ReqRedir: "RR",
-  CmpltRedir: "CR",
-  UpstreamFwd: "UF",
-  EgressCtrl: "EC",
-  DirectTrans: "DT",
-};
-const EXPRESS_TYPES: [RegExp, ExpressType][] = [
-  [/^Root Port\b/, "rootPort"],
-  [/^Upstream Port\b/, "upstream"],
-  [/^Downstream Port\b/, "downstream"],
-  [/^Legacy Endpoint\b/, "legacyEndpoint"],
-  [/^Endpoint\b/, "endpoint"],
-  [/^Root Complex Integrated Endpoint\b/, "rcEndpoint"],
-  [/^PCI-Express to PCI\/PCI-X Bridge\b/, "pcieToPciBridge"],
-];
+const SLOT_RE = /^(?:([0-9a-fA-F]{4}):)?([0-9a-fA-F]{2}):([0-1][0-9a-fA-F])\.([0-7]) /;
+/** What a block header starts with, even when the rest of it is garbled. */
+const SLOT_LIKE_RE = /^(?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-9a-fA-F]/;
 
-/** True when `line` starts an lspci -vvv block ("bb:dd.f Class: Vendor Device"). */
-export function isVvvHeader(line: string): boolean {
-  return HEADER_RE.test(line);
+export interface VvvOptions extends ImportOptions {
+  /** The last of `lines` is the end of a file without a final newline: it may be cut. */
+  lastLineCut?: boolean;
+}
+
+/** The blocks, and how the text ends when it might have been cut where nothing tells (the caller
+ *  warns, naming what would be missing): inside a line the importer does not read ("cutLine"), or
+ *  after a block's line without the blank line lspci prints after every block ("openBlock"). */
+export interface VvvDump {
+  blocks: VvvBlock[];
+  ending?: { kind: "cutLine" | "openBlock"; line: number; text: string };
 }
 
 /** State of one -vvv parse: the blocks so far and where the current block's lines stand. */
-interface VvvParse {
-  source: string;
+interface VvvParse extends LineContext {
+  options: VvvOptions;
   blocks: VvvBlock[];
+  addresses: Set<string>;
   block?: VvvBlock;
   /** Indentation of the block's top-level lines (capability lines are indented deeper); -1 before the first. */
   baseIndent: number;
   /** Inside a (physical) Resizable BAR capability, whose lines give the BAR sizes. */
   inRebar: boolean;
-}
-
-/** One line of a block: trimmed text, 1-based number, the raw line (for messages). */
-interface VvvLine {
-  text: string;
-  lineNo: number;
-  raw: string;
-}
-
-/** A line reader: the lines it matches, and what it takes from them into the block. */
-interface LineReader {
-  re: RegExp;
-  read(parse: VvvParse, block: VvvBlock, m: RegExpExecArray, line: VvvLine): void;
+  /** A blank line followed the current block's lines (lspci prints one after every block). */
+  blockClosed: boolean;
+  /** Last line of the current block and its text, for messages. */
+  blockEnd: VvvLine;
 }
 
 /**
  * Parses the -vvv blocks in `lines` (numbered from `firstLine`). Lines outside any block and lines
- * of a block that the model does not use are ignored.
+ * of a block that the model does not use are ignored; a line the model reads must be understood.
  */
-export function parseLspciVvv(lines: readonly string[], firstLine: number, source: string): VvvBlock[] {
-  const parse: VvvParse = { source, blocks: [], baseIndent: -1, inRebar: false };
+export function parseLspciVvv(lines: readonly string[], firstLine: number, source: string, options: VvvOptions = {}): VvvDump {
+  const parse: VvvParse = {
+    source, options, blocks: [], addresses: new Set(), baseIndent: -1, inRebar: false, blockClosed: true, blockEnd: { text: "", lineNo: 0, raw: "" },
+  };
   for (let k = 0; k < lines.length; k++) {
-    const raw = lines[k].replace(/\s+$/, "");
+    const raw = lines[k].trimEnd();
     const lineNo = firstLine + k;
-    const header = HEADER_RE.exec(raw);
-    if (header) startBlock(parse, header, raw, lineNo);
+    if (options.lastLineCut && k === lines.length - 1) {
+      // Cut inside a line's indentation: the text so far is whole lines, not followed by a blank one.
+      if (raw === "") break;
+      return endsMidLine(parse, raw, lineNo);
+    }
+    const header = parseHeader(raw, lineNo);
+    if (header) startBlock(parse, header, raw);
+    else if (SLOT_LIKE_RE.test(raw)) refuseLine(parse, { text: raw, lineNo, raw }, "block header not understood (expected `bb:dd.f Class: Vendor Device`)");
     else readBlockLine(parse, raw, lineNo);
   }
-  return parse.blocks;
+  if (parse.blockClosed) return { blocks: parse.blocks };
+  return { blocks: parse.blocks, ending: { kind: "openBlock", line: parse.blockEnd.lineNo, text: parse.blockEnd.text } };
 }
 
-function bad(parse: VvvParse, line: VvvLine, reason: string): never {
-  throw new InputError(`line ${line.lineNo}`, line.raw.trim().slice(0, 80), `lspci -vvv: ${reason}`, parse.source);
-}
-
-function startBlock(parse: VvvParse, h: RegExpExecArray, raw: string, lineNo: number): void {
-  const domain = h[1] ? parseInt(h[1], 16) : 0;
-  const nameWithIds = h[7];
+/** The header of a block, "0000:1a:00.0 3D controller [0302]: NVIDIA Corporation ... (rev a1)": the
+ *  class runs to the first ": " (an optional -nn " [cccc]" at its end is the class code). */
+function parseHeader(raw: string, lineNo: number): Omit<VvvBlock, "bars" | "unassignedBars" | "resizable" | "windows" | "sriov"> | undefined {
+  const slot = SLOT_RE.exec(raw);
+  if (!slot) return undefined;
+  const colon = raw.indexOf(": ", slot[0].length + 1);
+  if (colon < 0) return undefined;
+  let className = raw.slice(slot[0].length, colon);
+  const code = / \[([0-9a-fA-F]{4})\]$/.exec(className);
+  if (code) className = className.slice(0, code.index);
+  const nameWithIds = raw.slice(colon + 2);
   const nn = /\s\[([0-9a-fA-F]{4}):([0-9a-fA-F]{4})\]/.exec(nameWithIds);
-  const block: VvvBlock = {
-    address: `${hex4(domain)}:${h[2].toLowerCase()}:${h[3].toLowerCase()}.${h[4]}`,
+  const revision = /\(rev [0-9a-fA-F]+\)/.exec(nameWithIds);
+  return {
+    address: `${hex4(slot[1] ? parseInt(slot[1], 16) : 0)}:${slot[2].toLowerCase()}:${slot[3].toLowerCase()}.${slot[4]}`,
     line: lineNo,
-    className: h[5],
-    classCode: h[6]?.toLowerCase() ?? classCodeOf(h[5]),
+    className,
+    classCode: code?.[1].toLowerCase() ?? classCodeOf(className),
     vendor: nn?.[1].toLowerCase(),
     device: nn?.[2].toLowerCase(),
-    name: nameWithIds.replace(/\s*\(rev [0-9a-fA-F]+\).*$/, "").trim(),
-    bars: [],
-    unassignedBars: 0,
-    resizable: new Map(),
-    windows: {},
-    sriov: false,
+    name: (revision ? nameWithIds.slice(0, revision.index) : nameWithIds).trim(),
   };
-  if (parse.blocks.some((b) => b.address === block.address)) {
-    throw new InputError(`line ${lineNo}`, raw.slice(0, 60), `lspci -vvv: a second block for ${block.address}`, parse.source);
+}
+
+function startBlock(parse: VvvParse, header: NonNullable<ReturnType<typeof parseHeader>>, raw: string): void {
+  if (parse.addresses.has(header.address)) {
+    throw new InputError(`line ${header.line}`, raw.slice(0, 60), `lspci -vvv: a second block for ${header.address}`, parse.source);
   }
+  const block: VvvBlock = { ...header, bars: [], unassignedBars: 0, resizable: new Map(), windows: {}, sriov: false };
+  parse.addresses.add(block.address);
   parse.blocks.push(block);
   parse.block = block;
   parse.baseIndent = -1;
   parse.inRebar = false;
+  parse.blockClosed = false;
+  parse.blockEnd = { text: raw.trim(), lineNo: header.line, raw };
 }
 
 function readBlockLine(parse: VvvParse, raw: string, lineNo: number): void {
   const block = parse.block;
-  if (!block || raw.trim() === "") return;
+  if (!block) return;
+  if (raw.trim() === "") {
+    parse.blockClosed = true;
+    return;
+  }
   const indent = raw.length - raw.trimStart().length;
   if (indent === 0) {
     parse.block = undefined; // text that is not part of a block
+    parse.blockClosed = true;
     return;
   }
   if (parse.baseIndent < 0) parse.baseIndent = indent;
   const line: VvvLine = { text: raw.trim(), lineNo, raw };
+  parse.blockEnd = line;
   const top = indent === parse.baseIndent;
   if (top) parse.inRebar = /^Capabilities: .*Resizable BAR/.test(line.text) && !/Virtual Resizable BAR/.test(line.text);
-  const readers = top ? TOP_LINE_READERS : parse.inRebar ? REBAR_LINE_READERS : CAPABILITY_LINE_READERS;
-  for (const reader of readers) {
-    const m = reader.re.exec(line.text);
-    if (m) return reader.read(parse, block, m, line);
+  const reader = readersFor(parse, top).find((r) => line.text.startsWith(r.starts));
+  reader?.read(parse, block, line);
+}
+
+function readersFor(parse: VvvParse, top: boolean): readonly LineReader[] {
+  return top ? TOP_LINE_READERS : parse.inRebar ? REBAR_LINE_READERS : CAPABILITY_LINE_READERS;
+}
+
+/**
+ * The last line of a file that does not end with a newline: the dump may have been cut inside it.
+ * A cut inside a line the model reads (or a block header) could have changed a value, so it is
+ * refused; a cut inside a line the model ignores is accepted (the caller warns).
+ */
+function endsMidLine(parse: VvvParse, raw: string, lineNo: number): VvvDump {
+  const line: VvvLine = { text: raw.trim(), lineNo, raw };
+  const fix = "the dump looks cut; save the whole `{ lspci -tv; sudo lspci -vvv; }` output again";
+  const indent = raw.length - raw.trimStart().length;
+  if (indent === 0 && /^[0-9a-fA-F]/.test(raw)) refuseLine(parse, line, `the file ends inside the header line of a block: ${fix}`);
+  if (indent > 0 && parse.block) {
+    const top = parse.baseIndent < 0 || indent <= parse.baseIndent;
+    const read = readersFor(parse, top).some((r) => line.text.startsWith(r.starts) || r.starts.startsWith(line.text));
+    if (read) refuseLine(parse, line, `the file ends inside this line, which the importer reads (a value on it may be cut): ${fix}`);
   }
+  return { blocks: parse.blocks, ending: { kind: "cutLine", line: lineNo, text: line.text } };
 }
 
-/** "Region 1: Memory at 20000000000 (64-bit, prefetchable) [size=32G]" (lspci.c show_bases). */
-function readRegion(parse: VvvParse, block: VvvBlock, m: RegExpExecArray, line: VvvLine): void {
-  const sizeMatch = /\[size=([0-9]+[KMGT]?)\]/.exec(m[5]);
-  if (!sizeMatch) return; // lspci prints no size when it cannot read it; nothing to model
-  const size = parseQuantity(sizeMatch[1]);
-  if (size === undefined) bad(parse, line, `BAR size ${sizeMatch[1]} not understood`);
-  // An <unassigned> or <ignored> BAR is one the kernel left without address space: it claims no
-  // addresses and no request can reach it, so it is left out (and counted for the description).
-  if (m[2] === "<unassigned>" || m[2] === "<ignored>") {
-    block.unassignedBars++;
-    return;
-  }
-  const addr = parseHexAddress(m[2]);
-  if (addr === undefined) bad(parse, line, `BAR address ${m[2]} is not hex below 2^53`);
-  // `[disabled]` (memory decoding off) and `[virtual]` (kernel-assigned) BARs are kept as assigned.
-  block.bars.push({ index: Number(m[1]), addr, size, is64: m[3] === "64", prefetchable: m[4] === "prefetchable" });
-}
-
-/** "Memory behind bridge: c5000000-c61fffff [size=18M]" and its prefetchable twin (lspci.c show_htype1). */
-function readBridgeWindow(parse: VvvParse, block: VvvBlock, m: RegExpExecArray, line: VvvLine): void {
-  if (/\[disabled\]/.test(m[4])) return;
-  const base = parseHexAddress(m[2]);
-  const end = parseHexAddress(m[3]);
-  if (base === undefined || end === undefined || end < base) bad(parse, line, "bridge window not understood");
-  const window = { base, size: end - base + 1 };
-  if (m[1] === "Memory") block.windows.mem = window;
-  else block.windows.prefetch = window;
-}
-
-/** "ACSCap:/ACSCtl: SrcValid+ TransBlk- ..." (ls-ecaps.c cap_acs). */
-function readAcs(_parse: VvvParse, block: VvvBlock, m: RegExpExecArray): void {
-  const flags: AcsFlagName[] = [];
-  for (const [, flag, sign] of m[2].matchAll(/(\w+)([+-])/g)) {
-    const short = ACS_NAMES[flag];
-    if (short && sign === "+") flags.push(short);
-  }
-  if (m[1] === "Cap") block.acsCap = flags;
-  else block.acsCtl = flags;
-}
-
-/** "LnkSta: Speed 16GT/s, Width x16"; a link that is down ("Speed unknown", x0) stays unknown. */
-function readLinkStatus(_parse: VvvParse, block: VvvBlock, m: RegExpExecArray): void {
-  const gen = genOfSpeed(Number(m[1]));
-  const width = Number(m[2]);
-  if (gen !== undefined && isLinkWidth(width)) block.link = { gen, width };
-}
-
-/** "BAR 1: current size: 32GB, supported: 64MB 128MB ..." inside the Resizable BAR capability. */
-function readResizable(parse: VvvParse, block: VvvBlock, m: RegExpExecArray, line: VvvLine): void {
-  const sizes = m[3].trim().split(/\s+/).map((s) => parseQuantity(s));
-  if (sizes.some((s) => s === undefined)) bad(parse, line, "resizable BAR sizes not understood");
-  block.resizable.set(Number(m[1]), sizes as number[]);
-}
-
-/** Lines at the block's own indentation. */
-const TOP_LINE_READERS: readonly LineReader[] = [
-  { re: /^Region (\d): Memory at (\S+) \((32|64)-bit, (non-prefetchable|prefetchable)\)(.*)$/, read: readRegion },
-  { re: /^NUMA node:\s+(\d+)$/, read: (_p, block, m) => { block.numaNode = Number(m[1]); } },
-  {
-    re: /^Capabilities: \[[0-9a-fA-F]+\] Express \(v\d\) (.*)$/,
-    read: (_p, block, m) => { block.expressType = EXPRESS_TYPES.find(([re]) => re.test(m[1]))?.[1] ?? "other"; },
-  },
-  { re: /^Capabilities: \[[0-9a-fA-F]+(?: v\d+)?\] Single Root I\/O Virtualization/, read: (_p, block) => { block.sriov = true; } },
-  { re: /^(Prefetchable memory|Memory) behind bridge: ([0-9a-fA-F]+)-([0-9a-fA-F]+)(.*)$/, read: readBridgeWindow },
-];
-
-/** Lines inside a capability. */
-const CAPABILITY_LINE_READERS: readonly LineReader[] = [
-  { re: /^LnkSta:\s+Speed ([0-9.]+)GT\/s[^,]*, Width x(\d+)/, read: readLinkStatus },
-  { re: /^ACS(Cap|Ctl):\s+(.*)$/, read: readAcs },
-];
-
-/** Lines inside the Resizable BAR capability: the others, then the per-BAR sizes. */
-const REBAR_LINE_READERS: readonly LineReader[] = [
-  ...CAPABILITY_LINE_READERS,
-  { re: /^BAR (\d):\s+current size:\s+(\w+),\s+supported:\s+(.*)$/, read: readResizable },
-];
-
-/** A hex address without 0x (lspci prints them so), as a safe integer. */
-function parseHexAddress(text: string): number | undefined {
-  if (!/^[0-9a-fA-F]+$/.test(text)) return undefined;
-  const trimmed = text.replace(/^0+(?=.)/, "");
-  if (trimmed.length > 14) return undefined;
-  const n = parseInt(trimmed, 16);
-  return Number.isSafeInteger(n) ? n : undefined;
-}

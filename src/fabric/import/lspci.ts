@@ -1,15 +1,19 @@
 // Models: a machine read from an `lspci -tv` dump, optionally followed by `lspci -vvv` blocks
 // (`{ lspci -tv; sudo lspci -vvv; } > machine.txt`, DESIGN §4): one host bridge per root bus,
 // root ports / switch ports / bridges / endpoints with ids = PCI addresses, plus what -vvv says.
+// A dump cut anywhere is refused when the cut could have changed what is read (inside the tree, a
+// block header, or a line the importer reads), else accepted with a warning naming what may be
+// missing (ImportOptions.onWarning).
 // Leaves out: facts lspci does not print (IOMMU state: off; the exact AMD CPU family: 0x17).
 import { InputError } from "../../units/input-error.js";
 import type { TopologyInput } from "../schema.js";
 import { parseLspciTree, hex2, hex4, type LspciTree, type TreeFunction, type TreeRoot } from "./lspci-tree.js";
-import { parseLspciVvv, type VvvBlock } from "./lspci-vvv.js";
+import { parseLspciVvv, type VvvBlock, type VvvDump } from "./lspci-vvv.js";
 import { inferBridgeKind, type BridgeKind } from "./port-kinds.js";
 import { deviceIdFromName, guessClassFromName, splitVendor } from "./pci-names.js";
 import { DEFAULT_BARS_NOTE, defaultBars, roleOfClass } from "./default-bars.js";
 import { topologyName } from "./source-name.js";
+import { warn, type ImportOptions } from "./warnings.js";
 
 type NodeInput = TopologyInput["nodes"][number];
 
@@ -24,6 +28,8 @@ interface LspciDump {
   blocks: VvvBlock[];
   byAddress: Map<string, TreeFunction>;
   vvv: Map<string, VvvBlock>;
+  /** Functions by "domain:bus" (an SR-IOV VF's PF is looked for on its bus). */
+  byBus: Map<string, TreeFunction[]>;
 }
 
 /** What emitting the topology's nodes collects. */
@@ -35,8 +41,8 @@ interface Emit {
 }
 
 /** Converts an lspci dump (tree, then optional -vvv blocks) into a kit topology object. */
-export function parseLspciText(text: string, source: string): TopologyInput {
-  const dump = readDump(text, source);
+export function parseLspciText(text: string, source: string, options: ImportOptions = {}): TopologyInput {
+  const dump = readDump(text, source, options);
   const emit: Emit = { dump, nodes: [], defaulted: 0 };
   for (const root of dump.tree.roots) {
     const hostId = `pci${hex4(root.domain)}:${hex2(root.bus)}`;
@@ -47,15 +53,33 @@ export function parseLspciText(text: string, source: string): TopologyInput {
 }
 
 /** The tree (after leading blank lines), then the -vvv blocks after it, each for a function the tree lists. */
-function readDump(text: string, source: string): LspciDump {
+function readDump(text: string, source: string, options: ImportOptions): LspciDump {
   const lines = text.split(/\r?\n/);
+  // lspci ends every line with a newline: without one, the file may have been cut in its last line.
+  const lastLineCut = text !== "" && !text.endsWith("\n");
+  if (!lastLineCut) lines.pop(); // the empty string after the final newline is not a line
   let start = 0;
   while (start < lines.length && lines[start].trim() === "") start++;
   const tree = parseLspciTree(lines.slice(start), source, start + 1);
   const rest = start + tree.endLine;
-  const blocks = parseLspciVvv(lines.slice(rest), rest + 1, source);
+  if (lastLineCut && rest >= lines.length) {
+    const line = lines.length;
+    throw new InputError(`line ${line}`, lines[line - 1].trim().slice(0, 80),
+      "the file ends without a newline inside the lspci -tv tree: the dump looks cut (a device name or the rest of the tree may be missing); save the whole output again, or end the file with a newline if this line is whole", source);
+  }
+  const vvvDump = parseLspciVvv(lines.slice(rest), rest + 1, source, { ...options, lastLineCut });
+  const { blocks } = vvvDump;
   const byAddress = new Map<string, TreeFunction>();
-  for (const root of tree.roots) walk(root.functions, (func) => byAddress.set(func.address, func));
+  const byBus = new Map<string, TreeFunction[]>();
+  for (const root of tree.roots) {
+    walk(root.functions, (func) => {
+      byAddress.set(func.address, func);
+      const key = `${func.domain}:${func.bus}`;
+      const onBus = byBus.get(key);
+      if (onBus) onBus.push(func);
+      else byBus.set(key, [func]);
+    });
+  }
   const vvv = new Map<string, VvvBlock>();
   for (const block of blocks) {
     if (!byAddress.has(block.address)) {
@@ -63,7 +87,34 @@ function readDump(text: string, source: string): LspciDump {
     }
     vvv.set(block.address, block);
   }
-  return { source, tree, blocks, byAddress, vvv };
+  const dump: LspciDump = { source, tree, blocks, byAddress, vvv, byBus };
+  warnIfMaybeCut(dump, vvvDump, options);
+  return dump;
+}
+
+/**
+ * A dump that may have been cut where nothing tells for sure: the file ends inside a line the
+ * importer does not read, or after a block line without the blank line lspci prints after every
+ * block (the rest of that block may be missing); and functions of the tree without a -vvv block
+ * when others have one (`lspci -vvv` prints every function: their blocks were cut off, or the
+ * dump was made with `lspci -s`). Their facts (BARs, windows, ACS, link) are defaults.
+ */
+function warnIfMaybeCut(dump: LspciDump, vvvDump: VvvDump, options: ImportOptions): void {
+  const { ending } = vvvDump;
+  const last = dump.blocks[dump.blocks.length - 1];
+  if (ending) {
+    const where = ending.kind === "cutLine"
+      ? "the file ends without a newline inside a line the importer does not read"
+      : "the last lspci -vvv block does not end with the blank line lspci prints after every block";
+    const lost = last ? `the rest of the block of ${last.address} is missing` : "the lspci -vvv blocks are missing";
+    warn(options, dump.source, `line ${ending.line}`, ending.text.slice(0, 60), `${where}: if the dump was cut here, ${lost}`);
+  }
+  if (!last) return;
+  const without = [...dump.byAddress.keys()].filter((a) => !dump.vvv.has(a)).sort();
+  if (without.length === 0) return;
+  warn(options, dump.source, "file", `${dump.blocks.length} of ${dump.byAddress.size} functions`,
+    `${without.length} function(s) of the lspci -tv tree have no lspci -vvv block (${without.slice(0, 3).join(", ")}${without.length > 3 ? ", ..." : ""}): ` +
+      "their BARs are defaults by role, and their windows, ACS and link unknown; if the dump was cut, save the whole `{ lspci -tv; sudo lspci -vvv; }` output again");
 }
 
 function emitFunction(emit: Emit, func: TreeFunction, parent: string, onRootBus: boolean, parentKind: BridgeKind | undefined): void {
@@ -150,8 +201,8 @@ interface Identity {
 
 /** Vendor, device and class ids of a function: -nn ids first, then names (pci-names.ts). */
 function identify(f: TreeFunction, block: VvvBlock | undefined): Identity {
-  const nn = /\s*\[([0-9a-fA-F]{4}):([0-9a-fA-F]{4})\]$/.exec(f.name);
-  const name = nn ? f.name.slice(0, nn.index) : f.name;
+  const nn = /\[([0-9a-fA-F]{4}):([0-9a-fA-F]{4})\]$/.exec(f.name);
+  const name = nn ? f.name.slice(0, nn.index).trimEnd() : f.name;
   const split = splitVendor(name);
   const vendor = block?.vendor ?? nn?.[1].toLowerCase() ?? split.vendor;
   const device = block?.device ?? nn?.[2].toLowerCase() ?? deviceIdFromName(split.vendor, split.device);
@@ -198,8 +249,8 @@ function barsOf(block: VvvBlock): NonNullable<Extract<NodeInput, { kind: "endpoi
  * preferring one whose -vvv block shows the SR-IOV capability.
  */
 function physicalFunctionOf(vf: TreeFunction, dump: LspciDump): string | undefined {
-  const candidates = [...dump.byAddress.values()]
-    .filter((f) => f.domain === vf.domain && f.bus === vf.bus && !/Virtual Function/.test(f.name))
+  const candidates = (dump.byBus.get(`${vf.domain}:${vf.bus}`) ?? [])
+    .filter((f) => !/Virtual Function/.test(f.name))
     .filter((f) => devfnOf(f) < devfnOf(vf))
     .sort((a, b) => devfnOf(b) - devfnOf(a));
   return (candidates.find((f) => dump.vvv.get(f.address)?.sriov) ?? candidates[0])?.address;
