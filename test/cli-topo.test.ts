@@ -1,6 +1,7 @@
 // `p2pdma-lab topo FILE [--json]` (DESIGN §4): exit 0 with { devices, pairs }; bad input exits 2
-// with the file, field and value and no stack trace; a missing file exits 2.
-import { mkdtempSync, writeFileSync } from "node:fs";
+// with the file, field and value and no stack trace (a cut dump, hostile XML, a scenario file given
+// by mistake); a missing file exits 2.
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -69,6 +70,30 @@ describe("topo command", () => {
     const io = bufferIo();
     expect(await main(["topo", write("unknown.json", { ...good, nodez: [] })], io)).toBe(2);
     expect(io.stderr()).toContain("nodez");
+  });
+  it("a scenario file exits 2 and names the command that runs it", async () => {
+    const io = bufferIo();
+    const file = write("scenario.json", { topology: "dmirror", steps: [] });
+    expect(await main(["topo", file], io)).toBe(2);
+    expect(io.stderr()).toBe(`p2pdma-lab: ${file}: file: is a scenario file (it has \`steps\`), not a topology: run it with \`p2pdma-lab run ${file}\` (value: ${JSON.stringify(file)})\n`);
+  });
+  it("an lspci dump cut inside a Region line exits 2 naming the line, without a stack trace", async () => {
+    const dump = readFileSync(join(import.meta.dirname, "fixtures", "import", "multi-root-nn.lspci.txt"), "utf8");
+    const io = bufferIo();
+    const file = write("cut.lspci.txt", dump.slice(0, dump.indexOf("(64-bit, prefetchable) [size=32G]") + 10));
+    expect(await main(["topo", file, "--json"], io)).toBe(2);
+    expect(io.stderr()).toMatch(/^p2pdma-lab: .*cut\.lspci\.txt: line 39: lspci -vvv: the file ends inside this line/);
+    expect(io.stderr()).not.toContain("    at ");
+  });
+  it("hwloc XML the parser would refuse (a second DOCTYPE, a __proto__ element) exits 2, not 70", async () => {
+    for (const [name, xml] of [
+      ["doctype.xml", '<?xml version="1.0"?>\n<!DOCTYPE topology>\n<!DOCTYPE topology>\n<topology/>'],
+      ["proto.xml", '<?xml version="1.0"?>\n<topology><__proto__/></topology>'],
+    ]) {
+      const io = bufferIo();
+      expect(await main(["topo", write(name, xml)], io)).toBe(2);
+      expect(io.stderr()).toMatch(/line \d+ column \d+: XML/);
+    }
   });
   it("a missing file exits 2 naming it", async () => {
     const io = bufferIo();

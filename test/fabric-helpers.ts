@@ -38,3 +38,14 @@ export function expectInputError(run: () => unknown, field: string, valueText: s
   expect(e.message).toContain(valueText);
   return e;
 }
+
+/** The InputError `run` throws (fails the test when it throws anything else, or nothing). */
+export function inputError(run: () => unknown): InputError {
+  try {
+    run();
+  } catch (e) {
+    expect(e).toBeInstanceOf(InputError);
+    return e as InputError;
+  }
+  throw new Error("expected an InputError");
+}

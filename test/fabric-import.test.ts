@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { detectTopologyFormat, parseHwlocXml, parseLspciText, parseTopologyBytes, parseTopologyText } from "../src/fabric/import/index.js";
 import { linkFromHwlocSpeed } from "../src/fabric/import/hwloc-link.js";
 import { Topology, type TopologySpec } from "../src/fabric/schema.js";
-import { InputError } from "../src/units/input-error.js";
+import { inputError } from "./fabric-helpers.js";
 
 const FIX = join(import.meta.dirname, "fixtures", "import");
 const DATA = join(import.meta.dirname, "..", "data", "topologies");
@@ -21,15 +21,6 @@ function node(spec: TopologySpec, id: string): any {
   const n = spec.nodes.find((x) => x.id === id);
   if (!n) throw new Error(`no node ${id}`);
   return n;
-}
-function inputError(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputError);
-    return e as InputError;
-  }
-  throw new Error("expected an InputError");
 }
 
 describe("format detection (DESIGN §4: recognised from the content, not the name)", () => {

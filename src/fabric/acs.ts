@@ -51,8 +51,8 @@ export function acsPathEnabled(fabric: Fabric, start: PciFunction, flags = REQ_A
  * IOMMU is "off" form no groups. Returns groups of function ids, in input order.
  */
 export function iommuGroups(fabric: Fabric): string[][] {
-  const fns = fabric.functions.filter((f) => fabric.hostBridges.find((h) => h.id === f.hostBridge)!.iommu !== "off");
-  const parent = new Map<string, string>(fns.map((f) => [f.id, f.id]));
+  const grouped = fabric.functions.filter((f) => fabric.hostBridges.find((h) => h.id === f.hostBridge)!.iommu !== "off");
+  const parent = new Map<string, string>(grouped.map((f) => [f.id, f.id]));
   const find = (id: string): string => {
     let r = id;
     while (parent.get(r) !== r) r = parent.get(r)!;
@@ -63,19 +63,19 @@ export function iommuGroups(fabric: Fabric): string[][] {
     const ra = find(a), rb = find(b);
     if (ra !== rb) parent.set(rb, ra);
   };
-  for (const f of fns) {
+  for (const f of grouped) {
     // The first bridge up decides: if it is not isolated up to the root, its group (formed by
     // the same walk from it, as bridges are probed first) takes the function.
     const up = parentBridge(fabric, f);
     const joined = up !== null && !acsPathEnabled(fabric, up);
     if (joined) union(up.id, f.id);
     if (joined || !f.multifunction || acsEnabled(f)) continue;
-    for (const g of fns) {
+    for (const g of grouped) {
       if (g !== f && g.domain === f.domain && g.bus === f.bus && PCI_SLOT(g.devfn) === PCI_SLOT(f.devfn) && !acsEnabled(g)) union(f.id, g.id);
     }
   }
   const groups = new Map<string, string[]>();
-  for (const f of fns) {
+  for (const f of grouped) {
     const r = find(f.id);
     groups.set(r, [...(groups.get(r) ?? []), f.id]);
   }

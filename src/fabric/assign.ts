@@ -3,8 +3,9 @@
 // their children with 1 MiB granularity, BARs and windows placed largest alignment first, 64-bit
 // prefetchable BARs in the prefetchable window and everything else in the non-prefetchable one,
 // and default host bridge apertures (32-bit below 4 GiB, 64-bit prefetchable above) per host bridge.
-// Given addresses are kept (validate.ts checks them). Simplified: windows are aligned to their
-// largest child (not calculate_mem_align's smaller minimum), no I/O space, no realloc/resizing.
+// Given addresses are kept (validate.ts checks them).
+// Leaves out: calculate_mem_align's smaller minimum (windows are aligned to their largest child),
+// I/O space, realloc and resizing.
 import { InputError } from "../units/input-error.js";
 import { alignUp, formatSize, GiB, hex, MiB, TiB } from "../units/size.js";
 import type { NodeSpec } from "./schema.js";
@@ -22,6 +23,7 @@ export const BRIDGE_WINDOW_GRANULE = 1 * MiB;
 
 type WindowClass = "mem" | "prefetch";
 
+/** Something to place: a BAR, or a window (bridge or host block) with what lies inside it. */
 interface Item {
   size: number;
   align: number;
@@ -37,8 +39,36 @@ interface Range {
 }
 
 type BridgeSpec = Extract<NodeSpec, { kind: "rootPort" | "switchUpstream" | "switchDownstream" | "bridge" }>;
+type HostSpec = Extract<NodeSpec, { kind: "hostBridge" }>;
+type GivenWindow = { base?: number; size: number };
+
+/** State the assignment phases share. */
+interface AssignContext {
+  structure: Structure;
+  source?: string;
+  /** BARs with given addresses cannot move: nothing placed anywhere may overlap them, even from the
+   *  other window class (a dump's 64-bit non-prefetchable BAR can sit among prefetchable ones). */
+  pinned: Range[];
+}
+
+/** A host bridge whose apertures the model chooses: its two blocks, placed after all given ones. */
+interface DefaultHost {
+  host: HostBridge;
+  mem: Item;
+  pref: Item;
+}
+
+/** Ranges already taken below and above 4 GiB by host apertures. */
+interface HostOccupied {
+  mmio32: Range[];
+  mmio64: Range[];
+}
 
 const byAlign = (a: Item, b: Item) => b.align - a.align || b.size - a.size;
+
+function fail(ctx: AssignContext, field: string, value: unknown, reason: string): never {
+  throw new InputError(field, value, reason, ctx.source);
+}
 
 /** First address ≥ start, aligned, of `size` bytes that avoids `occupied` and ends by `limit`. */
 function firstFit(size: number, align: number, start: number, limit: number, occupied: Range[]): number | undefined {
@@ -51,175 +81,222 @@ function firstFit(size: number, align: number, start: number, limit: number, occ
   return addr + size <= limit ? addr : undefined;
 }
 
-export function assignResources(s: Structure, source?: string): void {
-  const fail = (field: string, value: unknown, reason: string): never => {
-    throw new InputError(field, value, reason, source);
-  };
-  const fns = s.functions;
-  const byId = s.byId;
-  const children = (id: string): PciFunction[] => {
-    const n = byId.get(id)!;
-    return (n.kind === "nvswitch" ? [] : n.children).map((c) => byId.get(c) as PciFunction);
-  };
+/** firstFit that also avoids the pinned BARs. */
+function fit(ctx: AssignContext, size: number, align: number, start: number, limit: number, occupied: Range[]): number | undefined {
+  return firstFit(size, align, start, limit, occupied.concat(ctx.pinned));
+}
 
-  // BAR objects: CPU address from the input, or NaN until placed.
-  for (const f of fns) {
-    const spec = s.specOf.get(f.id) as Extract<NodeSpec, { bars: unknown }>;
-    f.bars = spec.bars.map((b) => ({
+export function assignResources(structure: Structure, source?: string): void {
+  createBars(structure);
+  const ctx: AssignContext = { structure, source, pinned: pinnedRanges(structure.functions) };
+  const occupied: HostOccupied = { mmio32: [], mmio64: [] };
+  const defaultHosts: DefaultHost[] = [];
+  for (const host of structure.hostBridges) {
+    const hostSpec = structure.specOf.get(host.id) as HostSpec;
+    const mem = classItems(ctx, host.id, "mem");
+    const pref = classItems(ctx, host.id, "prefetch");
+    if (hostSpec.windows === undefined) defaultHosts.push(defaultHostBlocks(ctx, host, mem, pref));
+    else placeInGivenApertures(ctx, host, hostSpec.windows, { mem, pref }, occupied);
+  }
+  placeDefaultApertures(ctx, defaultHosts, occupied);
+}
+
+/** BAR objects: CPU address from the input, or NaN until placed. */
+function createBars(structure: Structure): void {
+  for (const func of structure.functions) {
+    const nodeSpec = structure.specOf.get(func.id) as Extract<NodeSpec, { bars: unknown }>;
+    func.bars = nodeSpec.bars.map((b) => ({
       index: b.index, size: b.size, cpu: b.addr ?? NaN, bus: NaN, is64: b.is64, prefetchable: b.prefetchable,
       resizable: b.resizable ?? [],
     }));
   }
+}
 
-  // BARs with given addresses cannot move: nothing placed anywhere may overlap them, even from the
-  // other window class (a dump's 64-bit non-prefetchable BAR can sit among prefetchable ones).
+function pinnedRanges(functions: PciFunction[]): Range[] {
   const pinned: Range[] = [];
-  for (const f of fns) for (const b of f.bars) if (!Number.isNaN(b.cpu)) pinned.push({ lo: b.cpu, hi: b.cpu + b.size });
-  const fit = (size: number, align: number, start: number, limit: number, occupied: Range[]) =>
-    firstFit(size, align, start, limit, occupied.concat(pinned));
+  for (const func of functions) for (const bar of func.bars) if (!Number.isNaN(bar.cpu)) pinned.push({ lo: bar.cpu, hi: bar.cpu + bar.size });
+  return pinned;
+}
 
-  const givenWindows = (f: PciFunction) => (isBridgeKind(f.kind) ? (s.specOf.get(f.id) as BridgeSpec).windows : undefined);
+function childrenOf(ctx: AssignContext, id: string): PciFunction[] {
+  const node = ctx.structure.byId.get(id)!;
+  return (node.kind === "nvswitch" ? [] : node.children).map((c) => ctx.structure.byId.get(c) as PciFunction);
+}
 
-  const barClass = (f: PciFunction, bar: FabricBar): WindowClass => {
-    const preferred: WindowClass = bar.prefetchable && bar.is64 ? "prefetch" : "mem";
-    const parent = byId.get(f.parent)!;
-    if (Number.isNaN(bar.cpu) || parent.kind === "hostBridge" || parent.kind === "nvswitch" || !bar.prefetchable) return preferred;
-    const w = givenWindows(parent as PciFunction);
-    const inside = (win?: { base?: number; size: number }) => win?.base !== undefined && bar.cpu >= win.base && bar.cpu + bar.size <= win.base + win.size;
-    if (inside(w?.[preferred])) return preferred;
-    if (inside(w?.mem)) return "mem";
-    if (inside(w?.prefetch)) return "prefetch";
-    return preferred;
-  };
+function givenWindows(ctx: AssignContext, func: PciFunction): BridgeSpec["windows"] {
+  return isBridgeKind(func.kind) ? (ctx.structure.specOf.get(func.id) as BridgeSpec).windows : undefined;
+}
 
-  const barItem = (f: PciFunction, bar: FabricBar): Item => ({
+/** The window a BAR goes in: 64-bit prefetchable BARs in the prefetchable one, unless a given
+ *  address puts a prefetchable BAR inside the parent's other given window. */
+function barClass(ctx: AssignContext, func: PciFunction, bar: FabricBar): WindowClass {
+  const preferred: WindowClass = bar.prefetchable && bar.is64 ? "prefetch" : "mem";
+  const parent = ctx.structure.byId.get(func.parent)!;
+  if (Number.isNaN(bar.cpu) || parent.kind === "hostBridge" || parent.kind === "nvswitch" || !bar.prefetchable) return preferred;
+  const windows = givenWindows(ctx, parent as PciFunction);
+  const inside = (win?: GivenWindow) => win?.base !== undefined && bar.cpu >= win.base && bar.cpu + bar.size <= win.base + win.size;
+  if (inside(windows?.[preferred])) return preferred;
+  if (inside(windows?.mem)) return "mem";
+  if (inside(windows?.prefetch)) return "prefetch";
+  return preferred;
+}
+
+function barItem(func: PciFunction, bar: FabricBar): Item {
+  return {
     size: bar.size, align: bar.size, fixed: Number.isNaN(bar.cpu) ? undefined : bar.cpu,
-    place: (base) => { bar.cpu = base; }, label: `"${f.id}" BAR ${bar.index}`,
+    place: (base) => { bar.cpu = base; }, label: `"${func.id}" BAR ${bar.index}`,
+  };
+}
+
+/** Items a bus below `parentId` needs in one window class. */
+function classItems(ctx: AssignContext, parentId: string, cls: WindowClass): Item[] {
+  const items: Item[] = [];
+  for (const child of childrenOf(ctx, parentId)) {
+    for (const bar of child.bars) if (barClass(ctx, child, bar) === cls) items.push(barItem(child, bar));
+    if (isBridgeKind(child.kind)) {
+      const window = bridgeWindow(ctx, child, cls);
+      if (window) items.push(window);
+    }
+  }
+  return items;
+}
+
+function bridgeWindow(ctx: AssignContext, bridge: PciFunction, cls: WindowClass): Item | undefined {
+  const given = givenWindows(ctx, bridge)?.[cls];
+  const items = classItems(ctx, bridge.id, cls);
+  if (items.length === 0 && !given) return undefined;
+  const where = { field: `nodes[${bridge.index}].windows.${cls}`, label: `the ${cls} window of "${bridge.id}"` };
+  return container(ctx, items, given, where, (base, size) => {
+    bridge.windows[cls] = { cpu: base, bus: NaN, size };
   });
+}
 
-  /** Items a bus below `parentId` needs in one window class. */
-  const classItems = (parentId: string, cls: WindowClass): Item[] => {
-    const items: Item[] = [];
-    for (const c of children(parentId)) {
-      for (const bar of c.bars) if (barClass(c, bar) === cls) items.push(barItem(c, bar));
-      if (isBridgeKind(c.kind)) {
-        const w = bridgeWindow(c, cls);
-        if (w) items.push(w);
-      }
-    }
-    return items;
+interface ContainerWhere {
+  /** Field path of the window in the input (errors name its `.size`). */
+  field: string;
+  label: string;
+}
+
+/** Lays out `items` in a container; returns the container as an item of its parent. */
+function container(ctx: AssignContext, items: Item[], given: GivenWindow | undefined, where: ContainerWhere,
+  onPlace: (base: number, size: number) => void): Item {
+  const fixed = items.filter((i) => i.fixed !== undefined);
+  const floating = items.filter((i) => i.fixed === undefined).sort(byAlign);
+  if (given?.base !== undefined || fixed.length > 0) return anchoredContainer(ctx, fixed, floating, given, where, onPlace);
+  return floatingContainer(ctx, floating, given, where, onPlace);
+}
+
+function tooSmall(ctx: AssignContext, given: GivenWindow, where: ContainerWhere, need: number): never {
+  return fail(ctx, `${where.field}.size`, given.size, `too small for what lies below ${where.label} (needs ${formatSize(need)})`);
+}
+
+/** A container whose base is known (given, or from the lowest fixed item, rounded down to 1 MiB):
+ *  floating items go first-fit around the fixed ones. */
+function anchoredContainer(ctx: AssignContext, fixed: Item[], floating: Item[], given: GivenWindow | undefined, where: ContainerWhere,
+  onPlace: (base: number, size: number) => void): Item {
+  const occupied: Range[] = fixed.map((i) => ({ lo: i.fixed!, hi: i.fixed! + i.size }));
+  const base = given?.base ?? Math.floor(Math.min(...fixed.map((i) => i.fixed!)) / BRIDGE_WINDOW_GRANULE) * BRIDGE_WINDOW_GRANULE;
+  const limit = given ? base + given.size : Infinity;
+  const at: number[] = [];
+  for (const item of floating) {
+    const addr = fit(ctx, item.size, item.align, base, limit, occupied);
+    if (addr === undefined) fail(ctx, `${where.field}.size`, given!.size, `no room for ${item.label} (${formatSize(item.size)}) in ${where.label}`);
+    at.push(addr!);
+    occupied.push({ lo: addr!, hi: addr! + item.size });
+  }
+  const end = Math.max(base + BRIDGE_WINDOW_GRANULE, ...occupied.map((r) => r.hi));
+  let size = alignUp(end - base, BRIDGE_WINDOW_GRANULE);
+  if (given) {
+    if (given.base === undefined && size > given.size) tooSmall(ctx, given, where, size);
+    size = given.size;
+  }
+  return {
+    size, align: BRIDGE_WINDOW_GRANULE, fixed: base, label: where.label,
+    place: () => {
+      for (const item of fixed) item.place(item.fixed!);
+      floating.forEach((item, k) => item.place(at[k]));
+      onPlace(base, size);
+    },
   };
+}
 
-  /** Lays out `items` in a container; returns the container as an item of its parent. */
-  const container = (items: Item[], given: { base?: number; size: number } | undefined, field: string, label: string,
-    onPlace: (base: number, size: number) => void): Item => {
-    const fixed = items.filter((i) => i.fixed !== undefined);
-    const floating = items.filter((i) => i.fixed === undefined).sort(byAlign);
-    const occupied: Range[] = fixed.map((i) => ({ lo: i.fixed!, hi: i.fixed! + i.size }));
-    const placeFixed = () => { for (const i of fixed) i.place(i.fixed!); };
-    const tooSmall = (need: number): never =>
-      fail(`${field}.size`, given!.size, `too small for what lies below ${label} (needs ${formatSize(need)})`);
-    if (given?.base !== undefined || fixed.length > 0) {
-      const base = given?.base ?? Math.floor(Math.min(...fixed.map((i) => i.fixed!)) / BRIDGE_WINDOW_GRANULE) * BRIDGE_WINDOW_GRANULE;
-      const limit = given ? base + given.size : Infinity;
-      const at: number[] = [];
-      for (const i of floating) {
-        const a = fit(i.size, i.align, base, limit, occupied);
-        if (a === undefined) fail(`${field}.size`, given!.size, `no room for ${i.label} (${formatSize(i.size)}) in ${label}`);
-        at.push(a!);
-        occupied.push({ lo: a!, hi: a! + i.size });
-      }
-      const end = Math.max(base + BRIDGE_WINDOW_GRANULE, ...occupied.map((r) => r.hi));
-      let size = alignUp(end - base, BRIDGE_WINDOW_GRANULE);
-      if (given) {
-        if (given.base === undefined && size > given.size) tooSmall(size);
-        size = given.size;
-      }
-      return {
-        size, align: BRIDGE_WINDOW_GRANULE, fixed: base, label,
-        place: () => { placeFixed(); floating.forEach((i, k) => i.place(at[k])); onPlace(base, size); },
-      };
-    }
-    let off = 0;
-    const offsets = floating.map((i) => { const o = alignUp(off, i.align); off = o + i.size; return o; });
-    let size = Math.max(BRIDGE_WINDOW_GRANULE, alignUp(off, BRIDGE_WINDOW_GRANULE));
-    if (given) {
-      if (size > given.size) tooSmall(size);
-      size = given.size;
-    }
-    const align = Math.max(BRIDGE_WINDOW_GRANULE, ...floating.map((i) => i.align));
-    return {
-      size, align, label,
-      place: (base) => { floating.forEach((i, k) => i.place(base + offsets[k])); onPlace(base, size); },
-    };
+/** A container placed later as a whole: items packed by alignment, aligned to the largest. */
+function floatingContainer(ctx: AssignContext, floating: Item[], given: GivenWindow | undefined, where: ContainerWhere,
+  onPlace: (base: number, size: number) => void): Item {
+  let off = 0;
+  const offsets = floating.map((item) => {
+    const at = alignUp(off, item.align);
+    off = at + item.size;
+    return at;
+  });
+  let size = Math.max(BRIDGE_WINDOW_GRANULE, alignUp(off, BRIDGE_WINDOW_GRANULE));
+  if (given) {
+    if (size > given.size) tooSmall(ctx, given, where, size);
+    size = given.size;
+  }
+  const align = Math.max(BRIDGE_WINDOW_GRANULE, ...floating.map((i) => i.align));
+  return {
+    size, align, label: where.label,
+    place: (base) => {
+      floating.forEach((item, k) => item.place(base + offsets[k]));
+      onPlace(base, size);
+    },
   };
+}
 
-  function bridgeWindow(f: PciFunction, cls: WindowClass): Item | undefined {
-    const given = givenWindows(f)?.[cls];
-    const items = classItems(f.id, cls);
-    if (items.length === 0 && !given) return undefined;
-    return container(items, given, `nodes[${f.index}].windows.${cls}`, `the ${cls} window of "${f.id}"`, (base, size) => {
-      f.windows[cls] = { cpu: base, bus: NaN, size };
+/** A host bridge without given apertures: one 32-bit and one 64-bit prefetchable block, placed later. */
+function defaultHostBlocks(ctx: AssignContext, host: HostBridge, mem: Item[], pref: Item[]): DefaultHost {
+  const where = { field: `nodes[${host.index}].windows`, label: `host bridge "${host.id}"` };
+  const block = (items: Item[], prefetchable: boolean) =>
+    container(ctx, items, undefined, where, (base, size) => {
+      host.windows.push({ cpu: base, bus: base, size, prefetchable, assigned: true });
     });
-  }
+  return { host, mem: block(mem, false), pref: block(pref, true) };
+}
 
-  // Host bridges with given apertures: place their root-bus items inside them.
-  const hostOccupied32: Range[] = [];
-  const hostOccupied64: Range[] = [];
-  const defaultHosts: { h: HostBridge; mem: Item; pref: Item }[] = [];
-  for (const h of s.hostBridges) {
-    const spec = s.specOf.get(h.id) as Extract<NodeSpec, { kind: "hostBridge" }>;
-    const mem = classItems(h.id, "mem");
-    const pref = classItems(h.id, "prefetch");
-    if (spec.windows === undefined) {
-      const memBlock = container(mem, undefined, `nodes[${h.index}].windows`, `host bridge "${h.id}"`, (base, size) => {
-        h.windows.push({ cpu: base, bus: base, size, prefetchable: false, assigned: true });
-      });
-      const prefBlock = container(pref, undefined, `nodes[${h.index}].windows`, `host bridge "${h.id}"`, (base, size) => {
-        h.windows.push({ cpu: base, bus: base, size, prefetchable: true, assigned: true });
-      });
-      defaultHosts.push({ h, mem: memBlock, pref: prefBlock });
-      continue;
-    }
-    h.windows = spec.windows.map((w): HostWindowState => ({ cpu: w.cpu, bus: w.bus ?? w.cpu, size: w.size, prefetchable: w.prefetchable, assigned: false }));
-    for (const w of h.windows) (w.cpu < 4 * GiB ? hostOccupied32 : hostOccupied64).push({ lo: w.cpu, hi: w.cpu + w.size });
-    const occupied: Range[] = [];
-    for (const i of [...mem, ...pref]) if (i.fixed !== undefined) occupied.push({ lo: i.fixed, hi: i.fixed + i.size });
-    const place = (i: Item, candidates: HostWindowState[]) => {
-      if (i.fixed !== undefined) return i.place(i.fixed);
-      for (const w of candidates) {
-        const a = fit(i.size, i.align, w.cpu, w.cpu + w.size, occupied);
-        if (a !== undefined) {
-          occupied.push({ lo: a, hi: a + i.size });
-          return i.place(a);
-        }
+/** A host bridge with given apertures: its root-bus items go inside them, first fit. */
+function placeInGivenApertures(ctx: AssignContext, host: HostBridge, windows: NonNullable<HostSpec["windows"]>,
+  items: { mem: Item[]; pref: Item[] }, hostOccupied: HostOccupied): void {
+  host.windows = windows.map((w): HostWindowState => ({ cpu: w.cpu, bus: w.bus ?? w.cpu, size: w.size, prefetchable: w.prefetchable, assigned: false }));
+  for (const w of host.windows) (w.cpu < 4 * GiB ? hostOccupied.mmio32 : hostOccupied.mmio64).push({ lo: w.cpu, hi: w.cpu + w.size });
+  const occupied: Range[] = [];
+  for (const item of [...items.mem, ...items.pref]) if (item.fixed !== undefined) occupied.push({ lo: item.fixed, hi: item.fixed + item.size });
+  const place = (item: Item, candidates: HostWindowState[]) => {
+    if (item.fixed !== undefined) return item.place(item.fixed);
+    for (const w of candidates) {
+      const addr = fit(ctx, item.size, item.align, w.cpu, w.cpu + w.size, occupied);
+      if (addr !== undefined) {
+        occupied.push({ lo: addr, hi: addr + item.size });
+        return item.place(addr);
       }
-      fail(`nodes[${h.index}].windows`, spec.windows, `no room for ${i.label} (${formatSize(i.size)}) in the host bridge windows`);
-    };
-    const nonPref = h.windows.filter((w) => !w.prefetchable);
-    for (const i of mem.sort(byAlign)) place(i, nonPref);
-    for (const i of pref.sort(byAlign)) place(i, [...h.windows.filter((w) => w.prefetchable), ...nonPref]);
-  }
+    }
+    fail(ctx, `nodes[${host.index}].windows`, windows, `no room for ${item.label} (${formatSize(item.size)}) in the host bridge windows`);
+  };
+  const nonPref = host.windows.filter((w) => !w.prefetchable);
+  for (const item of items.mem.sort(byAlign)) place(item, nonPref);
+  for (const item of items.pref.sort(byAlign)) place(item, [...host.windows.filter((w) => w.prefetchable), ...nonPref]);
+}
 
-  // Default apertures: fixed ones (derived from given addresses) first, then the rest first-fit.
+/** Default apertures: fixed ones (derived from given addresses) first, then the rest first-fit. */
+function placeDefaultApertures(ctx: AssignContext, defaultHosts: DefaultHost[], occupied: HostOccupied): void {
   for (const { mem, pref } of defaultHosts) {
-    if (mem.fixed !== undefined) hostOccupied32.push({ lo: mem.fixed, hi: mem.fixed + mem.size });
-    if (pref.fixed !== undefined) hostOccupied64.push({ lo: pref.fixed, hi: pref.fixed + pref.size });
+    if (mem.fixed !== undefined) occupied.mmio32.push({ lo: mem.fixed, hi: mem.fixed + mem.size });
+    if (pref.fixed !== undefined) occupied.mmio64.push({ lo: pref.fixed, hi: pref.fixed + pref.size });
   }
-  for (const { h, mem, pref } of defaultHosts) {
-    for (const [block, occupied, lo, hi, what] of [
-      [mem, hostOccupied32, DEFAULT_MMIO32_BASE, DEFAULT_MMIO32_LIMIT, "32-bit"],
-      [pref, hostOccupied64, DEFAULT_MMIO64_BASE, DEFAULT_MMIO64_LIMIT, "64-bit"],
+  for (const { host, mem, pref } of defaultHosts) {
+    for (const [block, taken, lo, hi, what] of [
+      [mem, occupied.mmio32, DEFAULT_MMIO32_BASE, DEFAULT_MMIO32_LIMIT, "32-bit"],
+      [pref, occupied.mmio64, DEFAULT_MMIO64_BASE, DEFAULT_MMIO64_LIMIT, "64-bit"],
     ] as const) {
       if (block.fixed !== undefined) {
         block.place(block.fixed);
         continue;
       }
-      const a = fit(block.size, block.align, lo, hi, occupied);
-      if (a === undefined) fail(`nodes[${h.index}].windows`, undefined, `no room for a ${formatSize(block.size)} ${what} aperture between ${hex(lo)} and ${hex(hi)}`);
-      occupied.push({ lo: a!, hi: a! + block.size });
-      block.place(a!);
+      const addr = fit(ctx, block.size, block.align, lo, hi, taken);
+      if (addr === undefined) fail(ctx, `nodes[${host.index}].windows`, undefined, `no room for a ${formatSize(block.size)} ${what} aperture between ${hex(lo)} and ${hex(hi)}`);
+      taken.push({ lo: addr!, hi: addr! + block.size });
+      block.place(addr!);
     }
-    h.windows.sort((a, b) => a.cpu - b.cpu);
+    host.windows.sort((a, b) => a.cpu - b.cpu);
   }
 }

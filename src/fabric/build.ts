@@ -1,62 +1,78 @@
 // Models: turning a topology (JSON object) into a Fabric: shape check, hierarchy and bus numbers,
 // BAR and window rules, resource assignment, defaults, link checks; plus lookups by id or PCI
-// address. Every bad input is an InputError naming the field path and value.
+// address, short "bb:dd.f" included (lookup.ts). Every bad input is an InputError naming the
+// field path and value.
 // Leaves out: reading files and other formats (load.ts, import/).
 import { InputError } from "../units/input-error.js";
 import { assignResources } from "./assign.js";
 import { applyDefaults } from "./defaults.js";
 import { parseTopology } from "./parse.js";
-import { formatPciAddress, parsePciAddress } from "./pci-address.js";
+import { lookupNode, unknownNameReason, type NodeIndex } from "./lookup.js";
+import type { TopologySpec } from "./schema.js";
 import { buildStructure } from "./structure.js";
-import type { Fabric, FabricNode, HostBridge, PciFunction } from "./types.js";
+import type { Fabric, FabricNode, HostBridge, NvLinkState, PciFunction } from "./types.js";
 import { checkPlacement, checkSpecs } from "./validate.js";
 
 export function buildFabric(input: unknown, source?: string): Fabric {
   const spec = parseTopology(input, source);
-  const s = buildStructure(spec, source);
-  checkSpecs(s, source);
-  spec.links.forEach((l, k) => {
-    if (l.kind === "socket") {
-      if (l.a === l.b) throw new InputError(`links[${k}].b`, l.b, "a socket link joins two different NUMA nodes", source);
-      return;
-    }
-    for (const end of ["a", "b"] as const) {
-      const n = s.byId.get(l[end]);
-      if (!n) throw new InputError(`links[${k}].${end}`, l[end], "no node has this id", source);
-      if (n.kind !== "endpoint" && n.kind !== "nvswitch") {
-        throw new InputError(`links[${k}].${end}`, l[end], `an NVLink joins endpoints or nvswitches, not a ${n.kind}`, source);
-      }
-    }
-    if (l.a === l.b) throw new InputError(`links[${k}].b`, l.b, "an NVLink joins two different nodes", source);
-  });
-  assignResources(s, source);
-  checkPlacement(s, source);
-  const machineCpu = applyDefaults(s, input);
+  const structure = buildStructure(spec, source);
+  checkSpecs(structure, source);
   const byAddress = new Map<string, PciFunction>();
-  for (const f of s.functions) byAddress.set(f.address, f);
+  for (const func of structure.functions) byAddress.set(func.address, func);
+  const index: NodeIndex = { byId: structure.byId, byAddress, hostBridges: structure.hostBridges };
+  const nvlinks = checkLinks(spec, index, source);
+  assignResources(structure, source);
+  checkPlacement(structure, source);
+  const machineCpu = applyDefaults(structure, input);
   return {
     name: spec.name, description: spec.description, source: spec.source,
-    hostBridges: s.hostBridges, functions: s.functions, nvswitches: s.nvswitches,
-    nvlinks: spec.links.flatMap((l) => (l.kind === "nvlink" ? [{ a: l.a, b: l.b, count: l.count, gen: l.gen }] : [])),
+    hostBridges: structure.hostBridges, functions: structure.functions, nvswitches: structure.nvswitches,
+    nvlinks,
     socketLinks: spec.links.flatMap((l) => (l.kind === "socket" ? [{ a: l.a, b: l.b, name: l.name, gbps: l.gbps }] : [])),
-    machineCpu, byId: s.byId, byAddress,
+    machineCpu, byId: structure.byId, byAddress,
   };
 }
 
-/** A node by topology id, or a PCI function by its address ("dddd:bb:dd.f" or "bb:dd.f"). */
-export function findNode(fabric: Fabric, idOrAddress: string): FabricNode | undefined {
-  const byId = fabric.byId.get(idOrAddress);
-  if (byId) return byId;
-  const p = parsePciAddress(idOrAddress);
-  return p ? fabric.byAddress.get(formatPciAddress(p.domain, p.bus, p.devfn)) : undefined;
+/** A socket link joins two NUMA nodes; an NVLink joins two different endpoints or nvswitches, each
+ *  named by id or PCI address. Returns the NVLinks with their ends as ids. */
+function checkLinks(spec: TopologySpec, index: NodeIndex, source?: string): NvLinkState[] {
+  const nvlinks: NvLinkState[] = [];
+  spec.links.forEach((link, k) => {
+    if (link.kind === "socket") {
+      if (link.a === link.b) throw new InputError(`links[${k}].b`, link.b, "a socket link joins two different NUMA nodes", source);
+      return;
+    }
+    const [a, b] = (["a", "b"] as const).map((end) => {
+      const field = `links[${k}].${end}`;
+      const node = lookupNode(index, link[end], { field, source });
+      if (!node) throw new InputError(field, link[end], unknownNameReason(index, link[end], "no node has this id or PCI address"), source);
+      if (node.kind !== "endpoint" && node.kind !== "nvswitch") {
+        throw new InputError(field, link[end], `an NVLink joins endpoints or nvswitches, not a ${node.kind}`, source);
+      }
+      return node.id;
+    });
+    if (a === b) throw new InputError(`links[${k}].b`, link.b, "an NVLink joins two different nodes", source);
+    nvlinks.push({ a, b, count: link.count, gen: link.gen });
+  });
+  return nvlinks;
 }
 
-/** The PCI function `idOrAddress` names; InputError (naming `field`) otherwise. */
+/**
+ * A node by topology id, or a PCI function by its address ("dddd:bb:dd.f", or "bb:dd.f" when one
+ * domain has a function there); undefined when none. InputError when a short address is ambiguous.
+ */
+export function findNode(fabric: Fabric, idOrAddress: string): FabricNode | undefined {
+  return lookupNode(fabric, idOrAddress, { field: "device" });
+}
+
+/** The PCI function `idOrAddress` names; InputError (naming `field`, and close candidates) otherwise. */
 export function getFunction(fabric: Fabric, idOrAddress: string, field = "device"): PciFunction {
-  const n = findNode(fabric, idOrAddress);
-  if (!n) throw new InputError(field, idOrAddress, `no device with this id or PCI address in topology "${fabric.name}"`);
-  if (n.kind === "hostBridge" || n.kind === "nvswitch") throw new InputError(field, idOrAddress, `is a ${n.kind}, not a PCI function`);
-  return n;
+  const node = lookupNode(fabric, idOrAddress, { field });
+  if (!node) {
+    throw new InputError(field, idOrAddress, unknownNameReason(fabric, idOrAddress, `no device with this id or PCI address in topology "${fabric.name}"`));
+  }
+  if (node.kind === "hostBridge" || node.kind === "nvswitch") throw new InputError(field, idOrAddress, `is a ${node.kind}, not a PCI function`);
+  return node;
 }
 
 export function hostBridgeOf(fabric: Fabric, f: PciFunction): HostBridge {

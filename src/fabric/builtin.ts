@@ -43,7 +43,7 @@ export const BUILTIN_TOPOLOGY_NAMES = Object.keys(BUILTINS);
 
 /** The builtin topology `name` as a Fabric; InputError for an unknown name. */
 export function builtinTopology(name: string): Fabric {
-  const t = BUILTINS[name];
-  if (!t) throw new InputError("topology", name, `no builtin topology of this name (builtins: ${BUILTIN_TOPOLOGY_NAMES.join(", ")})`);
-  return buildFabric(t, `builtin:${name}`);
+  const topology = BUILTINS[name];
+  if (!topology) throw new InputError("topology", name, `no builtin topology of this name (builtins: ${BUILTIN_TOPOLOGY_NAMES.join(", ")})`);
+  return buildFabric(topology, `builtin:${name}`);
 }

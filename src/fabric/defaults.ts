@@ -12,6 +12,7 @@
 //   `acs.control`; when the host bridge's IOMMU is "dma" or "passthrough" and the input gave no
 //   `acs.control`, pci_std_enable_acs (drivers/pci/pci.c, p2pdma.md §2.5) sets SV|RR|CR|UF,
 //   each only where the capability advertises it (TB is left clear: ATS is not modelled).
+// Leaves out: NUMA distances (only the node number), CPU models beyond vendor and family.
 import type { NodeSpec } from "./schema.js";
 import type { Structure } from "./structure.js";
 import { ACS_BITS, acsMask, type CpuVendorName, type DeviceRole, type HostBridge, type PciFunction } from "./types.js";
@@ -51,41 +52,41 @@ function controlGiven(raw: unknown, index: number): boolean {
   return acs?.control !== undefined;
 }
 
-export function applyDefaults(s: Structure, raw: unknown): { vendor: CpuVendorName; family?: number } {
-  const fn = (id: string) => s.byId.get(id) as PciFunction;
+export function applyDefaults(structure: Structure, raw: unknown): { vendor: CpuVendorName; family?: number } {
+  const functionOf = (id: string) => structure.byId.get(id) as PciFunction;
   let machineCpu: { vendor: CpuVendorName; family?: number } | undefined;
-  for (const h of s.hostBridges) {
-    const hs = s.specOf.get(h.id) as Extract<NodeSpec, { kind: "hostBridge" }>;
-    const first = h.children.map(fn).find((f) => f.vendor !== undefined);
+  for (const host of structure.hostBridges) {
+    const hostSpec = structure.specOf.get(host.id) as Extract<NodeSpec, { kind: "hostBridge" }>;
+    const first = host.children.map(functionOf).find((func) => func.vendor !== undefined);
     const byVendor = cpuFromVendor(first?.vendor);
-    h.cpu = hs.cpu ? { vendor: hs.cpu.vendor, family: hs.cpu.family ?? (hs.cpu.vendor === "amd" ? 0x17 : undefined) } : byVendor;
-    if (hs.cpu && !machineCpu) machineCpu = h.cpu;
-    h.numaNode = hs.numaNode ?? firstNuma(s, h) ?? 0;
+    host.cpu = hostSpec.cpu ? { vendor: hostSpec.cpu.vendor, family: hostSpec.cpu.family ?? (hostSpec.cpu.vendor === "amd" ? 0x17 : undefined) } : byVendor;
+    if (hostSpec.cpu && !machineCpu) machineCpu = host.cpu;
+    host.numaNode = hostSpec.numaNode ?? firstNuma(structure, host) ?? 0;
   }
-  machineCpu ??= s.hostBridges[0]?.cpu ?? { vendor: "other" };
+  machineCpu ??= structure.hostBridges[0]?.cpu ?? { vendor: "other" };
 
-  for (const f of s.functions) {
-    const fsSpec = s.specOf.get(f.id) as Extract<NodeSpec, { parent: string }>;
-    const h = s.byId.get(f.hostBridge) as HostBridge;
-    f.numaNode = fsSpec.numaNode ?? h.numaNode;
-    if (f.kind === "endpoint") f.role = (fsSpec as Extract<NodeSpec, { kind: "endpoint" }>).role ?? roleFromClass(f.classCode, f.vendor);
-    if (!fsSpec.acs) continue;
-    const control = acsMask(fsSpec.acs.control);
-    const capability = fsSpec.acs.capability ? acsMask(fsSpec.acs.capability) : control;
-    const enable = h.iommu !== "off" && !controlGiven(raw, f.index);
+  for (const func of structure.functions) {
+    const funcSpec = structure.specOf.get(func.id) as Extract<NodeSpec, { parent: string }>;
+    const host = structure.byId.get(func.hostBridge) as HostBridge;
+    func.numaNode = funcSpec.numaNode ?? host.numaNode;
+    if (func.kind === "endpoint") func.role = (funcSpec as Extract<NodeSpec, { kind: "endpoint" }>).role ?? roleFromClass(func.classCode, func.vendor);
+    if (!funcSpec.acs) continue;
+    const control = acsMask(funcSpec.acs.control);
+    const capability = funcSpec.acs.capability ? acsMask(funcSpec.acs.capability) : control;
+    const enable = host.iommu !== "off" && !controlGiven(raw, func.index);
     const requested = ACS_BITS.SV | ACS_BITS.RR | ACS_BITS.CR | ACS_BITS.UF;
-    f.acs = { capability, control: enable ? control | (requested & capability) : control };
+    func.acs = { capability, control: enable ? control | (requested & capability) : control };
   }
   return machineCpu;
 }
 
-function firstNuma(s: Structure, h: HostBridge): number | undefined {
-  const stack = [...h.children].reverse();
+function firstNuma(structure: Structure, host: HostBridge): number | undefined {
+  const stack = [...host.children].reverse();
   while (stack.length) {
-    const f = s.byId.get(stack.pop()!) as PciFunction;
-    const n = (s.specOf.get(f.id) as Extract<NodeSpec, { parent: string }>).numaNode;
-    if (n !== undefined) return n;
-    stack.push(...[...f.children].reverse());
+    const func = structure.byId.get(stack.pop()!) as PciFunction;
+    const numaNode = (structure.specOf.get(func.id) as Extract<NodeSpec, { parent: string }>).numaNode;
+    if (numaNode !== undefined) return numaNode;
+    stack.push(...[...func.children].reverse());
   }
   return undefined;
 }

@@ -1,6 +1,7 @@
 // Models: the public API of the fabric layer (DESIGN §2): building a machine from a topology,
 // P2PDMA map types and distances, nvidia-smi classes, address routing, ACS and IOMMU groups,
-// rendering, files and builtins. Leaves out: the importers' internals (import/).
+// rendering, files (with the importers' warnings channel) and builtins. Leaves out: the importers'
+// internals (import/).
 export type {
   AcsState, AddressRange, CpuVendorName, DeviceRole, Fabric, FabricBar, FabricNode, FunctionKind, HostBridge,
   HostWindowState, IommuMode, NvLinkState, NvSwitch, PciFunction, SocketLinkState,
@@ -18,5 +19,7 @@ export { matrixDevices, pairMatrix, type DevicePair, type PairMatrix } from "./p
 export { routeAddress, type Hop, type HopDirection, type Route, type RouteClaimed, type RouteUnclaimed } from "./route.js";
 export { renderMatrix, renderTree } from "./render.js";
 export { loadTopologyFile, readTopologyFile } from "./load.js";
+export { ACCEPTED_FORMATS } from "./import/formats.js";
+export type { ImportOptions, TopologyWarning } from "./import/warnings.js";
 export { BUILTIN_TOPOLOGY_NAMES, builtinTopology, DMIRROR_TOPOLOGY } from "./builtin.js";
 export { Topology, type BarSpec, type LinkSpec, type NodeSpec, type TopologyInput, type TopologySpec } from "./schema.js";

@@ -28,7 +28,7 @@ export function upstreamBridge(fabric: Fabric, f: PciFunction): PciFunction | nu
 /** [f, up(f), up(up(f)), …] to the device on the root bus. */
 export function upstreamChain(fabric: Fabric, f: PciFunction): PciFunction[] {
   const chain: PciFunction[] = [];
-  for (let x: PciFunction | null = f; x; x = upstreamBridge(fabric, x)) chain.push(x);
+  for (let dev: PciFunction | null = f; dev; dev = upstreamBridge(fabric, dev)) chain.push(dev);
   return chain;
 }
 
@@ -67,7 +67,7 @@ export function p2pdmaMapType(fabric: Fabric, providerId: string, clientId: stri
     acsRedirects = true;
   }
   // Host-bridge gate.
-  if (cpuSupportsP2pdma(fabric) || hostBridgeWhitelist(fabric, provider, client, acsRedirects, warnings)) {
+  if (cpuSupportsP2pdma(fabric) || hostBridgeWhitelist(fabric, provider, client, { warn: acsRedirects, warnings })) {
     return { mapType: "THRU_HOST_BRIDGE", distance, acsOffenders: offenders, warnings };
   }
   warnings.push(`${client.address}: cannot be used for peer-to-peer DMA as the client and provider (${provider.address}) do not share an upstream bridge or whitelisted host bridge`);

@@ -1,7 +1,7 @@
 // Models: the device-pair matrix of `topo --json` (DESIGN §4): one pair per unordered pair of
 // endpoint functions, with the nvidia-smi class and the Linux P2PDMA map type (first device as the
 // provider) and distance (-1 when NOT_SUPPORTED, as pci_p2pdma_distance() returns).
-// Bridges are left out: bridge kinds and endpoints whose class code is a bridge class (06xx: host
+// Leaves out bridges: bridge kinds and endpoints whose class code is a bridge class (06xx: host
 // bridge functions, ISA/LPC bridges, NVSwitch management functions, which nvidia-smi does not list).
 import { displayId } from "./build.js";
 import { p2pdmaMapType, type P2pdmaMapType } from "./p2pdma.js";

@@ -42,16 +42,16 @@ export function renderTree(fabric: Fabric): string {
   const out: string[] = [`topology ${fabric.name}${fabric.description ? `: ${fabric.description}` : ""}`];
   const walk = (ids: string[], prefix: string) => {
     ids.forEach((id, k) => {
-      const f = fabric.byId.get(id) as PciFunction;
+      const func = fabric.byId.get(id) as PciFunction;
       const last = k === ids.length - 1;
-      out.push(`${prefix}${last ? "└─ " : "├─ "}${functionHead(f)}`);
+      out.push(`${prefix}${last ? "└─ " : "├─ "}${functionHead(func)}`);
       const inner = prefix + (last ? "   " : "│  ");
       for (const cls of ["mem", "prefetch"] as const) {
-        const w = f.windows[cls];
-        if (w) out.push(`${inner}  window ${cls} ${span(w)}${busPart(w)} (${formatSize(w.size)})`);
+        const window = func.windows[cls];
+        if (window) out.push(`${inner}  window ${cls} ${span(window)}${busPart(window)} (${formatSize(window.size)})`);
       }
-      for (const b of f.bars) out.push(`${inner}  ${barLine(b)}`);
-      walk(f.children, inner);
+      for (const bar of func.bars) out.push(`${inner}  ${barLine(bar)}`);
+      walk(func.children, inner);
     });
   };
   for (const h of fabric.hostBridges) {
@@ -77,8 +77,8 @@ export function renderMatrix(fabric: Fabric, tableMax = 8, matrix: PairMatrix = 
   if (devices.length <= tableMax) {
     const cell = (i: number, j: number) => {
       if (i === j) return "X";
-      const p = pairs.find((q) => (q.a === devices[i] && q.b === devices[j]) || (q.a === devices[j] && q.b === devices[i]))!;
-      return `${p.class} ${SHORT[p.mapType]} ${p.distance}`;
+      const pair = pairs.find((q) => (q.a === devices[i] && q.b === devices[j]) || (q.a === devices[j] && q.b === devices[i]))!;
+      return `${pair.class} ${SHORT[pair.mapType]} ${pair.distance}`;
     };
     const rows = devices.map((_, i) => devices.map((__, j) => cell(i, j)));
     const w0 = Math.max(...devices.map((d) => d.length));

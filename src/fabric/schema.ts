@@ -95,7 +95,7 @@ const functionFields = {
   id: z.string().min(1),
   /** PCI address when `id` is a name; when `id` is itself a PCI address this is taken from it. */
   bdf: PciAddress.optional(),
-  /** Id of the parent: a host bridge (root bus device) or a bridge function. */
+  /** The parent: a host bridge (root bus device) or a bridge function, by id or given PCI address ("bb:dd.f" too). */
   parent: z.string().min(1),
   vendor: HexId.optional(),
   device: HexId.optional(),
@@ -135,10 +135,10 @@ export const EndpointNode = z.strictObject({
   /** How its driver hands device memory to the kernel (memremap.h MEMORY_DEVICE_PRIVATE or
    *  MEMORY_DEVICE_COHERENT ZONE_DEVICE pages); default: none (the memory is only behind its BARs). */
   zoneDevice: z.enum(["private", "coherent"]).optional(),
-  /** Index of the BAR that exposes `memory` to peers (the P2PDMA aperture of issue 5); default: the
+  /** Index of the BAR that exposes `memory` to peers (its P2PDMA aperture); default: the
    *  largest prefetchable BAR. Smaller than `memory` means an aperture (256 MiB classic BAR). */
   memoryBar: z.number().int().min(0).max(5).optional(),
-  /** For an SR-IOV virtual function: the id of its physical function. */
+  /** For an SR-IOV virtual function: its physical function, by id or given PCI address. */
   physfn: z.string().min(1).optional(),
 });
 
@@ -163,6 +163,7 @@ export const Node = z.discriminatedUnion("kind", [
 
 export const NvLink = z.strictObject({
   kind: z.literal("nvlink"),
+  /** The two ends, endpoints or nvswitches, by id or PCI address. */
   a: z.string().min(1),
   b: z.string().min(1),
   /** Bonded links between a and b. */

@@ -4,13 +4,15 @@
 // PIX/PXB count switches crossed up to and down from the lowest common bridge: a switch is its
 // upstream port with its downstream ports; a root port or other bridge counts as one.
 // Leaves out: NVIDIA's own algorithm (not public), NVML_TOPOLOGY_INTERNAL boards.
-import { getFunction, parentBridge } from "./build.js";
+import { findNode, getFunction, parentBridge } from "./build.js";
 import type { Fabric, PciFunction } from "./types.js";
 
 export type TopoClass = "X" | "PIX" | "PXB" | "PHB" | "NODE" | "SYS" | `NV${number}`;
 
-/** Bonded NVLinks of `a` that reach `b`, directly or through NVSwitch nodes. */
-export function nvlinkCount(fabric: Fabric, a: string, b: string): number {
+/** Bonded NVLinks of `a` that reach `b`, directly or through NVSwitch nodes (ids or PCI addresses). */
+export function nvlinkCount(fabric: Fabric, aName: string, bName: string): number {
+  const a = findNode(fabric, aName)?.id ?? aName;
+  const b = findNode(fabric, bName)?.id ?? bName;
   const switches = new Set(fabric.nvswitches.map((s) => s.id));
   const neighbours = (id: string) => fabric.nvlinks.flatMap((l) => (l.a === id ? [l.b] : l.b === id ? [l.a] : []));
   const reachesB = (sw: string): boolean => {
@@ -18,29 +20,29 @@ export function nvlinkCount(fabric: Fabric, a: string, b: string): number {
     const todo = [sw];
     while (todo.length) {
       const cur = todo.pop()!;
-      for (const n of neighbours(cur)) {
-        if (n === b) return true;
-        if (switches.has(n) && !seen.has(n)) {
-          seen.add(n);
-          todo.push(n);
+      for (const next of neighbours(cur)) {
+        if (next === b) return true;
+        if (switches.has(next) && !seen.has(next)) {
+          seen.add(next);
+          todo.push(next);
         }
       }
     }
     return false;
   };
-  let n = 0;
-  for (const l of fabric.nvlinks) {
-    const far = l.a === a ? l.b : l.b === a ? l.a : undefined;
+  let bonded = 0;
+  for (const link of fabric.nvlinks) {
+    const far = link.a === a ? link.b : link.b === a ? link.a : undefined;
     if (far === undefined) continue;
-    if (far === b || (switches.has(far) && reachesB(far))) n += l.count;
+    if (far === b || (switches.has(far) && reachesB(far))) bonded += link.count;
   }
-  return n;
+  return bonded;
 }
 
 /** The bridges above `f` (its physical parent chain; a VF sits where its PF does). */
 function bridgesAbove(fabric: Fabric, f: PciFunction): PciFunction[] {
   const out: PciFunction[] = [];
-  for (let x = parentBridge(fabric, f); x; x = parentBridge(fabric, x)) out.push(x);
+  for (let bridge = parentBridge(fabric, f); bridge; bridge = parentBridge(fabric, bridge)) out.push(bridge);
   return out;
 }
 
@@ -60,10 +62,10 @@ export function pcieTopoClass(fabric: Fabric, aId: string, bId: string): TopoCla
   if (a === b) return "X";
   const upA = bridgesAbove(fabric, a);
   const upB = bridgesAbove(fabric, b);
-  const i = upA.findIndex((x) => upB.includes(x));
+  const i = upA.findIndex((bridge) => upB.includes(bridge));
   if (i >= 0) {
     const common = upA[i];
-    const crossed = new Set([...upA.slice(0, i + 1), ...upB.slice(0, upB.indexOf(common))].map((x) => switchUnit(fabric, x)));
+    const crossed = new Set([...upA.slice(0, i + 1), ...upB.slice(0, upB.indexOf(common))].map((bridge) => switchUnit(fabric, bridge)));
     return crossed.size <= 1 ? "PIX" : "PXB";
   }
   if (a.hostBridge === b.hostBridge) return "PHB";

@@ -48,29 +48,36 @@ export function cpuSupportsP2pdma(fabric: Fabric): boolean {
 }
 
 /** pci_host_bridge_dev(): the first device on the root bus, if it is devfn 00.0 or a Root Port. */
-export function hostBridgeDev(fabric: Fabric, h: HostBridge): PciFunction | null {
-  const first = h.children[0];
+export function hostBridgeDev(fabric: Fabric, host: HostBridge): PciFunction | null {
+  const first = host.children[0];
   if (first === undefined) return null;
-  const f = fabric.byId.get(first) as PciFunction;
-  return f.devfn === 0 || f.kind === "rootPort" ? f : null;
+  const func = fabric.byId.get(first) as PciFunction;
+  return func.devfn === 0 || func.kind === "rootPort" ? func : null;
+}
+
+/** Whether a whitelist miss is reported (the kernel's `warn`, set when ACS redirect forced the
+ *  host path), and where the kernel log lines go. */
+export interface WhitelistWarn {
+  warn: boolean;
+  warnings: string[];
 }
 
 /** __host_bridge_whitelist(): the first matching entry decides. Pushes the warning on a miss. */
-function hostBridgeWhitelisted(fabric: Fabric, h: HostBridge, sameHostBridge: boolean, warn: boolean, warnings: string[]): boolean {
-  const root = hostBridgeDev(fabric, h);
+function hostBridgeWhitelisted(fabric: Fabric, host: HostBridge, sameHostBridge: boolean, log: WhitelistWarn): boolean {
+  const root = hostBridgeDev(fabric, host);
   if (!root) return false;
   for (const [vendor, device, flags] of P2PDMA_WHITELIST) {
     if (vendor !== root.vendor || (device !== ANY && device !== root.device)) continue;
     return !(flags & REQ_SAME_HOST_BRIDGE) || sameHostBridge;
   }
-  if (warn) warnings.push(`${root.address}: Host bridge not in P2PDMA whitelist: ${root.vendor ?? "????"}:${root.device ?? "????"}`);
+  if (log.warn) log.warnings.push(`${root.address}: Host bridge not in P2PDMA whitelist: ${root.vendor ?? "????"}:${root.device ?? "????"}`);
   return false;
 }
 
 /** host_bridge_whitelist(a, b, warn): same host bridge → one lookup; else both, left to right. */
-export function hostBridgeWhitelist(fabric: Fabric, a: PciFunction, b: PciFunction, warn: boolean, warnings: string[]): boolean {
-  const ha = fabric.byId.get(a.hostBridge) as HostBridge;
-  const hb = fabric.byId.get(b.hostBridge) as HostBridge;
-  if (ha === hb) return hostBridgeWhitelisted(fabric, ha, true, warn, warnings);
-  return hostBridgeWhitelisted(fabric, ha, false, warn, warnings) && hostBridgeWhitelisted(fabric, hb, false, warn, warnings);
+export function hostBridgeWhitelist(fabric: Fabric, a: PciFunction, b: PciFunction, log: WhitelistWarn): boolean {
+  const hostA = fabric.byId.get(a.hostBridge) as HostBridge;
+  const hostB = fabric.byId.get(b.hostBridge) as HostBridge;
+  if (hostA === hostB) return hostBridgeWhitelisted(fabric, hostA, true, log);
+  return hostBridgeWhitelisted(fabric, hostA, false, log) && hostBridgeWhitelisted(fabric, hostB, false, log);
 }

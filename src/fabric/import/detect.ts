@@ -1,41 +1,43 @@
 // Models: `p2pdma-lab topo FILE` input recognition (DESIGN §4): the kit's JSON, an `lspci -tv`
 // dump optionally followed by `lspci -vvv` blocks, or an hwloc XML export, told apart by content.
+// A scenario file given where a topology is expected is named as one, with the command to run it.
 // Leaves out: validation of the kit JSON's shape (fabric/schema.ts `Topology.parse` does that).
 import { InputError } from "../../units/input-error.js";
 import { checkJsonSyntax } from "./json-syntax.js";
 import { parseLspciText } from "./lspci.js";
 import { parseHwlocXml } from "./hwloc.js";
+import { ACCEPTED_FORMATS, type TopologyFormat } from "./formats.js";
+import type { ImportOptions } from "./warnings.js";
 
 /** Deepest JSON nesting accepted: a kit topology nests 5 levels (root, nodes, node, bars, bar). */
 export const MAX_JSON_DEPTH = 64;
-
-export type TopologyFormat = "json" | "lspci" | "hwloc";
 
 /**
  * Decodes a file's bytes as UTF-8 and parses it with `parseTopologyText`. Invalid UTF-8 is an
  * InputError naming the byte offset (a binary file is refused before any parsing).
  */
-export function parseTopologyBytes(bytes: Uint8Array, source: string): unknown {
+export function parseTopologyBytes(bytes: Uint8Array, source: string, options: ImportOptions = {}): unknown {
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
     throw new InputError("file", `${bytes.length} bytes`, `not UTF-8 text (${firstInvalidUtf8(bytes)})`, source);
   }
-  return parseTopologyText(text, source);
+  return parseTopologyText(text, source, options);
 }
 
 /**
  * Recognises the format of `text` and returns a plain object for `Topology.parse`: the kit JSON
  * as parsed (not validated here), or what the lspci / hwloc importer builds. Anything else
- * throws InputError naming `source` and the problem.
+ * throws InputError naming `source` and the problem; input read with a workaround is reported
+ * through `options.onWarning`.
  */
-export function parseTopologyText(text: string, source: string): unknown {
+export function parseTopologyText(text: string, source: string, options: ImportOptions = {}): unknown {
   const format = detectTopologyFormat(text, source);
   const body = stripBom(text);
   if (format === "json") return parseJson(body, source);
   if (format === "hwloc") return parseHwlocXml(body, source);
-  return parseLspciText(body, source);
+  return parseLspciText(body, source, options);
 }
 
 /** Which importer `text` is for; throws InputError for binary, empty or unrecognised input. */
@@ -60,14 +62,14 @@ export function detectTopologyFormat(text: string, source: string): TopologyForm
     throw new InputError(
       "file",
       firstLine.slice(0, 60),
-      "lspci -vvv output without the `lspci -tv` tree before it (save `{ lspci -tv; sudo lspci -vvv; }`)",
+      "lspci -vvv output without the `lspci -tv` tree before it (save `{ lspci -tv; sudo lspci -vvv; }` and give that file)",
       source,
     );
   }
   throw new InputError(
     "file",
     firstLine.slice(0, 60),
-    "not a recognised topology format (expected kit JSON, `lspci -tv` text or hwloc XML)",
+    `not a recognised topology format (${ACCEPTED_FORMATS})`,
     source,
   );
 }
@@ -77,7 +79,15 @@ function parseJson(text: string, source: string): unknown {
   if (problem) {
     throw new InputError(`line ${problem.line} column ${problem.column}`, lineText(text, problem.line), `JSON syntax error: ${problem.problem}`, source);
   }
-  return JSON.parse(text) as unknown;
+  const value = JSON.parse(text) as unknown;
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    const what = value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
+    throw new InputError("file", text.trim().slice(0, 40), `JSON holds ${what}, not a topology object (${ACCEPTED_FORMATS})`, source);
+  }
+  if (Array.isArray((value as { steps?: unknown }).steps) && !("nodes" in value)) {
+    throw new InputError("file", source, `is a scenario file (it has \`steps\`), not a topology: run it with \`p2pdma-lab run ${source}\``, source);
+  }
+  return value;
 }
 
 function stripBom(text: string): string {

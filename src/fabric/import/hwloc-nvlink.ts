@@ -4,6 +4,7 @@
 // Leaves out: NVSwitch-to-NVSwitch trunks, which NVML does not report (see `trunkLinks`).
 import { InputError } from "../../units/input-error.js";
 import type { TopologyInput } from "../schema.js";
+import { attr, elements, words, type XmlObject } from "./xml-object.js";
 
 type LinkInput = NonNullable<TopologyInput["links"]>[number];
 
@@ -35,17 +36,17 @@ interface Matrix {
 }
 
 /** Reads the NVLinkBandwidth matrix of an hwloc v2 `<topology>` (homogeneous or hetero form). */
-function readMatrix(top: any, source: string): Matrix | undefined {
-  const all = [...(top.distances2 ?? []), ...(top.distances2hetero ?? [])] as any[];
-  const d = all.find((x) => x.name === "NVLinkBandwidth");
-  if (!d) return undefined;
-  const n = Number(d.nbobjs);
-  const words = (tag: string): string[] =>
-    ((d[tag] ?? []) as any[]).flatMap((e) => String(typeof e === "object" ? e["#text"] ?? "" : e).trim().split(/\s+/)).filter((w) => w !== "");
-  let objects = words("indexes");
-  if (d.type !== undefined) objects = objects.map((o) => `${d.type}:${o}`); // homogeneous form: gp indexes of one type
-  const values = words("u64values").map(Number);
-  if (!Number.isInteger(n) || n < 1 || objects.length !== n || values.length !== n * n || values.some((v) => !Number.isFinite(v) || v < 0)) {
+function readMatrix(top: XmlObject, source: string): Matrix | undefined {
+  const all = [...elements(top, "distances2"), ...elements(top, "distances2hetero")];
+  const distances = all.find((element) => attr(element, "name") === "NVLinkBandwidth");
+  if (!distances) return undefined;
+  const n = Number(attr(distances, "nbobjs"));
+  if (!Number.isInteger(n) || n < 1) throw new InputError("distances NVLinkBandwidth.nbobjs", attr(distances, "nbobjs"), "not a count of objects", source);
+  let objects = words(distances, "indexes");
+  const type = attr(distances, "type");
+  if (type !== undefined) objects = objects.map((o) => `${type}:${o}`); // homogeneous form: gp indexes of one type
+  const values = words(distances, "u64values").map(Number);
+  if (objects.length !== n || values.length !== n * n || values.some((v) => !Number.isFinite(v) || v < 0)) {
     throw new InputError("distances NVLinkBandwidth", `${objects.length} indexes, ${values.length} values`, `expected ${n} indexes and ${n}x${n} values`, source);
   }
   return { objects, values };
@@ -56,15 +57,15 @@ function readMatrix(top: any, source: string): Matrix | undefined {
  * value; CPU entries (NVLink-C2C, POWER9) are skipped: the schema links GPUs and NVSwitches only.
  */
 export function nvlinkTopology(
-  top: any,
+  top: XmlObject,
   byGp: Map<string, NvlinkObject>,
   modelOf: Map<string, string | undefined>,
   source: string,
 ): { links: LinkInput[]; notes: string[] } {
-  const m = readMatrix(top, source);
-  if (!m) return { links: [], notes: [] };
-  const n = m.objects.length;
-  const resolved = m.objects.map((o) => {
+  const matrix = readMatrix(top, source);
+  if (!matrix) return { links: [], notes: [] };
+  const n = matrix.objects.length;
+  const resolved = matrix.objects.map((o) => {
     if (/^(Package|Machine|NUMANode|PU|Core):/.test(o)) return undefined;
     const hit = byGp.get(o);
     if (!hit) throw new InputError("distances NVLinkBandwidth.indexes", o, "names no PCI or OS device of this file", source);
@@ -77,7 +78,7 @@ export function nvlinkTopology(
     for (let j = i + 1; j < n; j++) {
       const a = resolved[i];
       const b = resolved[j];
-      const mbps = Math.max(m.values[i * n + j], m.values[j * n + i]);
+      const mbps = Math.max(matrix.values[i * n + j], matrix.values[j * n + i]);
       if (!a || !b || mbps === 0) continue;
       const gen = nvlinkGenOfModel(modelOf.get(a.id)) ?? nvlinkGenOfModel(modelOf.get(b.id));
       const perLink = NVLINK_MBPS[gen ?? 2];

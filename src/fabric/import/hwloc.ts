@@ -1,158 +1,55 @@
 // Models: a machine read from an hwloc XML export (`lstopo --of xml`, v1 and v2 formats): host
 // bridges with their NUMA node and CPU, PCI bridges and devices with ids and link speed, and the
-// NVLink matrix (`NVLinkBandwidth` distances) as nvswitch nodes and nvlink links.
+// NVLink matrix (`NVLinkBandwidth` distances) as nvswitch nodes and nvlink links. The document
+// passes xml-guard.ts first; anything the parser still refuses is an InputError too.
 // Leaves out: BARs (hwloc has none: default sizes per role, default-bars.ts), CPUs and caches.
 import { XMLParser } from "fast-xml-parser";
 import { InputError } from "../../units/input-error.js";
 import { GiB } from "../../units/size.js";
 import type { TopologyInput } from "../schema.js";
-import { guardXml } from "./xml-guard.js";
-import { inferBridgeKind, type BridgeKind } from "./port-kinds.js";
+import { guardXml, MAX_XML_DEPTH } from "./xml-guard.js";
+import { ATTRIBUTE_PREFIX, attr, elements, infoOf, type XmlObject } from "./xml-object.js";
+import { inferBridgeKind, type BridgePlace } from "./port-kinds.js";
 import { DEFAULT_BARS_NOTE, defaultBars, roleOfClass } from "./default-bars.js";
 import { hex2, hex4 } from "./lspci-tree.js";
 import { linkFromHwlocSpeed } from "./hwloc-link.js";
 import { nvlinkTopology, type NvlinkObject } from "./hwloc-nvlink.js";
 import { topologyName } from "./source-name.js";
+import { ACCEPTED_FORMATS } from "./formats.js";
 
 type NodeInput = TopologyInput["nodes"][number];
-type Attrs = Record<string, string>;
-interface XmlObject extends Attrs {
-  // fast-xml-parser puts child elements under their tag name (arrays, see ARRAY_TAGS).
-  [key: string]: any;
-}
 
 const ARRAY_TAGS = new Set(["object", "info", "indexes", "u64values", "distances", "distances2", "distances2hetero", "latency"]);
 
+/** State of one conversion: the nodes so far and the hwloc objects the NVLink matrix may name. */
+interface HwlocRead {
+  source: string;
+  nodes: NodeInput[];
+  /** `Type:gp_index` → the PCI device it stands for. */
+  byGp: Map<string, NvlinkObject>;
+  /** GPU model name by PCI address (NVLink generation). */
+  modelOf: Map<string, string | undefined>;
+  hostBridges: number;
+  /** `Architecture` info of the topology (aarch64 → an ARM CPU behind host bridges). */
+  globalArch?: string;
+}
+
+/** Where a PCI object sits: its parent's id, on a root bus or below a bridge, and the bus. */
+interface PciPlace extends BridgePlace {
+  parent: string;
+  bus: number;
+}
+
 /** Converts an hwloc XML export into a kit topology object. */
 export function parseHwlocXml(text: string, source: string): TopologyInput {
-  guardXml(text, source);
-  const parser = new XMLParser({
-    ignoreAttributes: false,
-    attributeNamePrefix: "",
-    processEntities: false,
-    htmlEntities: false,
-    parseAttributeValue: false,
-    parseTagValue: false,
-    isArray: (name) => ARRAY_TAGS.has(name),
-  });
-  const doc = parser.parse(text) as Record<string, unknown>;
-  const top = doc.topology as XmlObject | undefined;
-  if (!top || typeof top !== "object") {
-    const root = Object.keys(doc).find((k) => !k.startsWith("?")) ?? "(none)";
-    throw new InputError("root element", `<${root}>`, "not an hwloc XML export (expected <topology>)", source);
-  }
-  const machine = (top.object ?? [])[0] as XmlObject | undefined;
+  const top = topologyElement(parseXml(text, source), source);
+  const machine = elements(top, "object")[0];
   if (!machine) throw new InputError("topology.object", undefined, "hwloc XML has no Machine object", source);
-
-  const nodes: NodeInput[] = [];
-  const byGp = new Map<string, NvlinkObject>();
-  const modelOf = new Map<string, string | undefined>();
-  let hostBridges = 0;
+  const read: HwlocRead = { source, nodes: [], byGp: new Map(), modelOf: new Map(), hostBridges: 0, globalArch: infoOf(top, "Architecture") };
+  visitObject(read, machine, {});
+  if (read.hostBridges === 0) throw new InputError("topology", source, "hwloc XML has no PCI host bridge (was it exported without I/O objects?)", source);
   const productName = infoOf(machine, "DMIProductName");
-  const globalArch = infoOf(top, "Architecture");
-
-  const visit = (obj: XmlObject, ctx: Context): void => {
-    const here = contextOf(obj, ctx);
-    const type = obj.type;
-    if (isHostBridge(obj)) {
-      hostBridges++;
-      emitHostBridge(obj, here);
-      return;
-    }
-    if (type === "Bridge" || type === "PCIDev") {
-      throw new InputError(`object ${obj.id ?? obj.gp_index ?? ""}`, obj.pci_busid, `hwloc ${type} outside any host bridge`, source);
-    }
-    for (const child of obj.object ?? []) visit(child, here);
-  };
-
-  const emitHostBridge = (obj: XmlObject, ctx: Context): void => {
-    const range = parseBusRange(obj.bridge_pci, `object ${obj.id ?? ""}.bridge_pci`, source);
-    const id = `pci${hex4(range.domain)}:${hex2(range.secondary)}`;
-    const children = (obj.object ?? []) as XmlObject[];
-    const firstVendor = children
-      .filter((c) => c.pci_busid)
-      .sort((a, b) => String(a.pci_busid).localeCompare(String(b.pci_busid)))
-      .map((c) => parsePciType(c.pci_type, c.pci_busid, source).vendor)[0];
-    const cpu = ctx.cpu ?? cpuFromVendorId(firstVendor) ?? (globalArch === "aarch64" ? { vendor: "arm" as const } : undefined);
-    nodes.push({
-      kind: "hostBridge",
-      id,
-      domain: range.domain,
-      rootBus: range.secondary,
-      ...(ctx.numaNode !== undefined ? { numaNode: ctx.numaNode } : {}),
-      ...(cpu ? { cpu } : {}),
-    });
-    for (const c of children) emitFunction(c, id, true, undefined, range.secondary);
-  };
-
-  const emitFunction = (obj: XmlObject, parent: string, onRootBus: boolean, parentKind: BridgeKind | undefined, bus: number): void => {
-    if (obj.type !== "Bridge" && obj.type !== "PCIDev") {
-      if (obj.type === "OSDev" || obj.type === "Misc") return; // OS devices are read with their PCI device
-      throw new InputError(`object ${obj.id ?? ""}`, obj.type, "unexpected hwloc object inside the PCI tree", source);
-    }
-    const where = `object ${obj.id ?? obj.gp_index ?? ""}`;
-    const address = String(obj.pci_busid ?? "").toLowerCase();
-    const m = /^([0-9a-f]{4}):([0-9a-f]{2}):([01][0-9a-f])\.([0-7])$/.exec(address);
-    if (!m) throw new InputError(`${where}.pci_busid`, obj.pci_busid, "not a PCI address dddd:bb:dd.f", source);
-    if (parseInt(m[2], 16) !== bus) {
-      throw new InputError(`${where}.pci_busid`, obj.pci_busid, `not on bus ${hex2(bus)}, the secondary bus of its parent`, source);
-    }
-    const ids = parsePciType(obj.pci_type, obj.pci_busid, source);
-    const link = obj.pci_link_speed !== undefined ? linkFromHwlocSpeed(Number(obj.pci_link_speed)) : undefined;
-    const common = {
-      id: address,
-      parent,
-      ...(ids.vendor ? { vendor: ids.vendor } : {}),
-      ...(ids.device ? { device: ids.device } : {}),
-      ...(ids.classCode ? { class: ids.classCode } : {}),
-      ...(link ? { link } : {}),
-    };
-    if (obj.gp_index !== undefined) byGp.set(`PCIDev:${obj.gp_index}`, { kind: "pci", id: address, nvswitch: obj.subtype === "NVSwitch" });
-    if (obj.type === "Bridge") {
-      const range = obj.bridge_pci ? parseBusRange(obj.bridge_pci, `${where}.bridge_pci`, source) : undefined;
-      if (obj.gp_index !== undefined) byGp.set(`Bridge:${obj.gp_index}`, { kind: "pci", id: address, nvswitch: false });
-      const children = (obj.object ?? []) as XmlObject[];
-      const kind = inferBridgeKind(
-        { isBridge: true, children: children.filter((c) => c.type !== "OSDev").map((c) => ({ isBridge: c.type === "Bridge", children: [] })) },
-        onRootBus,
-        parentKind,
-      );
-      nodes.push({ kind, ...common, bars: [], ...(range ? { secondaryBus: range.secondary } : {}) });
-      for (const c of children) emitFunction(c, address, false, kind, range?.secondary ?? -1);
-      return;
-    }
-    // PCIDev: an endpoint; its OS devices name it (GPU model, NVML index) and may give its memory.
-    const osdevs = ((obj.object ?? []) as XmlObject[]).filter((c) => c.type === "OSDev");
-    let model: string | undefined;
-    let memory: number | undefined;
-    for (const os of osdevs) {
-      if (os.gp_index !== undefined) byGp.set(`OSDev:${os.gp_index}`, { kind: "pci", id: address, nvswitch: false });
-      model ??= infoOf(os, "GPUModel") ?? infoOf(os, "CoProcType");
-      const kib = infoOf(os, "CUDAGlobalMemorySize");
-      if (kib !== undefined && /^\d+$/.test(kib)) memory ??= Number(kib) * 1024;
-    }
-    if (memory === undefined && model) {
-      const gb = /(\d+)\s*GB\b/.exec(model);
-      if (gb) memory = Number(gb[1]) * GiB;
-    }
-    const isNvswitch = obj.subtype === "NVSwitch";
-    const role = roleOfClass(ids.classCode, ids.vendor);
-    nodes.push({
-      kind: "endpoint",
-      ...common,
-      ...(model ? { name: model } : isNvswitch ? { name: "NVSwitch" } : {}),
-      ...(isNvswitch ? { role: "nvswitch" as const } : {}),
-      ...(role === "gpu" && memory ? { memory } : {}),
-      bars: defaultBars(role, role === "gpu" ? memory : undefined),
-    });
-    if (isNvswitch) nodes.push({ kind: "nvswitch", id: `nvswitch-${address}`, name: "NVSwitch", pci: address });
-    modelOf.set(address, model);
-  };
-
-  visit(machine, {});
-  if (hostBridges === 0) throw new InputError("topology", source, "hwloc XML has no PCI host bridge (was it exported without I/O objects?)", source);
-
-  const nv = nvlinkTopology(top, byGp, modelOf, source);
+  const nv = nvlinkTopology(top, read.byGp, read.modelOf, source);
   const description = [
     `Imported from hwloc XML (${source})${productName ? `, ${productName}` : ""}.`,
     DEFAULT_BARS_NOTE,
@@ -160,13 +57,161 @@ export function parseHwlocXml(text: string, source: string): TopologyInput {
     "Switch ports by shape (hwloc has no port type): a root-bus bridge is a root port, a bridge with only bridges below is a switch upstream port, its children downstream ports.",
     ...nv.notes,
   ].join(" ");
-  return {
-    name: productName ? slug(productName) : topologyName(source),
-    description,
-    source,
-    nodes,
-    links: nv.links,
+  return { name: productName ? slug(productName) : topologyName(source), description, source, nodes: read.nodes, links: nv.links };
+}
+
+/** The guarded document as fast-xml-parser builds it (child elements in arrays, see ARRAY_TAGS). */
+function parseXml(text: string, source: string): XmlObject {
+  guardXml(text, source);
+  const parser = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: ATTRIBUTE_PREFIX,
+    processEntities: false,
+    htmlEntities: false,
+    parseAttributeValue: false,
+    parseTagValue: false,
+    // The guard refuses nesting deeper than MAX_XML_DEPTH; the parser refuses only deeper still.
+    maxNestedTags: MAX_XML_DEPTH,
+    isArray: (name) => ARRAY_TAGS.has(name),
+  });
+  try {
+    return parser.parse(text) as XmlObject;
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new InputError("file", text.trimStart().slice(0, 40), `XML refused by the parser: ${why}`, source);
+  }
+}
+
+function topologyElement(doc: XmlObject, source: string): XmlObject {
+  const top = doc.topology;
+  if (typeof top === "string") throw new InputError("topology", top.slice(0, 40), "the <topology> element holds no objects: hwloc XML has no Machine object", source);
+  if (top === null || typeof top !== "object" || Array.isArray(top)) {
+    const root = Object.keys(doc).find((k) => !k.startsWith("?")) ?? "(none)";
+    throw new InputError("root element", `<${root}>`, `not an hwloc XML export (expected <topology>); ${ACCEPTED_FORMATS}`, source);
+  }
+  return top as XmlObject;
+}
+
+/** Walks the CPU side of the tree (NUMA node and CPU context) down to the host bridges. */
+function visitObject(read: HwlocRead, obj: XmlObject, ctx: Context): void {
+  const here = contextOf(obj, ctx);
+  if (isHostBridge(obj)) {
+    read.hostBridges++;
+    emitHostBridge(read, obj, here);
+    return;
+  }
+  const type = attr(obj, "type");
+  if (type === "Bridge" || type === "PCIDev") {
+    throw new InputError(objectField(obj), attr(obj, "pci_busid"), `hwloc ${type} outside any host bridge`, read.source);
+  }
+  for (const child of elements(obj, "object")) visitObject(read, child, here);
+}
+
+/** `object <id or gp_index>`, naming an hwloc object in messages. */
+function objectField(obj: XmlObject): string {
+  return `object ${attr(obj, "id") ?? attr(obj, "gp_index") ?? "(without id)"}`;
+}
+
+function emitHostBridge(read: HwlocRead, obj: XmlObject, ctx: Context): void {
+  const range = parseBusRange(attr(obj, "bridge_pci"), `${objectField(obj)}.bridge_pci`, read.source);
+  const id = `pci${hex4(range.domain)}:${hex2(range.secondary)}`;
+  const children = elements(obj, "object");
+  const firstVendor = children
+    .filter((c) => attr(c, "pci_busid"))
+    .sort((a, b) => attr(a, "pci_busid")!.localeCompare(attr(b, "pci_busid")!))
+    .map((c) => parsePciType(attr(c, "pci_type"), attr(c, "pci_busid"), read.source).vendor)[0];
+  const cpu = ctx.cpu ?? cpuFromVendorId(firstVendor) ?? (read.globalArch === "aarch64" ? { vendor: "arm" as const } : undefined);
+  read.nodes.push({
+    kind: "hostBridge",
+    id,
+    domain: range.domain,
+    rootBus: range.secondary,
+    ...(ctx.numaNode !== undefined ? { numaNode: ctx.numaNode } : {}),
+    ...(cpu ? { cpu } : {}),
+  });
+  for (const child of children) emitFunction(read, child, { parent: id, onRootBus: true, bus: range.secondary });
+}
+
+/** A Bridge or PCIDev object below a host bridge; OS devices are read with their PCI device. */
+function emitFunction(read: HwlocRead, obj: XmlObject, place: PciPlace): void {
+  const type = attr(obj, "type");
+  if (type !== "Bridge" && type !== "PCIDev") {
+    if (type === "OSDev" || type === "Misc") return;
+    throw new InputError(objectField(obj), type, "unexpected hwloc object inside the PCI tree", read.source);
+  }
+  const where = objectField(obj);
+  const busid = attr(obj, "pci_busid");
+  const address = (busid ?? "").toLowerCase();
+  const m = /^([0-9a-f]{4}):([0-9a-f]{2}):([01][0-9a-f])\.([0-7])$/.exec(address);
+  if (!m) throw new InputError(`${where}.pci_busid`, busid, "not a PCI address dddd:bb:dd.f", read.source);
+  if (parseInt(m[2], 16) !== place.bus) {
+    throw new InputError(`${where}.pci_busid`, busid, `not on bus ${hex2(place.bus)}, the secondary bus of its parent`, read.source);
+  }
+  const ids = parsePciType(attr(obj, "pci_type"), busid, read.source);
+  const speed = attr(obj, "pci_link_speed");
+  const link = speed !== undefined ? linkFromHwlocSpeed(Number(speed)) : undefined;
+  const common: FunctionCommon = {
+    id: address,
+    parent: place.parent,
+    ...(ids.vendor ? { vendor: ids.vendor } : {}),
+    ...(ids.device ? { device: ids.device } : {}),
+    ...(ids.classCode ? { class: ids.classCode } : {}),
+    ...(link ? { link } : {}),
   };
+  const gpIndex = attr(obj, "gp_index");
+  if (gpIndex !== undefined) read.byGp.set(`PCIDev:${gpIndex}`, { kind: "pci", id: address, nvswitch: attr(obj, "subtype") === "NVSwitch" });
+  if (type === "Bridge") emitBridge(read, obj, place, common, where);
+  else emitEndpoint(read, obj, common, ids);
+}
+
+type FunctionCommon = { id: string; parent: string; vendor?: string; device?: string; class?: string; link?: NonNullable<ReturnType<typeof linkFromHwlocSpeed>> };
+
+function emitBridge(read: HwlocRead, obj: XmlObject, place: PciPlace, common: FunctionCommon, where: string): void {
+  const busRange = attr(obj, "bridge_pci");
+  const range = busRange ? parseBusRange(busRange, `${where}.bridge_pci`, read.source) : undefined;
+  const gpIndex = attr(obj, "gp_index");
+  if (gpIndex !== undefined) read.byGp.set(`Bridge:${gpIndex}`, { kind: "pci", id: common.id, nvswitch: false });
+  const children = elements(obj, "object");
+  const shape = { isBridge: true, children: children.filter((c) => attr(c, "type") !== "OSDev").map((c) => ({ isBridge: attr(c, "type") === "Bridge", children: [] })) };
+  const kind = inferBridgeKind(shape, place);
+  read.nodes.push({ kind, ...common, bars: [], ...(range ? { secondaryBus: range.secondary } : {}) });
+  for (const child of children) emitFunction(read, child, { parent: common.id, onRootBus: false, parentKind: kind, bus: range?.secondary ?? -1 });
+}
+
+/** A PCIDev: an endpoint; its OS devices name it (GPU model, NVML index) and may give its memory. */
+function emitEndpoint(read: HwlocRead, obj: XmlObject, common: FunctionCommon, ids: PciIds): void {
+  const { model, memory } = osDeviceFacts(read, obj, common.id);
+  const isNvswitch = attr(obj, "subtype") === "NVSwitch";
+  const role = roleOfClass(ids.classCode, ids.vendor);
+  read.nodes.push({
+    kind: "endpoint",
+    ...common,
+    ...(model ? { name: model } : isNvswitch ? { name: "NVSwitch" } : {}),
+    ...(isNvswitch ? { role: "nvswitch" as const } : {}),
+    ...(role === "gpu" && memory ? { memory } : {}),
+    bars: defaultBars(role, role === "gpu" ? memory : undefined),
+  });
+  if (isNvswitch) read.nodes.push({ kind: "nvswitch", id: `nvswitch-${common.id}`, name: "NVSwitch", pci: common.id });
+  read.modelOf.set(common.id, model);
+}
+
+/** Model name and memory from a device's OSDev children (CUDA memory, else "NN GB" in the model). */
+function osDeviceFacts(read: HwlocRead, obj: XmlObject, address: string): { model?: string; memory?: number } {
+  const osdevs = elements(obj, "object").filter((c) => attr(c, "type") === "OSDev");
+  let model: string | undefined;
+  let memory: number | undefined;
+  for (const os of osdevs) {
+    const gpIndex = attr(os, "gp_index");
+    if (gpIndex !== undefined) read.byGp.set(`OSDev:${gpIndex}`, { kind: "pci", id: address, nvswitch: false });
+    model ??= infoOf(os, "GPUModel") ?? infoOf(os, "CoProcType");
+    const kib = infoOf(os, "CUDAGlobalMemorySize");
+    if (kib !== undefined && /^\d+$/.test(kib)) memory ??= Number(kib) * 1024;
+  }
+  if (memory === undefined && model) {
+    const gb = /(?<!\d)(\d+)\s*GB\b/.exec(model);
+    if (gb) memory = Number(gb[1]) * GiB;
+  }
+  return { model, memory };
 }
 
 interface Context {
@@ -177,8 +222,10 @@ interface Context {
 /** NUMA node and CPU of the objects below `obj`: v1 NUMANode ancestors, v2 single-node nodesets. */
 function contextOf(obj: XmlObject, ctx: Context): Context {
   const next: Context = { ...ctx };
-  if (obj.type === "NUMANode" && obj.os_index !== undefined) next.numaNode = Number(obj.os_index);
-  else if (obj.nodeset !== undefined) next.numaNode = singleBit(obj.nodeset); // several nodes: unknown
+  const osIndex = attr(obj, "os_index");
+  const nodeset = attr(obj, "nodeset");
+  if (attr(obj, "type") === "NUMANode" && osIndex !== undefined) next.numaNode = Number(osIndex);
+  else if (nodeset !== undefined) next.numaNode = singleBit(nodeset); // several nodes: unknown
   const vendor = infoOf(obj, "CPUVendor");
   if (vendor) {
     const family = infoOf(obj, "CPUFamilyNumber");
@@ -190,7 +237,7 @@ function contextOf(obj: XmlObject, ctx: Context): Context {
 
 /** The one NUMA node a nodeset ("0x00000002", or comma-separated 32-bit words) holds, if exactly one. */
 function singleBit(nodeset: string): number | undefined {
-  const words = String(nodeset).split(",").map((w) => w.trim().replace(/^0x/i, ""));
+  const words = nodeset.split(",").map((w) => w.trim().replace(/^0x/i, ""));
   let found: number | undefined;
   for (let k = 0; k < words.length; k++) {
     const word = parseInt(words[words.length - 1 - k] || "0", 16);
@@ -202,18 +249,25 @@ function singleBit(nodeset: string): number | undefined {
 }
 
 function isHostBridge(obj: XmlObject): boolean {
-  return obj.type === "HostBridge" || (obj.type === "Bridge" && String(obj.bridge_type ?? "").startsWith("0-"));
+  const type = attr(obj, "type");
+  return type === "HostBridge" || (type === "Bridge" && (attr(obj, "bridge_type") ?? "").startsWith("0-"));
 }
 
-function parseBusRange(text: unknown, field: string, source: string): { domain: number; secondary: number; subordinate: number } {
-  const m = /^([0-9a-fA-F]{4}):\[([0-9a-fA-F]{2})-([0-9a-fA-F]{2})\]$/.exec(String(text ?? ""));
+function parseBusRange(text: string | undefined, field: string, source: string): { domain: number; secondary: number; subordinate: number } {
+  const m = /^([0-9a-fA-F]{4}):\[([0-9a-fA-F]{2})-([0-9a-fA-F]{2})\]$/.exec(text ?? "");
   if (!m) throw new InputError(field, text, "not a bus range dddd:[bb-bb]", source);
   return { domain: parseInt(m[1], 16), secondary: parseInt(m[2], 16), subordinate: parseInt(m[3], 16) };
 }
 
 /** "0302 [10de:1db8] [10de:131d] a1 00" → class, vendor, device (all-zero ids mean unreadable). */
-function parsePciType(text: unknown, where: unknown, source: string): { classCode?: string; vendor?: string; device?: string } {
-  const m = /^([0-9a-fA-F]{4}) \[([0-9a-fA-F]{4}):([0-9a-fA-F]{4})\]/.exec(String(text ?? ""));
+interface PciIds {
+  classCode?: string;
+  vendor?: string;
+  device?: string;
+}
+
+function parsePciType(text: string | undefined, where: string | undefined, source: string): PciIds {
+  const m = /^([0-9a-fA-F]{4}) \[([0-9a-fA-F]{4}):([0-9a-fA-F]{4})\]/.exec(text ?? "");
   if (!m) throw new InputError(`pci_type of ${String(where)}`, text, "not hwloc's \"cccc [vvvv:dddd] ...\"", source);
   const unreadable = m[2] === "0000" && m[3] === "0000";
   if (unreadable) return {};
@@ -224,12 +278,6 @@ function cpuFromVendorId(vendor: string | undefined): Context["cpu"] {
   if (vendor === "8086") return { vendor: "intel" };
   if (vendor === "1022") return { vendor: "amd", family: 0x17 };
   return undefined;
-}
-
-/** Value of `<info name=... value=...>` directly inside `obj`. */
-export function infoOf(obj: XmlObject, name: string): string | undefined {
-  const infos = (obj.info ?? []) as Attrs[];
-  return infos.find((i) => i.name === name)?.value;
 }
 
 function slug(text: string): string {

@@ -24,89 +24,122 @@ export function lineColumn(text: string, offset: number): { line: number; column
   return { line, column: offset - lineStart + 1 };
 }
 
+/** What the scanner expects next. */
+type Expect = "value" | "valueOrClose" | "keyOrClose" | "key" | "colon" | "commaOrClose" | "end";
+
+/** The scanner's state: position, open containers (0x7b '{' or 0x5b '['), what comes next. */
+interface JsonScan {
+  text: string;
+  i: number;
+  stack: number[];
+  expect: Expect;
+  maxDepth: number;
+}
+
+/** A step's outcome: a problem at an offset, or undefined to go on. */
+type Step = { at: number; problem: string } | undefined;
+
 /**
  * Scans `text` as RFC 8259 JSON with an explicit stack. Returns the first problem, or a problem
  * when nesting exceeds `maxDepth` (no real topology nests deeper than a few levels).
  */
 export function checkJsonSyntax(text: string, maxDepth: number): JsonSyntaxProblem | undefined {
-  const n = text.length;
-  let i = 0;
-  const stack: number[] = []; // 0x7b '{' or 0x5b '['
-  // state: what the scanner expects next
-  // "value" | "valueOrClose" (after '[') | "keyOrClose" (after '{') | "key" | "colon" | "commaOrClose" | "end"
-  let expect = "value";
-  const fail = (at: number, problem: string): JsonSyntaxProblem => ({ ...lineColumn(text, at), problem });
-  const describe = (at: number): string =>
-    at >= n ? "end of input" : `character ${JSON.stringify(text[at])}`;
-
-  while (true) {
-    while (i < n && WS.has(text.charCodeAt(i))) i++;
-    if (i >= n) {
-      if (expect === "end") return undefined;
-      return fail(i, stack.length ? `unexpected end of input inside ${stack.at(-1) === 0x7b ? "an object" : "an array"}` : "unexpected end of input");
-    }
-    const c = text.charCodeAt(i);
-    if (expect === "end") return fail(i, `unexpected ${describe(i)} after the end of the document`);
-    if (expect === "colon") {
-      if (c !== 0x3a) return fail(i, `expected ':' after a property name, found ${describe(i)}`);
-      i++;
-      expect = "value";
-      continue;
-    }
-    if (expect === "commaOrClose") {
-      const top = stack.at(-1);
-      if (c === 0x2c) {
-        i++;
-        expect = top === 0x7b ? "key" : "value";
-        continue;
-      }
-      if ((c === 0x7d && top === 0x7b) || (c === 0x5d && top === 0x5b)) {
-        i++;
-        stack.pop();
-        expect = stack.length ? "commaOrClose" : "end";
-        continue;
-      }
-      return fail(i, `expected ',' or '${top === 0x7b ? "}" : "]"}', found ${describe(i)}`);
-    }
-    if (expect === "keyOrClose" || expect === "key") {
-      if (expect === "keyOrClose" && c === 0x7d) {
-        i++;
-        stack.pop();
-        expect = stack.length ? "commaOrClose" : "end";
-        continue;
-      }
-      if (c !== 0x22) return fail(i, `expected a property name in double quotes, found ${describe(i)}`);
-      const end = scanString(text, i);
-      if (typeof end !== "number") return fail(end.at, end.problem);
-      i = end;
-      expect = "colon";
-      continue;
-    }
-    // expect is "value" or "valueOrClose"
-    if (expect === "valueOrClose" && c === 0x5d) {
-      i++;
-      stack.pop();
-      expect = stack.length ? "commaOrClose" : "end";
-      continue;
-    }
-    if (c === 0x7b || c === 0x5b) {
-      if (stack.length >= maxDepth) return fail(i, `nested deeper than ${maxDepth} levels`);
-      stack.push(c);
-      i++;
-      expect = c === 0x7b ? "keyOrClose" : "valueOrClose";
-      continue;
-    }
-    let end: number | { at: number; problem: string };
-    if (c === 0x22) end = scanString(text, i);
-    else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) end = scanNumber(text, i);
-    else if (text.startsWith("true", i)) end = i + 4;
-    else if (text.startsWith("false", i)) end = i + 5;
-    else if (text.startsWith("null", i)) end = i + 4;
-    else return fail(i, `expected a value, found ${describe(i)}`);
-    if (typeof end !== "number") return fail(end.at, end.problem);
-    i = end;
-    expect = stack.length ? "commaOrClose" : "end";
+  const scan: JsonScan = { text, i: 0, stack: [], expect: "value", maxDepth };
+  for (;;) {
+    while (scan.i < text.length && WS.has(text.charCodeAt(scan.i))) scan.i++;
+    const atEnd = scan.i >= text.length;
+    const step = atEnd ? endOfInput(scan) : scanToken(scan);
+    if (step) return { ...lineColumn(text, step.at), problem: step.problem };
+    if (atEnd) return undefined;
   }
+}
+
+function describe(scan: JsonScan, at: number): string {
+  return at >= scan.text.length ? "end of input" : `character ${JSON.stringify(scan.text[at])}`;
+}
+
+function endOfInput(scan: JsonScan): Step {
+  if (scan.expect === "end") return undefined;
+  const inside = scan.stack.at(-1) === 0x7b ? "an object" : "an array";
+  return { at: scan.i, problem: scan.stack.length ? `unexpected end of input inside ${inside}` : "unexpected end of input" };
+}
+
+function scanToken(scan: JsonScan): Step {
+  switch (scan.expect) {
+    case "end":
+      return { at: scan.i, problem: `unexpected ${describe(scan, scan.i)} after the end of the document` };
+    case "colon":
+      return scanColon(scan);
+    case "commaOrClose":
+      return scanCommaOrClose(scan);
+    case "key":
+    case "keyOrClose":
+      return scanKey(scan);
+    default:
+      return scanValue(scan);
+  }
+}
+
+/** Leaves a container: the next token is a comma or close, or the document ends. */
+function close(scan: JsonScan): Step {
+  scan.i++;
+  scan.stack.pop();
+  scan.expect = scan.stack.length ? "commaOrClose" : "end";
+  return undefined;
+}
+
+function scanColon(scan: JsonScan): Step {
+  if (scan.text.charCodeAt(scan.i) !== 0x3a) return { at: scan.i, problem: `expected ':' after a property name, found ${describe(scan, scan.i)}` };
+  scan.i++;
+  scan.expect = "value";
+  return undefined;
+}
+
+function scanCommaOrClose(scan: JsonScan): Step {
+  const c = scan.text.charCodeAt(scan.i);
+  const top = scan.stack.at(-1);
+  if (c === 0x2c) {
+    scan.i++;
+    scan.expect = top === 0x7b ? "key" : "value";
+    return undefined;
+  }
+  if ((c === 0x7d && top === 0x7b) || (c === 0x5d && top === 0x5b)) return close(scan);
+  return { at: scan.i, problem: `expected ',' or '${top === 0x7b ? "}" : "]"}', found ${describe(scan, scan.i)}` };
+}
+
+function scanKey(scan: JsonScan): Step {
+  const c = scan.text.charCodeAt(scan.i);
+  if (scan.expect === "keyOrClose" && c === 0x7d) return close(scan);
+  if (c !== 0x22) return { at: scan.i, problem: `expected a property name in double quotes, found ${describe(scan, scan.i)}` };
+  const end = scanString(scan.text, scan.i);
+  if (typeof end !== "number") return end;
+  scan.i = end;
+  scan.expect = "colon";
+  return undefined;
+}
+
+function scanValue(scan: JsonScan): Step {
+  const { text, i } = scan;
+  const c = text.charCodeAt(i);
+  if (scan.expect === "valueOrClose" && c === 0x5d) return close(scan);
+  if (c === 0x7b || c === 0x5b) {
+    if (scan.stack.length >= scan.maxDepth) return { at: i, problem: `nested deeper than ${scan.maxDepth} levels` };
+    scan.stack.push(c);
+    scan.i++;
+    scan.expect = c === 0x7b ? "keyOrClose" : "valueOrClose";
+    return undefined;
+  }
+  let end: number | { at: number; problem: string };
+  if (c === 0x22) end = scanString(text, i);
+  else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) end = scanNumber(text, i);
+  else if (text.startsWith("true", i)) end = i + 4;
+  else if (text.startsWith("false", i)) end = i + 5;
+  else if (text.startsWith("null", i)) end = i + 4;
+  else return { at: i, problem: `expected a value, found ${describe(scan, i)}` };
+  if (typeof end !== "number") return end;
+  scan.i = end;
+  scan.expect = scan.stack.length ? "commaOrClose" : "end";
+  return undefined;
 }
 
 function scanString(text: string, start: number): number | { at: number; problem: string } {

@@ -1,12 +1,18 @@
-// Models: the `lspci -vvv` blocks that may follow the tree in a dump: per function its class,
-// memory BARs, NUMA node, PCIe port type, link status, ACS capability/control, bridge windows,
-// SR-IOV and Resizable BAR capabilities (pciutils lspci.c / ls-caps.c print formats).
-// Leaves out: I/O BARs, expansion ROMs, and every capability the fabric model does not use.
+// Models: the `lspci -vvv` blocks that may follow the tree in a dump (pciutils lspci.c): a header
+// "bb:dd.f Class: Vendor Device" per function, then its lines at one indentation and capability
+// lines deeper, each read by lspci-vvv-lines.ts (class, BARs, NUMA node, port type, link, ACS,
+// windows, SR-IOV, Resizable BAR). A file cut inside a line the model reads, or inside a header,
+// is refused; one cut elsewhere, or after a block without lspci's closing blank line, is reported
+// to the caller (lspci.ts warns).
+// Leaves out: every line and capability the fabric model does not use.
 import { InputError } from "../../units/input-error.js";
-import { parseQuantity } from "../../units/size.js";
 import type { AcsFlagName } from "../schema.js";
-import { classCodeOf, genOfSpeed, isLinkWidth, type LinkWidth } from "./pci-names.js";
+import { classCodeOf, type LinkWidth } from "./pci-names.js";
 import { hex4 } from "./lspci-tree.js";
+import {
+  CAPABILITY_LINE_READERS, REBAR_LINE_READERS, refuseLine, TOP_LINE_READERS, type LineContext, type LineReader, type VvvLine,
+} from "./lspci-vvv-lines.js";
+import type { ImportOptions } from "./warnings.js";
 
 export type ExpressType =
   | "rootPort"
@@ -48,171 +54,143 @@ export interface VvvBlock {
   sriov: boolean;
 }
 
-const HEADER_RE = /^(?:([0-9a-fA-F]{4}):)?([0-9a-fA-F]{2}):([0-1][0-9a-fA-F])\.([0-7]) (.+?)(?: \[([0-9a-fA-F]{4})\])?: (.*)$/;
-const ACS_NAMES: Record<string, AcsFlagName> = {
-  SrcValid: "SV",
-  TransBlk: "TB",
-  ReqRedir: "RR",
-  CmpltRedir: "CR",
-  UpstreamFwd: "UF",
-  EgressCtrl: "EC",
-  DirectTrans: "DT",
-};
-const EXPRESS_TYPES: [RegExp, ExpressType][] = [
-  [/^Root Port\b/, "rootPort"],
-  [/^Upstream Port\b/, "upstream"],
-  [/^Downstream Port\b/, "downstream"],
-  [/^Legacy Endpoint\b/, "legacyEndpoint"],
-  [/^Endpoint\b/, "endpoint"],
-  [/^Root Complex Integrated Endpoint\b/, "rcEndpoint"],
-  [/^PCI-Express to PCI\/PCI-X Bridge\b/, "pcieToPciBridge"],
-];
+const SLOT_RE = /^(?:([0-9a-fA-F]{4}):)?([0-9a-fA-F]{2}):([0-1][0-9a-fA-F])\.([0-7]) /;
+/** What a block header starts with, even when the rest of it is garbled. */
+const SLOT_LIKE_RE = /^(?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-9a-fA-F]/;
 
-/** True when `line` starts an lspci -vvv block ("bb:dd.f Class: Vendor Device"). */
-export function isVvvHeader(line: string): boolean {
-  return HEADER_RE.test(line);
+export interface VvvOptions extends ImportOptions {
+  /** The last of `lines` is the end of a file without a final newline: it may be cut. */
+  lastLineCut?: boolean;
+}
+
+/** The blocks, and how the text ends when it might have been cut where nothing tells (the caller
+ *  warns, naming what would be missing): inside a line the importer does not read ("cutLine"), or
+ *  after a block's line without the blank line lspci prints after every block ("openBlock"). */
+export interface VvvDump {
+  blocks: VvvBlock[];
+  ending?: { kind: "cutLine" | "openBlock"; line: number; text: string };
+}
+
+/** State of one -vvv parse: the blocks so far and where the current block's lines stand. */
+interface VvvParse extends LineContext {
+  options: VvvOptions;
+  blocks: VvvBlock[];
+  addresses: Set<string>;
+  block?: VvvBlock;
+  /** Indentation of the block's top-level lines (capability lines are indented deeper); -1 before the first. */
+  baseIndent: number;
+  /** Inside a (physical) Resizable BAR capability, whose lines give the BAR sizes. */
+  inRebar: boolean;
+  /** A blank line followed the current block's lines (lspci prints one after every block). */
+  blockClosed: boolean;
+  /** Last line of the current block and its text, for messages. */
+  blockEnd: VvvLine;
 }
 
 /**
  * Parses the -vvv blocks in `lines` (numbered from `firstLine`). Lines outside any block and lines
- * of a block that the model does not use are ignored.
+ * of a block that the model does not use are ignored; a line the model reads must be understood.
  */
-export function parseLspciVvv(lines: readonly string[], firstLine: number, source: string): VvvBlock[] {
-  const blocks: VvvBlock[] = [];
-  let block: VvvBlock | undefined;
-  let baseIndent = -1;
-  let inRebar = false;
+export function parseLspciVvv(lines: readonly string[], firstLine: number, source: string, options: VvvOptions = {}): VvvDump {
+  const parse: VvvParse = {
+    source, options, blocks: [], addresses: new Set(), baseIndent: -1, inRebar: false, blockClosed: true, blockEnd: { text: "", lineNo: 0, raw: "" },
+  };
   for (let k = 0; k < lines.length; k++) {
-    const raw = lines[k].replace(/\s+$/, "");
+    const raw = lines[k].trimEnd();
     const lineNo = firstLine + k;
-    const h = HEADER_RE.exec(raw);
-    if (h) {
-      const domain = h[1] ? parseInt(h[1], 16) : 0;
-      const nameWithIds = h[7];
-      const nn = /\s\[([0-9a-fA-F]{4}):([0-9a-fA-F]{4})\]/.exec(nameWithIds);
-      block = {
-        address: `${hex4(domain)}:${h[2].toLowerCase()}:${h[3].toLowerCase()}.${h[4]}`,
-        line: lineNo,
-        className: h[5],
-        classCode: h[6]?.toLowerCase() ?? classCodeOf(h[5]),
-        vendor: nn?.[1].toLowerCase(),
-        device: nn?.[2].toLowerCase(),
-        name: nameWithIds.replace(/\s*\(rev [0-9a-fA-F]+\).*$/, "").trim(),
-        bars: [],
-        unassignedBars: 0,
-        resizable: new Map(),
-        windows: {},
-        sriov: false,
-      };
-      if (blocks.some((b) => b.address === block!.address)) {
-        throw new InputError(`line ${lineNo}`, raw.slice(0, 60), `lspci -vvv: a second block for ${block.address}`, source);
-      }
-      blocks.push(block);
-      baseIndent = -1;
-      inRebar = false;
-      continue;
+    if (options.lastLineCut && k === lines.length - 1) {
+      // Cut inside a line's indentation: the text so far is whole lines, not followed by a blank one.
+      if (raw === "") break;
+      return endsMidLine(parse, raw, lineNo);
     }
-    if (!block || raw.trim() === "") continue;
-    const indent = raw.length - raw.trimStart().length;
-    if (indent === 0) {
-      block = undefined; // text that is not part of a block
-      continue;
-    }
-    if (baseIndent < 0) baseIndent = indent;
-    const text = raw.trim();
-    const top = indent === baseIndent;
-    if (top) inRebar = /^Capabilities: .*Resizable BAR/.test(text) && !/Virtual Resizable BAR/.test(text);
-    if (top) readTopLine(block, text, lineNo, raw);
-    else readCapabilityLine(block, text, lineNo, raw, inRebar);
+    const header = parseHeader(raw, lineNo);
+    if (header) startBlock(parse, header, raw);
+    else if (SLOT_LIKE_RE.test(raw)) refuseLine(parse, { text: raw, lineNo, raw }, "block header not understood (expected `bb:dd.f Class: Vendor Device`)");
+    else readBlockLine(parse, raw, lineNo);
   }
-  return blocks;
-
-  function bad(lineNo: number, raw: string, reason: string): never {
-    throw new InputError(`line ${lineNo}`, raw.trim().slice(0, 80), `lspci -vvv: ${reason}`, source);
-  }
-
-  function readTopLine(b: VvvBlock, text: string, lineNo: number, raw: string): void {
-    let m = /^Region (\d): Memory at (\S+) \((32|64)-bit, (non-prefetchable|prefetchable)\)(.*)$/.exec(text);
-    if (m) {
-      const sizeMatch = /\[size=([0-9]+[KMGT]?)\]/.exec(m[5]);
-      if (!sizeMatch) return; // lspci prints no size when it cannot read it; nothing to model
-      const size = parseQuantity(sizeMatch[1]);
-      if (size === undefined) bad(lineNo, raw, `BAR size ${sizeMatch[1]} not understood`);
-      // An <unassigned> or <ignored> BAR is one the kernel left without address space: it claims no
-      // addresses and no request can reach it, so it is left out (and counted for the description).
-      if (m[2] === "<unassigned>" || m[2] === "<ignored>") {
-        b.unassignedBars++;
-        return;
-      }
-      const addr = parseHexAddress(m[2]);
-      if (addr === undefined) bad(lineNo, raw, `BAR address ${m[2]} is not hex below 2^53`);
-      // `[disabled]` (memory decoding off) and `[virtual]` (kernel-assigned) BARs are kept as assigned.
-      b.bars.push({ index: Number(m[1]), addr, size, is64: m[3] === "64", prefetchable: m[4] === "prefetchable" });
-      return;
-    }
-    m = /^NUMA node:\s+(\d+)$/.exec(text);
-    if (m) {
-      b.numaNode = Number(m[1]);
-      return;
-    }
-    m = /^Capabilities: \[[0-9a-fA-F]+\] Express \(v\d\) (.*)$/.exec(text);
-    if (m) {
-      const rest = m[1];
-      b.expressType = EXPRESS_TYPES.find(([re]) => re.test(rest))?.[1] ?? "other";
-      return;
-    }
-    if (/^Capabilities: \[[0-9a-fA-F]+(?: v\d+)?\] Single Root I\/O Virtualization/.test(text)) {
-      b.sriov = true;
-      return;
-    }
-    m = /^(Prefetchable memory|Memory) behind bridge: ([0-9a-fA-F]+)-([0-9a-fA-F]+)(.*)$/.exec(text);
-    if (m) {
-      if (/\[disabled\]/.test(m[4])) return;
-      const base = parseHexAddress(m[2]);
-      const end = parseHexAddress(m[3]);
-      if (base === undefined || end === undefined || end < base) bad(lineNo, raw, "bridge window not understood");
-      const window = { base, size: end - base + 1 };
-      if (m[1] === "Memory") b.windows.mem = window;
-      else b.windows.prefetch = window;
-    }
-  }
-
-  function readCapabilityLine(b: VvvBlock, text: string, lineNo: number, raw: string, rebar: boolean): void {
-    let m = /^LnkSta:\s+Speed ([0-9.]+)GT\/s[^,]*, Width x(\d+)/.exec(text);
-    if (m) {
-      const gen = genOfSpeed(Number(m[1]));
-      const width = Number(m[2]);
-      // A link that is down reads "Speed unknown" or width x0; that leaves the link unknown.
-      if (gen !== undefined && isLinkWidth(width)) b.link = { gen, width };
-      return;
-    }
-    m = /^ACS(Cap|Ctl):\s+(.*)$/.exec(text);
-    if (m) {
-      const flags: AcsFlagName[] = [];
-      for (const [, flag, sign] of m[2].matchAll(/(\w+)([+-])/g)) {
-        const short = ACS_NAMES[flag];
-        if (short && sign === "+") flags.push(short);
-      }
-      if (m[1] === "Cap") b.acsCap = flags;
-      else b.acsCtl = flags;
-      return;
-    }
-    if (rebar) {
-      m = /^BAR (\d):\s+current size:\s+(\w+),\s+supported:\s+(.*)$/.exec(text);
-      if (m) {
-        const sizes = m[3].trim().split(/\s+/).map((s) => parseQuantity(s));
-        if (sizes.some((s) => s === undefined)) bad(lineNo, raw, "resizable BAR sizes not understood");
-        b.resizable.set(Number(m[1]), sizes as number[]);
-      }
-    }
-  }
+  if (parse.blockClosed) return { blocks: parse.blocks };
+  return { blocks: parse.blocks, ending: { kind: "openBlock", line: parse.blockEnd.lineNo, text: parse.blockEnd.text } };
 }
 
-/** A hex address without 0x (lspci prints them so), as a safe integer. */
-function parseHexAddress(text: string): number | undefined {
-  if (!/^[0-9a-fA-F]+$/.test(text)) return undefined;
-  const trimmed = text.replace(/^0+(?=.)/, "");
-  if (trimmed.length > 14) return undefined;
-  const n = parseInt(trimmed, 16);
-  return Number.isSafeInteger(n) ? n : undefined;
+/** The header of a block, "0000:1a:00.0 3D controller [0302]: NVIDIA Corporation ... (rev a1)": the
+ *  class runs to the first ": " (an optional -nn " [cccc]" at its end is the class code). */
+function parseHeader(raw: string, lineNo: number): Omit<VvvBlock, "bars" | "unassignedBars" | "resizable" | "windows" | "sriov"> | undefined {
+  const slot = SLOT_RE.exec(raw);
+  if (!slot) return undefined;
+  const colon = raw.indexOf(": ", slot[0].length + 1);
+  if (colon < 0) return undefined;
+  let className = raw.slice(slot[0].length, colon);
+  const code = / \[([0-9a-fA-F]{4})\]$/.exec(className);
+  if (code) className = className.slice(0, code.index);
+  const nameWithIds = raw.slice(colon + 2);
+  const nn = /\s\[([0-9a-fA-F]{4}):([0-9a-fA-F]{4})\]/.exec(nameWithIds);
+  const revision = /\(rev [0-9a-fA-F]+\)/.exec(nameWithIds);
+  return {
+    address: `${hex4(slot[1] ? parseInt(slot[1], 16) : 0)}:${slot[2].toLowerCase()}:${slot[3].toLowerCase()}.${slot[4]}`,
+    line: lineNo,
+    className,
+    classCode: code?.[1].toLowerCase() ?? classCodeOf(className),
+    vendor: nn?.[1].toLowerCase(),
+    device: nn?.[2].toLowerCase(),
+    name: (revision ? nameWithIds.slice(0, revision.index) : nameWithIds).trim(),
+  };
 }
+
+function startBlock(parse: VvvParse, header: NonNullable<ReturnType<typeof parseHeader>>, raw: string): void {
+  if (parse.addresses.has(header.address)) {
+    throw new InputError(`line ${header.line}`, raw.slice(0, 60), `lspci -vvv: a second block for ${header.address}`, parse.source);
+  }
+  const block: VvvBlock = { ...header, bars: [], unassignedBars: 0, resizable: new Map(), windows: {}, sriov: false };
+  parse.addresses.add(block.address);
+  parse.blocks.push(block);
+  parse.block = block;
+  parse.baseIndent = -1;
+  parse.inRebar = false;
+  parse.blockClosed = false;
+  parse.blockEnd = { text: raw.trim(), lineNo: header.line, raw };
+}
+
+function readBlockLine(parse: VvvParse, raw: string, lineNo: number): void {
+  const block = parse.block;
+  if (!block) return;
+  if (raw.trim() === "") {
+    parse.blockClosed = true;
+    return;
+  }
+  const indent = raw.length - raw.trimStart().length;
+  if (indent === 0) {
+    parse.block = undefined; // text that is not part of a block
+    parse.blockClosed = true;
+    return;
+  }
+  if (parse.baseIndent < 0) parse.baseIndent = indent;
+  const line: VvvLine = { text: raw.trim(), lineNo, raw };
+  parse.blockEnd = line;
+  const top = indent === parse.baseIndent;
+  if (top) parse.inRebar = /^Capabilities: .*Resizable BAR/.test(line.text) && !/Virtual Resizable BAR/.test(line.text);
+  const reader = readersFor(parse, top).find((r) => line.text.startsWith(r.starts));
+  reader?.read(parse, block, line);
+}
+
+function readersFor(parse: VvvParse, top: boolean): readonly LineReader[] {
+  return top ? TOP_LINE_READERS : parse.inRebar ? REBAR_LINE_READERS : CAPABILITY_LINE_READERS;
+}
+
+/**
+ * The last line of a file that does not end with a newline: the dump may have been cut inside it.
+ * A cut inside a line the model reads (or a block header) could have changed a value, so it is
+ * refused; a cut inside a line the model ignores is accepted (the caller warns).
+ */
+function endsMidLine(parse: VvvParse, raw: string, lineNo: number): VvvDump {
+  const line: VvvLine = { text: raw.trim(), lineNo, raw };
+  const fix = "the dump looks cut; save the whole `{ lspci -tv; sudo lspci -vvv; }` output again";
+  const indent = raw.length - raw.trimStart().length;
+  if (indent === 0 && /^[0-9a-fA-F]/.test(raw)) refuseLine(parse, line, `the file ends inside the header line of a block: ${fix}`);
+  if (indent > 0 && parse.block) {
+    const top = parse.baseIndent < 0 || indent <= parse.baseIndent;
+    const read = readersFor(parse, top).some((r) => line.text.startsWith(r.starts) || r.starts.startsWith(line.text));
+    if (read) refuseLine(parse, line, `the file ends inside this line, which the importer reads (a value on it may be cut): ${fix}`);
+  }
+  return { blocks: parse.blocks, ending: { kind: "cutLine", line: lineNo, text: line.text } };
+}
+

@@ -1,15 +1,19 @@
 // Models: a machine read from an `lspci -tv` dump, optionally followed by `lspci -vvv` blocks
 // (`{ lspci -tv; sudo lspci -vvv; } > machine.txt`, DESIGN §4): one host bridge per root bus,
 // root ports / switch ports / bridges / endpoints with ids = PCI addresses, plus what -vvv says.
+// A dump cut anywhere is refused when the cut could have changed what is read (inside the tree, a
+// block header, or a line the importer reads), else accepted with a warning naming what may be
+// missing (ImportOptions.onWarning).
 // Leaves out: facts lspci does not print (IOMMU state: off; the exact AMD CPU family: 0x17).
 import { InputError } from "../../units/input-error.js";
 import type { TopologyInput } from "../schema.js";
-import { parseLspciTree, hex2, hex4, type TreeFunction, type TreeRoot } from "./lspci-tree.js";
-import { parseLspciVvv, type VvvBlock } from "./lspci-vvv.js";
+import { parseLspciTree, hex2, hex4, type LspciTree, type TreeFunction, type TreeRoot } from "./lspci-tree.js";
+import { parseLspciVvv, type VvvBlock, type VvvDump } from "./lspci-vvv.js";
 import { inferBridgeKind, type BridgeKind } from "./port-kinds.js";
 import { deviceIdFromName, guessClassFromName, splitVendor } from "./pci-names.js";
 import { DEFAULT_BARS_NOTE, defaultBars, roleOfClass } from "./default-bars.js";
 import { topologyName } from "./source-name.js";
+import { warn, type ImportOptions } from "./warnings.js";
 
 type NodeInput = TopologyInput["nodes"][number];
 
@@ -17,73 +21,134 @@ type NodeInput = TopologyInput["nodes"][number];
  *  accepts (reference/p2pdma.md §3.1, drivers/pci/p2pdma.c cpu_supports_p2pdma). */
 export const DEFAULT_AMD_FAMILY = 0x17;
 
+/** The dump read: its tree, its -vvv blocks, and the functions and blocks by PCI address. */
+interface LspciDump {
+  source: string;
+  tree: LspciTree;
+  blocks: VvvBlock[];
+  byAddress: Map<string, TreeFunction>;
+  vvv: Map<string, VvvBlock>;
+  /** Functions by "domain:bus" (an SR-IOV VF's PF is looked for on its bus). */
+  byBus: Map<string, TreeFunction[]>;
+}
+
+/** What emitting the topology's nodes collects. */
+interface Emit {
+  dump: LspciDump;
+  nodes: NodeInput[];
+  /** Devices without a -vvv block that got default BARs. */
+  defaulted: number;
+}
+
 /** Converts an lspci dump (tree, then optional -vvv blocks) into a kit topology object. */
-export function parseLspciText(text: string, source: string): TopologyInput {
+export function parseLspciText(text: string, source: string, options: ImportOptions = {}): TopologyInput {
+  const dump = readDump(text, source, options);
+  const emit: Emit = { dump, nodes: [], defaulted: 0 };
+  for (const root of dump.tree.roots) {
+    const hostId = `pci${hex4(root.domain)}:${hex2(root.bus)}`;
+    emit.nodes.push(hostBridgeNode(root, hostId, dump.vvv));
+    for (const func of root.functions) emitFunction(emit, func, hostId, true, undefined);
+  }
+  return { name: topologyName(source), description: describeImport(dump, emit.defaulted), source, nodes: emit.nodes, links: [] };
+}
+
+/** The tree (after leading blank lines), then the -vvv blocks after it, each for a function the tree lists. */
+function readDump(text: string, source: string, options: ImportOptions): LspciDump {
   const lines = text.split(/\r?\n/);
+  // lspci ends every line with a newline: without one, the file may have been cut in its last line.
+  const lastLineCut = text !== "" && !text.endsWith("\n");
+  if (!lastLineCut) lines.pop(); // the empty string after the final newline is not a line
   let start = 0;
   while (start < lines.length && lines[start].trim() === "") start++;
   const tree = parseLspciTree(lines.slice(start), source, start + 1);
   const rest = start + tree.endLine;
-  const blocks = parseLspciVvv(lines.slice(rest), rest + 1, source);
-
+  if (lastLineCut && rest >= lines.length) {
+    const line = lines.length;
+    throw new InputError(`line ${line}`, lines[line - 1].trim().slice(0, 80),
+      "the file ends without a newline inside the lspci -tv tree: the dump looks cut (a device name or the rest of the tree may be missing); save the whole output again, or end the file with a newline if this line is whole", source);
+  }
+  const vvvDump = parseLspciVvv(lines.slice(rest), rest + 1, source, { ...options, lastLineCut });
+  const { blocks } = vvvDump;
   const byAddress = new Map<string, TreeFunction>();
-  for (const root of tree.roots) walk(root.functions, (f) => byAddress.set(f.address, f));
-  const vvv = new Map<string, VvvBlock>();
-  for (const b of blocks) {
-    if (!byAddress.has(b.address)) {
-      throw new InputError(`line ${b.line}`, b.address, "lspci -vvv block for a function the lspci -tv tree does not list", source);
-    }
-    vvv.set(b.address, b);
-  }
-
-  const nodes: NodeInput[] = [];
-  let defaulted = 0;
+  const byBus = new Map<string, TreeFunction[]>();
   for (const root of tree.roots) {
-    const hostId = `pci${hex4(root.domain)}:${hex2(root.bus)}`;
-    nodes.push(hostBridgeNode(root, hostId, vvv));
-    const emit = (f: TreeFunction, parent: string, onRootBus: boolean, parentKind: BridgeKind | undefined): void => {
-      const block = vvv.get(f.address);
-      const names = identify(f, block);
-      const isBridge = f.range !== undefined || f.children.length > 0;
-      const common = {
-        id: f.address,
-        parent,
-        ...(names.vendor ? { vendor: names.vendor } : {}),
-        ...(names.device ? { device: names.device } : {}),
-        ...(names.classCode ? { class: names.classCode } : {}),
-        ...(f.name ? { name: names.name } : {}),
-        ...(block?.numaNode !== undefined ? { numaNode: block.numaNode } : {}),
-        ...(block?.link ? { link: block.link } : {}),
-        ...(block && (block.acsCap || block.acsCtl) ? { acs: { ...(block.acsCap ? { capability: block.acsCap } : {}), control: block.acsCtl ?? [] } } : {}),
-      };
-      if (isBridge) {
-        const kind = inferBridgeKind(
-          { isBridge: true, children: f.children.map(shapeOf), stated: statedKind(block) },
-          onRootBus,
-          parentKind,
-        );
-        const windows = block && (block.windows.mem || block.windows.prefetch) ? { windows: block.windows } : {};
-        nodes.push({
-          kind,
-          ...common,
-          bars: block ? barsOf(block) : [],
-          ...(f.range ? { secondaryBus: f.range.secondary } : {}),
-          ...windows,
-        });
-        for (const c of f.children) emit(c, f.address, false, kind);
-        return;
-      }
-      let bars = block ? barsOf(block) : [];
-      if (!block) {
-        bars = defaultBars(roleOfClass(names.classCode, names.vendor));
-        if (bars.length) defaulted++;
-      }
-      const physfn = /Virtual Function/.test(f.name) ? physicalFunctionOf(f, byAddress, vvv) : undefined;
-      nodes.push({ kind: "endpoint", ...common, bars, ...(physfn ? { physfn } : {}) });
-    };
-    for (const f of root.functions) emit(f, hostId, true, undefined);
+    walk(root.functions, (func) => {
+      byAddress.set(func.address, func);
+      const key = `${func.domain}:${func.bus}`;
+      const onBus = byBus.get(key);
+      if (onBus) onBus.push(func);
+      else byBus.set(key, [func]);
+    });
   }
+  const vvv = new Map<string, VvvBlock>();
+  for (const block of blocks) {
+    if (!byAddress.has(block.address)) {
+      throw new InputError(`line ${block.line}`, block.address, "lspci -vvv block for a function the lspci -tv tree does not list", source);
+    }
+    vvv.set(block.address, block);
+  }
+  const dump: LspciDump = { source, tree, blocks, byAddress, vvv, byBus };
+  warnIfMaybeCut(dump, vvvDump, options);
+  return dump;
+}
 
+/**
+ * A dump that may have been cut where nothing tells for sure: the file ends inside a line the
+ * importer does not read, or after a block line without the blank line lspci prints after every
+ * block (the rest of that block may be missing); and functions of the tree without a -vvv block
+ * when others have one (`lspci -vvv` prints every function: their blocks were cut off, or the
+ * dump was made with `lspci -s`). Their facts (BARs, windows, ACS, link) are defaults.
+ */
+function warnIfMaybeCut(dump: LspciDump, vvvDump: VvvDump, options: ImportOptions): void {
+  const { ending } = vvvDump;
+  const last = dump.blocks[dump.blocks.length - 1];
+  if (ending) {
+    const where = ending.kind === "cutLine"
+      ? "the file ends without a newline inside a line the importer does not read"
+      : "the last lspci -vvv block does not end with the blank line lspci prints after every block";
+    const lost = last ? `the rest of the block of ${last.address} is missing` : "the lspci -vvv blocks are missing";
+    warn(options, dump.source, `line ${ending.line}`, ending.text.slice(0, 60), `${where}: if the dump was cut here, ${lost}`);
+  }
+  if (!last) return;
+  const without = [...dump.byAddress.keys()].filter((a) => !dump.vvv.has(a)).sort();
+  if (without.length === 0) return;
+  warn(options, dump.source, "file", `${dump.blocks.length} of ${dump.byAddress.size} functions`,
+    `${without.length} function(s) of the lspci -tv tree have no lspci -vvv block (${without.slice(0, 3).join(", ")}${without.length > 3 ? ", ..." : ""}): ` +
+      "their BARs are defaults by role, and their windows, ACS and link unknown; if the dump was cut, save the whole `{ lspci -tv; sudo lspci -vvv; }` output again");
+}
+
+function emitFunction(emit: Emit, func: TreeFunction, parent: string, onRootBus: boolean, parentKind: BridgeKind | undefined): void {
+  const block = emit.dump.vvv.get(func.address);
+  const names = identify(func, block);
+  const common = {
+    id: func.address,
+    parent,
+    ...(names.vendor ? { vendor: names.vendor } : {}),
+    ...(names.device ? { device: names.device } : {}),
+    ...(names.classCode ? { class: names.classCode } : {}),
+    ...(func.name ? { name: names.name } : {}),
+    ...(block?.numaNode !== undefined ? { numaNode: block.numaNode } : {}),
+    ...(block?.link ? { link: block.link } : {}),
+    ...(block && (block.acsCap || block.acsCtl) ? { acs: { ...(block.acsCap ? { capability: block.acsCap } : {}), control: block.acsCtl ?? [] } } : {}),
+  };
+  if (func.range !== undefined || func.children.length > 0) {
+    const kind = inferBridgeKind({ isBridge: true, children: func.children.map(shapeOf), stated: statedKind(block) }, { onRootBus, parentKind });
+    const windows = block && (block.windows.mem || block.windows.prefetch) ? { windows: block.windows } : {};
+    emit.nodes.push({ kind, ...common, bars: block ? barsOf(block) : [], ...(func.range ? { secondaryBus: func.range.secondary } : {}), ...windows });
+    for (const child of func.children) emitFunction(emit, child, func.address, false, kind);
+    return;
+  }
+  let bars = block ? barsOf(block) : [];
+  if (!block) {
+    bars = defaultBars(roleOfClass(names.classCode, names.vendor));
+    if (bars.length) emit.defaulted++;
+  }
+  const physfn = /Virtual Function/.test(func.name) ? physicalFunctionOf(func, emit.dump) : undefined;
+  emit.nodes.push({ kind: "endpoint", ...common, bars, ...(physfn ? { physfn } : {}) });
+}
+
+function describeImport(dump: LspciDump, defaulted: number): string {
+  const { blocks, source } = dump;
   const parts = [
     `Imported from lspci -tv${blocks.length ? ` and ${blocks.length} lspci -vvv block(s)` : ""} (${source}).`,
     "Host bridges: one per root bus; CPU from the first root-bus function's vendor (AMD assumed family 0x17); IOMMU off; ACS off where no -vvv block says otherwise.",
@@ -91,12 +156,12 @@ export function parseLspciText(text: string, source: string): TopologyInput {
   const unassigned = blocks.reduce((n, b) => n + b.unassignedBars, 0);
   if (unassigned) parts.push(`${unassigned} BAR(s) the kernel left <unassigned> are left out: they claim no address space.`);
   if (defaulted) parts.push(`${defaulted} device(s) without a -vvv block: ${DEFAULT_BARS_NOTE}`);
-  return { name: topologyName(source), description: parts.join(" "), source, nodes, links: [] };
+  return parts.join(" ");
 }
 
 function hostBridgeNode(root: TreeRoot, id: string, vvv: Map<string, VvvBlock>): NodeInput {
   // pci_host_bridge_dev(): the first device on the root bus stands for the host bridge (p2pdma.md §3.2).
-  const first = [...root.functions].sort((a, b) => a.device * 8 + a.fn - (b.device * 8 + b.fn))[0];
+  const first = [...root.functions].sort((a, b) => devfnOf(a) - devfnOf(b))[0];
   const ids = first ? identify(first, vvv.get(first.address)) : undefined;
   let numaNode: number | undefined;
   walk(root.functions, (f) => {
@@ -136,8 +201,8 @@ interface Identity {
 
 /** Vendor, device and class ids of a function: -nn ids first, then names (pci-names.ts). */
 function identify(f: TreeFunction, block: VvvBlock | undefined): Identity {
-  const nn = /\s*\[([0-9a-fA-F]{4}):([0-9a-fA-F]{4})\]$/.exec(f.name);
-  const name = nn ? f.name.slice(0, nn.index) : f.name;
+  const nn = /\[([0-9a-fA-F]{4}):([0-9a-fA-F]{4})\]$/.exec(f.name);
+  const name = nn ? f.name.slice(0, nn.index).trimEnd() : f.name;
   const split = splitVendor(name);
   const vendor = block?.vendor ?? nn?.[1].toLowerCase() ?? split.vendor;
   const device = block?.device ?? nn?.[2].toLowerCase() ?? deviceIdFromName(split.vendor, split.device);
@@ -183,17 +248,21 @@ function barsOf(block: VvvBlock): NonNullable<Extract<NodeInput, { kind: "endpoi
  * `physfn` does): taken as the nearest lower function on the same bus that is not itself a VF,
  * preferring one whose -vvv block shows the SR-IOV capability.
  */
-function physicalFunctionOf(vf: TreeFunction, all: Map<string, TreeFunction>, vvv: Map<string, VvvBlock>): string | undefined {
-  const candidates = [...all.values()]
-    .filter((f) => f.domain === vf.domain && f.bus === vf.bus && !/Virtual Function/.test(f.name))
-    .filter((f) => f.device * 8 + f.fn < vf.device * 8 + vf.fn)
-    .sort((a, b) => b.device * 8 + b.fn - (a.device * 8 + a.fn));
-  return (candidates.find((f) => vvv.get(f.address)?.sriov) ?? candidates[0])?.address;
+function physicalFunctionOf(vf: TreeFunction, dump: LspciDump): string | undefined {
+  const candidates = (dump.byBus.get(`${vf.domain}:${vf.bus}`) ?? [])
+    .filter((f) => !/Virtual Function/.test(f.name))
+    .filter((f) => devfnOf(f) < devfnOf(vf))
+    .sort((a, b) => devfnOf(b) - devfnOf(a));
+  return (candidates.find((f) => dump.vvv.get(f.address)?.sriov) ?? candidates[0])?.address;
 }
 
-function walk(fns: TreeFunction[], visit: (f: TreeFunction) => void): void {
-  for (const f of fns) {
-    visit(f);
-    walk(f.children, visit);
+function devfnOf(func: TreeFunction): number {
+  return func.device * 8 + func.functionNumber;
+}
+
+function walk(functions: TreeFunction[], visit: (func: TreeFunction) => void): void {
+  for (const func of functions) {
+    visit(func);
+    walk(func.children, visit);
   }
 }

@@ -13,19 +13,24 @@ export interface ShapeNode {
   stated?: BridgeKind;
 }
 
+/** Where a bridge sits: on a root bus, or below a bridge of `parentKind`. */
+export interface BridgePlace {
+  onRootBus: boolean;
+  parentKind?: BridgeKind;
+}
+
 /**
- * Kind of each bridge below a root bus, in the order `visit` is called (depth first).
- * Rules when the dump does not state a type:
+ * The kind of a bridge: the port type the dump states, else by these rules:
  *  - on the root bus, a bridge is a root port;
  *  - below a switch upstream port, a bridge is a downstream port;
  *  - any other bridge whose children are all bridges (at least one) is a switch upstream port
  *    (a switch shows as USP → several DSPs; a lone PCIe-to-PCI bridge has endpoints below);
  *  - anything else (a bridge with endpoints below, or an empty one) is a generic bridge.
  */
-export function inferBridgeKind(node: ShapeNode, onRootBus: boolean, parentKind: BridgeKind | undefined): BridgeKind {
+export function inferBridgeKind(node: ShapeNode, place: BridgePlace): BridgeKind {
   if (node.stated) return node.stated;
-  if (onRootBus) return "rootPort";
-  if (parentKind === "switchUpstream") return "switchDownstream";
+  if (place.onRootBus) return "rootPort";
+  if (place.parentKind === "switchUpstream") return "switchDownstream";
   if (node.children.length > 0 && node.children.every((c) => c.isBridge)) return "switchUpstream";
   return "bridge";
 }

@@ -1,0 +1,28 @@
+// Models: the warnings channel of the topology readers. Input that is careless but readable (a dump
+// saved without its last newline, a BAR lspci printed without a size, -vvv blocks missing for some
+// functions) is accepted, and each thing the reader worked around or left out becomes one
+// TopologyWarning: typed like an InputError (source, field, value, reason) with the message derived.
+// A caller that wants them passes `{ onWarning }` (ImportOptions) to parseTopologyText /
+// parseTopologyBytes / readTopologyFile / loadTopologyFile; without it they are not reported.
+// Leaves out: deciding what is a warning and what is an error (each reader does, and says why).
+import { formatValue } from "../../units/input-error.js";
+
+export interface TopologyWarning {
+  source: string;
+  /** Where in the input: `line 12`, `line 4 column 9`, `file`. */
+  field: string;
+  value: unknown;
+  reason: string;
+  /** `source: field: reason (value: …)`, as an InputError message reads. */
+  message: string;
+}
+
+export interface ImportOptions {
+  /** Called once per warning, in input order. */
+  onWarning?: (warning: TopologyWarning) => void;
+}
+
+/** Reports one warning through `options` (nothing when the caller did not ask for warnings). */
+export function warn(options: ImportOptions | undefined, source: string, field: string, value: unknown, reason: string): void {
+  options?.onWarning?.({ source, field, value, reason, message: `${source}: ${field}: ${reason} (value: ${formatValue(value)})` });
+}
