@@ -93,3 +93,21 @@ describe("scenario runner", () => {
     expect(JSON.stringify(run(steps))).toBe(JSON.stringify(run(steps)));
   });
 });
+
+describe("device names", () => {
+  it("a short PCI address (as lspci prints it) names a device wherever its id does (DESIGN §4)", () => {
+    // dmirror0 is 0000:03:00.0 and dmirror1 0000:04:00.0 in the builtin topology (src/fabric/builtin.ts).
+    const r = run([
+      { op: "mmap", buffer: "a", pages: 4 },
+      { op: "cpuWrite", buffer: "a", value: "index" },
+      { op: "migrateToDevice", device: "03:00.0", buffer: "a" },
+      { op: "peerMap", device: "0000:04:00.0", buffer: "a" },
+      { op: "snapshot", device: "dmirror0", buffer: "a" },
+      { op: "deviceRead", device: "99:00.0", buffer: "a" },
+    ]);
+    expect(r.steps.slice(0, 5).map((s) => s.ok)).toEqual([true, true, true, true, true]);
+    expect(r.steps[3].result).toMatchObject({ cpages: 4, paths: { BUS_ADDR: 4 } });
+    expect(r.steps[4].result).toMatchObject({ entries: ["WRITE|DEV_PRIVATE_LOCAL", "WRITE|DEV_PRIVATE_LOCAL", "WRITE|DEV_PRIVATE_LOCAL", "WRITE|DEV_PRIVATE_LOCAL"] });
+    expect(r.steps[5].error).toMatch(/^steps\[5\]\.device: unknown device "99:00\.0"/);
+  });
+});

@@ -8,7 +8,7 @@ import { renderMatrix, renderTree } from "../fabric/render.js";
 import { EXIT_OK, type CliIo } from "./io.js";
 
 export async function topoCommand(file: string, opts: { json: boolean }, io: CliIo): Promise<number> {
-  const fabric = loadTopologyFile(file);
+  const fabric = loadTopologyFile(file, { onWarning: (w) => io.err(`p2pdma-lab: warning: ${w.message}\n`) });
   const matrix = pairMatrix(fabric);
   if (opts.json) {
     io.out(JSON.stringify({ devices: matrix.devices, pairs: matrix.pairs }) + "\n");

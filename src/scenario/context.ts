@@ -47,9 +47,9 @@ export class RunContext {
     return p;
   }
 
-  /** The dmirror driver of ZONE_DEVICE endpoint `id`. */
+  /** The dmirror driver of ZONE_DEVICE endpoint `id` (an id, a PCI address or its short form). */
   device(id: string, field: string): DmirrorDevice {
-    const d = this.machine.devices.get(id);
+    const d = this.machine.devices.get(this.functionId(id, field, "ZONE_DEVICE endpoint"));
     if (!d) {
       const known = [...this.machine.devices.keys()].join(", ") || "none";
       throw new StepError(`${field}: unknown device ${JSON.stringify(id)} (devices with ZONE_DEVICE memory: ${known})`);
@@ -59,13 +59,17 @@ export class RunContext {
 
   /** The P2P client driver of endpoint `id` (any PCI function of the topology). */
   client(id: string, field: string): P2pClient {
+    return this.machine.client(this.functionId(id, field, "PCI function"));
+  }
+
+  /** The topology id of the function `name` names (DESIGN §4: short PCI addresses work wherever full ones do). */
+  private functionId(name: string, field: string, what: string): string {
     try {
-      getFunction(this.machine.fabric, id);
+      return getFunction(this.machine.fabric, name).id;
     } catch (e) {
-      if (e instanceof InputError) throw new StepError(`${field}: unknown device ${JSON.stringify(id)} (no PCI function of this id in the topology)`);
+      if (e instanceof InputError) throw new StepError(`${field}: unknown device ${JSON.stringify(name)} (no ${what} of this name in the topology: ${e.message.replace(/^.*?: /, "")})`);
       throw e;
     }
-    return this.machine.client(id);
   }
 
   /** A file by name (`true`: a fresh one), shared by every mapping of that name. */

@@ -7,5 +7,5 @@ import { Scenario, type ScenarioSpec } from "./schema.js";
 export function parseScenario(input: unknown, source?: string): ScenarioSpec {
   const r = Scenario.safeParse(input);
   if (r.success) return r.data;
-  throw inputErrorFromZod(r.error, input, { root: "(root)", discriminator: "op", source });
+  throw inputErrorFromZod(r.error, input, { root: "(root)", discriminator: "op", source, schema: Scenario });
 }
