@@ -8,11 +8,12 @@ export { InputError } from "./units/input-error.js";
 export { InternalError } from "./units/internal-error.js";
 export * as units from "./units/size.js";
 export { Scenario, type ScenarioSpec, type StepSpec, type StepOp, type StepOf } from "./scenario/schema.js";
+export { defineScenario, ERRNO_NAMES, type ScenarioInput, type ErrnoName } from "./scenario/schema.js";
 export { parseScenario } from "./scenario/parse.js";
 export { loadScenario, loadScenarioFile, loadCalibration, calibrationNames, resolveTopology, type LoadOptions } from "./scenario/load.js";
 export { runScenario, type RunInput, type RunOutput } from "./scenario/run.js";
 export {
-  resultOf, type RunResult, type StepResult, type StepOutcome, type StepResults, type StepCounters, type RunViolation,
+  resultOf, runPassed, runFailure, stepPassed, type ExpectationMarks, type RunResult, type StepResult, type StepOutcome, type StepResults, type StepCounters, type RunViolation,
   type DeviceCmdResult, type DeviceReadResult, type SnapshotResult, type PeerMapStepResult, type DmaStepResult, type TransferStepResult,
 } from "./scenario/results.js";
 export type { CostCounters } from "./scenario/costs.js";
