@@ -19,6 +19,10 @@ export {
 export type { CostCounters } from "./scenario/costs.js";
 export type { ViolationCode } from "./memory/events.js";
 export * as sim from "./sim/index.js";
+export {
+  sweep, defineSweep, loadSweep, loadSweepFile, runSweep, sweepCsv, sweepJson, mergeSweeps, notebookProgress,
+  type SweepInput, type SweepOptions, type SweepProgress, type SweepResult, type SweepRow, type SweepPlan,
+} from "./sweep/index.js";
 export * from "./plot/index.js";
 export { main as cli } from "./cli/main.js";
 export { bufferIo, type CliIo } from "./cli/io.js";

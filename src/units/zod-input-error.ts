@@ -33,6 +33,11 @@ export function inputErrorFromZod(
   const issue = error.issues[0];
   let path: PropertyKey[] = [...issue.path];
   let reason = issue.message;
+  if (issue.code === "invalid_key") {
+    // A record's key broke its rule: say the rule, and show the key as the value.
+    reason = issue.issues[0]?.message ?? reason;
+    return new InputError(formatPath(path, opts.root), path.at(-1), reason, opts.source);
+  }
   if (issue.code === "unrecognized_keys") {
     path = [...path, issue.keys[0]];
     reason = "unknown field";
