@@ -21,7 +21,7 @@ export type { ViolationCode } from "./memory/events.js";
 export * as sim from "./sim/index.js";
 export {
   sweep, defineSweep, loadSweep, loadSweepFile, runSweep, sweepCsv, sweepJson, mergeSweeps, notebookProgress,
-  type SweepInput, type SweepOptions, type SweepProgress, type SweepResult, type SweepRow, type SweepPlan,
+  type SweepInput, type SweepOptions, type SweepProgress, type SweepResult, type SweepRow, type SweepRowBase, type RowOf, type SweepPlan,
 } from "./sweep/index.js";
 export * from "./plot/index.js";
 export { main as cli } from "./cli/main.js";

@@ -141,7 +141,10 @@ export function runPassed(r: RunResult): boolean {
 /** Why a run did not pass, in one line (the first step that did not pass, else the first violation); undefined when it passed. */
 export function runFailure(r: RunResult): string | undefined {
   const i = r.steps.findIndex((s) => !stepPassed(s));
-  if (i >= 0) return `steps[${i}] (${r.steps[i].op}): ${r.steps[i].error}`;
+  if (i >= 0) {
+    const error = r.steps[i].error ?? "";
+    return error.startsWith(`steps[${i}].`) ? error : `steps[${i}] (${r.steps[i].op}): ${error}`;
+  }
   const v = r.violations[0];
   return v && `violation in steps[${v.step}]: ${v.device} at ${v.address}: ${v.reason}`;
 }

@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { InputError } from "../units/input-error.js";
 import { inputErrorFromZod } from "../units/zod-input-error.js";
-import type { SweepResult, SweepRow } from "./run.js";
+import type { SweepResult, SweepRow, SweepRowBase } from "./run.js";
 
 function cell(v: unknown): string {
   const text = v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v);
@@ -16,14 +16,14 @@ function cell(v: unknown): string {
 }
 
 /** The rows as CSV: a header line, then one line per row. */
-export function sweepCsv(r: SweepResult): string {
+export function sweepCsv(r: SweepResult<SweepRowBase>): string {
   const lines = [r.columns.map(cell).join(",")];
-  for (const row of r.rows) lines.push(r.columns.map((c) => cell(row[c])).join(","));
+  for (const row of r.rows as SweepRow[]) lines.push(r.columns.map((c) => cell(row[c])).join(","));
   return `${lines.join("\n")}\n`;
 }
 
 /** The result as JSON text, one row per line. */
-export function sweepJson(r: SweepResult): string {
+export function sweepJson(r: SweepResult<SweepRowBase>): string {
   const head = { sweep: r.sweep, points: r.points, ...(r.shard ? { shard: r.shard } : {}), columns: r.columns };
   const rows = r.rows.map((row) => JSON.stringify(row));
   return `${JSON.stringify(head).slice(0, -1)},"rows":[${rows.length ? `\n${rows.join(",\n")}\n` : ""}]}\n`;

@@ -11,17 +11,25 @@ import { InternalError } from "../units/internal-error.js";
 import { pointValues } from "./grid.js";
 import { pointTask, type SweepPlan } from "./plan.js";
 import { pointRunner, type PointOutcome } from "./point.js";
+import type { SweepInput } from "./spec.js";
 
-/** One point's row: its index, its grid values and metric cells by column, its verdict. */
-export interface SweepRow {
+/** What every row has: the point's index and its verdict (`error` says why it did not pass, else null). */
+export interface SweepRowBase {
   index: number;
   ok: boolean;
   error: string | null;
-  [column: string]: unknown;
 }
 
+/** One point's row: its index, its grid values and metric cells by column, its verdict. */
+export type SweepRow = SweepRowBase & { [column: string]: unknown };
+
+/** The row of a sweep written as `S`: each grid name with the type of its values, each metric unknown. */
+export type RowOf<S extends SweepInput> = SweepRowBase
+  & { [K in keyof S["grid"]]: S["grid"][K] extends readonly (infer V)[] ? V : unknown }
+  & { [K in keyof S["metrics"]]: unknown };
+
 /** A sweep's rows (all points, or one shard's) with what identifies the sweep. */
-export interface SweepResult {
+export interface SweepResult<R = SweepRow> {
   /** The sweep's hash: shards merge only with shards of the same sweep. */
   sweep: string;
   /** Points in the whole sweep. */
@@ -29,7 +37,7 @@ export interface SweepResult {
   /** "K/N" when these are one shard's rows. */
   shard?: string;
   columns: string[];
-  rows: SweepRow[];
+  rows: R[];
 }
 
 export interface SweepProgress {
