@@ -1,6 +1,8 @@
 // Models: what a scenario run returns (DESIGN §4 `run --json`), typed: each step's outcome is a
 // discriminated union by `op` (and by `ok`), so code reading a result needs no casts; plus the
-// run's counters, its violations with the step that caused them, and its simulated time.
+// run's counters, its violations with the step that caused them, and its simulated time. A step
+// with `expect` is marked with whether it met it, and the run's verdict (the CLI's exit status)
+// follows the marks.
 // Leaves out: the trace (run.ts returns it beside the result).
 import type { ViolationCode } from "../memory/events.js";
 import type { CostCounters } from "./costs.js";
