@@ -60,6 +60,9 @@ export interface SweepOptions {
   onProgress?: (p: SweepProgress) => void;
 }
 
+/** In the calling thread, how often the run gives the event loop a turn (progress bars draw then), ms. */
+const YIELD_MS = 50;
+
 /** Tasks kept in flight per worker: enough to keep each busy, few enough to hold little in memory. */
 const IN_FLIGHT_PER_WORKER = 4;
 
@@ -99,11 +102,18 @@ export async function runSweep(plan: SweepPlan, opts: SweepOptions = {}): Promis
 
   if (workers === 0) {
     const run = pointRunner(plan.env);
-    indices.forEach((index, slot) => collect(run(pointTask(plan, index)), slot));
-  } else {
+    let yielded = Date.now();
+    for (const [slot, index] of indices.entries()) {
+      collect(run(pointTask(plan, index)), slot);
+      if (Date.now() - yielded >= YIELD_MS) {
+        await new Promise((done) => setImmediate(done)); // let a progress display draw
+        yielded = Date.now();
+      }
+    }
+  } else if (indices.length > 0) {
     const pool = new Tinypool({
       filename: new URL("./worker.js", import.meta.url).href,
-      minThreads: Math.min(workers, indices.length) || 1, maxThreads: workers,
+      minThreads: Math.min(workers, indices.length), maxThreads: workers,
       workerData: plan.env,
     });
     let next = 0;
