@@ -8,16 +8,21 @@ export { InputError } from "./units/input-error.js";
 export { InternalError } from "./units/internal-error.js";
 export * as units from "./units/size.js";
 export { Scenario, type ScenarioSpec, type StepSpec, type StepOp, type StepOf } from "./scenario/schema.js";
+export { defineScenario, ERRNO_NAMES, type ScenarioInput, type ErrnoName } from "./scenario/schema.js";
 export { parseScenario } from "./scenario/parse.js";
 export { loadScenario, loadScenarioFile, loadCalibration, calibrationNames, resolveTopology, type LoadOptions } from "./scenario/load.js";
 export { runScenario, type RunInput, type RunOutput } from "./scenario/run.js";
 export {
-  resultOf, type RunResult, type StepResult, type StepOutcome, type StepResults, type StepCounters, type RunViolation,
+  resultOf, runPassed, runFailure, stepPassed, type ExpectationMarks, type RunResult, type StepResult, type StepOutcome, type StepResults, type StepCounters, type RunViolation,
   type DeviceCmdResult, type DeviceReadResult, type SnapshotResult, type PeerMapStepResult, type DmaStepResult, type TransferStepResult,
 } from "./scenario/results.js";
 export type { CostCounters } from "./scenario/costs.js";
 export type { ViolationCode } from "./memory/events.js";
 export * as sim from "./sim/index.js";
+export {
+  sweep, defineSweep, loadSweep, loadSweepFile, runSweep, sweepCsv, sweepJson, mergeSweeps, notebookProgress,
+  type SweepInput, type SweepOptions, type SweepProgress, type SweepResult, type SweepRow, type SweepRowBase, type RowOf, type SweepPlan,
+} from "./sweep/index.js";
 export * from "./plot/index.js";
 export { main as cli } from "./cli/main.js";
 export { bufferIo, type CliIo } from "./cli/io.js";

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Models: the `p2pdma-lab` command line (DESIGN §4): argument parsing and dispatch to the
-// `topo` and `run` commands, with exit statuses 0 / 1 / 2 (bad input, named) and 70 for a broken
-// invariant of the kit itself, never a stack trace; a closed output pipe (`topo … | head`) ends
-// quietly with status 0, as Unix tools do. Leaves out: the commands' work (cli/topo.ts, cli/run.ts).
+// `topo`, `run`, `sweep` and `sweep merge` commands, with exit statuses 0 / 1 / 2 (bad input,
+// named) and 70 for a broken invariant of the kit itself, never a stack trace; a closed output
+// pipe (`topo … | head`) ends quietly with status 0, as Unix tools do. Leaves out: the commands' work (cli/topo.ts, cli/run.ts, cli/sweep.ts).
 import { Command, CommanderError } from "commander";
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -10,6 +10,7 @@ import { InputError } from "../units/input-error.js";
 import { CliIo, EXIT_BAD_INPUT, EXIT_INTERNAL, processIo } from "./io.js";
 import { topoCommand } from "./topo.js";
 import { runCommand } from "./run.js";
+import { sweepCommand, sweepMergeCommand } from "./sweep.js";
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit status. */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
@@ -17,6 +18,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   const program = new Command("p2pdma-lab")
     .description("Peer-to-peer DMA under Linux HMM and PCI P2PDMA rules: fabric, memory, scenarios")
     .exitOverride()
+    .enablePositionalOptions()
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   program
     .command("topo")
@@ -34,6 +36,27 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     .option("--trace <file>", "write a Chrome/Perfetto trace")
     .action(async (file: string, opts: { json?: boolean; trace?: string }) => {
       status = await runCommand(file, { json: !!opts.json, trace: opts.trace }, io);
+    });
+  const sweep = program
+    .command("sweep")
+    .description("run a scenario over a grid of values, one row of metrics per point (CSV and JSON)")
+    .enablePositionalOptions()
+    .argument("<sweep>", "sweep JSON: { scenario, grid, metrics }")
+    .option("--csv <file>", "write the rows as CSV (default: CSV on stdout)")
+    .option("--json <file>", "write the rows as JSON (what `sweep merge` reads)")
+    .option("--workers <n>", "worker threads (default: one per core; 0: in this thread)")
+    .option("--shard <K/N>", "run shard K of N: the points whose index % N == K-1")
+    .action(async (file: string, opts: { csv?: string; json?: string; workers?: string; shard?: string }) => {
+      status = await sweepCommand(file, opts, io);
+    });
+  sweep
+    .command("merge")
+    .description("merge the --json outputs of a sweep's shards into the whole sweep's CSV and JSON")
+    .argument("<shards...>", "the shards' JSON outputs")
+    .option("--csv <file>", "write the merged rows as CSV (default: CSV on stdout)")
+    .option("--json <file>", "write the merged rows as JSON")
+    .action(async (files: string[], opts: { csv?: string; json?: string }) => {
+      status = await sweepMergeCommand(files, opts, io);
     });
   try {
     await program.parseAsync(argv, { from: "user" });

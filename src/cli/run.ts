@@ -2,9 +2,9 @@
 // what it names (bad input: exit 2 before anything runs), runs it, prints a per-step listing or the
 // JSON result, optionally writes the run's Chrome/Perfetto trace (a track per device and link
 // direction, every operation a complete event, plus a track of the steps), and exits 0, or 1 when a
-// step failed or a violation was found. Leaves out: flow arrows between tracks.
+// step failed (or missed its `expect`) or a violation was found. Leaves out: flow arrows between tracks.
 import { loadScenarioFile } from "../scenario/load.js";
-import type { RunResult } from "../scenario/results.js";
+import { runPassed, stepPassed, type RunResult, type StepResult } from "../scenario/results.js";
 import { runScenario } from "../scenario/run.js";
 import { writeChromeTrace } from "../sim/trace.js";
 import { InputError } from "../units/input-error.js";
@@ -25,8 +25,7 @@ export async function runCommand(file: string, opts: RunCommandOptions, io: CliI
     }
   }
   io.out(opts.json ? `${JSON.stringify(result)}\n` : listing(result));
-  const failed = result.steps.some((s) => !s.ok) || result.violations.length > 0;
-  return failed ? EXIT_FAILED : EXIT_OK;
+  return runPassed(result) ? EXIT_OK : EXIT_FAILED;
 }
 
 /** `k=v` pairs of a step's result, arrays cut to 8 entries. */
@@ -43,8 +42,15 @@ function brief(result: unknown): string {
   return parts.join(" ");
 }
 
+/** A step's line after its status: its result, its error, or how it met or missed its expectation. */
+function stepText(s: StepResult): string {
+  if (s.met === false) return s.error ?? "";
+  if (!s.ok) return s.met ? `failed as expected: ${s.error}` : s.error;
+  return brief(s.result);
+}
+
 function listing(r: RunResult): string {
-  const lines = r.steps.map((s, i) => `${String(i).padStart(3)} ${s.op.padEnd(16)} ${s.ok ? "ok  " : "FAIL"} ${s.ok ? brief("result" in s ? s.result : undefined) : s.error}`);
+  const lines = r.steps.map((s, i) => `${String(i).padStart(3)} ${s.op.padEnd(16)} ${stepPassed(s) ? "ok  " : "FAIL"} ${stepText(s)}`);
   const c = r.counters;
   lines.push("");
   lines.push(`counters: faults=${c.faults} invalidations=${c.invalidations} migrations=${c.migrations} peerMaps=${c.peerMaps} peerUnmaps=${c.peerUnmaps} (${c.peerUnmapsByInvalidation} by invalidation)`);

@@ -82,6 +82,11 @@ function notJson(text: string, source: string, what: string): never {
   throw new InputError("file", source, `is not JSON; a ${what} is a JSON object`);
 }
 
+/** Reads a JSON file of the kit (a sweep file, a sweep's output) with the guards a scenario file gets. */
+export function readJsonFile(path: string, what: string): unknown {
+  return parseJsonText(readText(path, what), path, what);
+}
+
 /** Reads and checks a scenario file and everything it names. */
 export function loadScenarioFile(path: string): RunInput {
   const json = parseJsonText(readText(path, "scenario"), path, "scenario");
@@ -106,15 +111,25 @@ export function loadScenario(scenario: unknown, opts: LoadOptions = {}): RunInpu
   return { scenario: spec, topology: resolveTopology(spec.topology, baseDir, source), calibration: loadCalibration(spec.calibration, { baseDir, source }) };
 }
 
-/** A scenario's `topology`: an inline object, a builtin name, or a file relative to `baseDir`. */
-export function resolveTopology(topology: string | Record<string, unknown>, baseDir: string, source = "scenario"): Fabric {
-  if (typeof topology !== "string") return buildFabric(topology, `${source}: topology`);
+/** Where a scenario's `topology` comes from: an inline object, a file, or a builtin name. */
+export type TopologySource = { inline: Record<string, unknown> } | { file: string } | { builtin: string };
+
+/** Finds a scenario's `topology`: an inline object, a file relative to `baseDir`, or a builtin name (in that order). */
+export function locateTopology(topology: string | Record<string, unknown>, baseDir: string, source = "scenario"): TopologySource {
+  if (typeof topology !== "string") return { inline: topology };
   const path = resolve(baseDir, topology);
-  if (existsSync(path)) return loadTopologyFile(path);
-  if (BUILTIN_TOPOLOGY_NAMES.includes(topology)) return builtinTopology(topology);
+  if (existsSync(path)) return { file: path };
+  if (BUILTIN_TOPOLOGY_NAMES.includes(topology)) return { builtin: topology };
   const looksLikePath = /[/\\.]/.test(topology);
   throw new InputError("topology", topology,
     `${looksLikePath ? `no such file ${path}` : `not a builtin topology, and no file ${path}`} (builtin topologies: ${BUILTIN_TOPOLOGY_NAMES.join(", ")})`, source);
+}
+
+/** A scenario's `topology`: an inline object, a builtin name, or a file relative to `baseDir`. */
+export function resolveTopology(topology: string | Record<string, unknown>, baseDir: string, source = "scenario"): Fabric {
+  const where = locateTopology(topology, baseDir, source);
+  if ("inline" in where) return buildFabric(where.inline, `${source}: topology`);
+  return "file" in where ? loadTopologyFile(where.file) : builtinTopology(where.builtin);
 }
 
 /**

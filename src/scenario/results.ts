@@ -1,6 +1,8 @@
 // Models: what a scenario run returns (DESIGN §4 `run --json`), typed: each step's outcome is a
 // discriminated union by `op` (and by `ok`), so code reading a result needs no casts; plus the
-// run's counters, its violations with the step that caused them, and its simulated time.
+// run's counters, its violations with the step that caused them, and its simulated time. A step
+// with `expect` is marked with whether it met it, and the run's verdict (the CLI's exit status)
+// follows the marks.
 // Leaves out: the trace (run.ts returns it beside the result).
 import type { ViolationCode } from "../memory/events.js";
 import type { CostCounters } from "./costs.js";
@@ -92,16 +94,62 @@ export interface StepCounters {
   peerUnmapsByInvalidation: number;
 }
 
-// Every member declares both `result` and `error` (one as never), so either reads as "or undefined"
-// without narrowing, and narrowing on `op` and `ok` gives the typed result.
-type Success<K extends StepOp> = StepResults[K] extends undefined
-  ? { op: K; ok: true; result?: never; error?: never }
-  : { op: K; ok: true; result: StepResults[K]; error?: never };
+/**
+ * What a step with `expect` adds to its outcome: the expectation and whether it was met. `ok` stays
+ * what happened; a missed expectation also sets `error` ("expected EFAULT, got ok"), so a step that
+ * succeeded against its expectation carries both `result` and `error`.
+ */
+export interface ExpectationMarks {
+  expected?: string;
+  met?: boolean;
+}
+
+// Every member declares both `result` and `error`, so either reads as "or undefined" without
+// narrowing, and narrowing on `op` and `ok` gives the typed result.
+type Success<K extends StepOp> = (StepResults[K] extends undefined
+  ? { op: K; ok: true; result?: never; error?: string }
+  : { op: K; ok: true; result: StepResults[K]; error?: string }) & ExpectationMarks;
 
 /** One step's outcome: success with its typed result, or failure with the reason. */
-export type StepOutcome<K extends StepOp> = Success<K> | { op: K; ok: false; error: string; result?: never };
+export type StepOutcome<K extends StepOp> = Success<K> | ({ op: K; ok: false; error: string; result?: never } & ExpectationMarks);
 
 export type StepResult = { [K in StepOp]: StepOutcome<K> }[StepOp];
+
+/** The errno name a failed step's error starts with ("EFAULT: …"), if it has one. */
+export function errnoOf(error: string): string | undefined {
+  return /^(E[A-Z0-9]+):/.exec(error)?.[1];
+}
+
+/**
+ * Marks an outcome with its expectation ("ok" or an errno name): met when the step succeeded and
+ * "ok" was expected, or failed with that errno. A missed one gets `error` "expected X, got Y".
+ */
+export function withExpectation(outcome: StepResult, expected: string): StepResult {
+  const met = outcome.ok ? expected === "ok" : errnoOf(outcome.error) === expected;
+  if (met) return { ...outcome, expected, met };
+  return { ...outcome, expected, met, error: `expected ${expected}, got ${outcome.ok ? "ok" : outcome.error}` };
+}
+
+/** A step passed: it met its expectation, or (without one) it succeeded. */
+export function stepPassed(s: StepResult): boolean {
+  return s.met ?? s.ok;
+}
+
+/** A run passed (CLI exit 0): every step passed and no DMA violation was found. */
+export function runPassed(r: RunResult): boolean {
+  return r.violations.length === 0 && r.steps.every(stepPassed);
+}
+
+/** Why a run did not pass, in one line (the first step that did not pass, else the first violation); undefined when it passed. */
+export function runFailure(r: RunResult): string | undefined {
+  const i = r.steps.findIndex((s) => !stepPassed(s));
+  if (i >= 0) {
+    const error = r.steps[i].error ?? "";
+    return error.startsWith(`steps[${i}].`) ? error : `steps[${i}] (${r.steps[i].op}): ${error}`;
+  }
+  const v = r.violations[0];
+  return v && `violation in steps[${v.step}]: ${v.device} at ${v.address}: ${v.reason}`;
+}
 
 export interface RunViolation {
   /** Index of the step during which the access happened. */

@@ -3,7 +3,7 @@
 // already loaded: scenario/load.ts reads files), plain data out (the typed result and the trace).
 // Each step runs through its handler (steps/); what it made the machine do is gathered as the
 // step's effects, priced on the run's clock, and summed into the run's counters. A failing step
-// records its error and later steps still run.
+// records its error and later steps still run. A step with `expect` is marked with whether it met it.
 // Leaves out: reading files (load.ts) and printing (cli/).
 import { buildFabric } from "../fabric/build.js";
 import type { Fabric } from "../fabric/types.js";
@@ -16,7 +16,7 @@ import { RunContext } from "./context.js";
 import { RunCosts } from "./costs.js";
 import { StepEffects } from "./effects.js";
 import { parseScenario } from "./parse.js";
-import type { RunResult, RunViolation, StepCounters, StepResult } from "./results.js";
+import { withExpectation, type RunResult, type RunViolation, type StepCounters, type StepResult } from "./results.js";
 import type { StepOp, StepSpec } from "./schema.js";
 import { StepError } from "./step-error.js";
 import { STEP_HANDLERS, type StepHandler } from "./steps/index.js";
@@ -55,7 +55,7 @@ export function runScenario(input: RunInput): RunOutput {
     costs.begin();
     const { outcome, own } = runStep(ctx, step, i);
     costs.end(i, step.op, "device" in step ? step.device : undefined, effects, own);
-    steps.push(outcome);
+    steps.push(step.expect === undefined ? outcome : withExpectation(outcome, step.expect));
     stepCounters.push(effects.counters());
     for (const v of effects.violations) violations.push({ step: i, ...v, reason: violationMessage(v) });
   });

@@ -43,6 +43,11 @@ export function inputErrorFromZod(error: z.ZodError, input: unknown, opts: ZodEr
   const issue = error.issues.find((i) => i.code === "unrecognized_keys") ?? error.issues[0];
   let path: PropertyKey[] = [...issue.path];
   let reason = issue.message;
+  if (issue.code === "invalid_key") {
+    // A record's key broke its rule: say the rule, and show the key as the value.
+    reason = issue.issues[0]?.message ?? reason;
+    return new InputError(formatPath(path, opts.root), path.at(-1), reason, opts.source);
+  }
   if (issue.code === "unrecognized_keys") {
     const [key, ...others] = issue.keys;
     const known = new Set([...knownFields(opts.schema, input, issue.path), ...fieldsNamedByIssues(error, issue.path)]);
