@@ -140,7 +140,9 @@ describe("lspci -tv importer (pciutils ls-tree.c format)", () => {
   it("reads BARs, resizable sizes, NUMA node, link status, ACS and windows from -vvv", () => {
     const spec = importFixture("multi-root-nn.lspci.txt");
     const gpu = node(spec, "0000:1a:00.0");
-    expect(gpu).toMatchObject({ vendor: "10de", device: "20f1", class: "0302", numaNode: 1, link: { gen: 4, width: 16 } });
+    // This dump has LnkSta lines only: they are the link's state (linkCurrent), not its capability.
+    expect(gpu).toMatchObject({ vendor: "10de", device: "20f1", class: "0302", numaNode: 1, linkCurrent: { gen: 4, width: 16 } });
+    expect(gpu.link).toBeUndefined();
     expect(gpu.bars).toEqual([
       { index: 0, size: 16 * MiB, addr: 0xc5000000, is64: false, prefetchable: false },
       {
@@ -157,9 +159,24 @@ describe("lspci -tv importer (pciutils ls-tree.c format)", () => {
     expect(node(spec, "0000:17:02.0")).toMatchObject({
       windows: { mem: { base: 0xc5000000, size: 18 * MiB }, prefetch: { base: 0x200_0000_0000, size: 64 * GiB } },
       acs: { capability: ["SV", "TB", "RR", "CR", "UF"], control: [] },
-      link: { gen: 4, width: 16 },
+      linkCurrent: { gen: 4, width: 16 },
     });
-    expect(node(spec, "0000:18:00.0").link).toEqual({ gen: 4, width: 16 }); // "(downgraded)" is the current state
+    expect(node(spec, "0000:18:00.0").linkCurrent).toEqual({ gen: 4, width: 16 }); // "(downgraded)" is the current state
+  });
+
+  it("a link trains to the lower of both ends' LnkCap; LnkSta is kept apart as linkCurrent", () => {
+    const spec = importFixture("link-cap.lspci.txt");
+    // The idle GPU: LnkCap 16GT/s x16 (the working speed), LnkSta 2.5GT/s (downgraded).
+    expect(node(spec, "0000:1a:00.0")).toMatchObject({ link: { gen: 4, width: 16 }, linkCurrent: { gen: 1, width: 16 } });
+    // Gen5 switch upstream port (LnkCap 32GT/s x16) below a gen4 root port (16GT/s x16): gen4 x16.
+    expect(node(spec, "0000:18:00.0")).toMatchObject({ link: { gen: 4, width: 16 }, linkCurrent: { gen: 4, width: 16 } });
+    // A downstream port's own LnkCap describes the link below it (no physical link above it).
+    expect(node(spec, "0000:19:08.0")).toMatchObject({ link: { gen: 5, width: 8 }, linkCurrent: { gen: 4, width: 8 } });
+    // Gen4 x16 NIC in that gen5 x8 port: gen4 x8, whatever LnkSta showed.
+    expect(node(spec, "0000:1b:00.0")).toMatchObject({ link: { gen: 4, width: 8 }, linkCurrent: { gen: 4, width: 8 } });
+    // A function without a -vvv block has neither.
+    expect(node(spec, "0000:1b:00.1").link).toBeUndefined();
+    expect(node(spec, "0000:1b:00.1").linkCurrent).toBeUndefined();
   });
 
   it("links an SR-IOV VF to the PF whose -vvv block shows the SR-IOV capability", () => {
@@ -238,6 +255,8 @@ describe("hwloc XML importer", () => {
     expect(node(spec, "0000:40:01.1")).toMatchObject({ kind: "rootPort", secondaryBus: 0x41, vendor: "1022", device: "149f", link: { gen: 4, width: 16 } });
     const gpu = node(spec, "0000:41:00.0");
     expect(gpu).toMatchObject({ kind: "endpoint", class: "0302", name: "NVIDIA H100 80GB HBM3", memory: 80 * GiB, link: { gen: 5, width: 16 } });
+    // hwloc's pci_link_speed is the LnkSta (hwloc_pci_find_linkspeed): kept as linkCurrent, and the only estimate of `link`.
+    expect(gpu.linkCurrent).toEqual({ gen: 5, width: 16 });
     expect(gpu.bars).toEqual([
       { index: 0, size: 16 * MiB, is64: false, prefetchable: false },
       { index: 1, size: 128 * GiB, is64: true, prefetchable: true }, // 80 GiB rounded up to a power of two

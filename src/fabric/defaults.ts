@@ -15,7 +15,7 @@
 // Leaves out: NUMA distances (only the node number), CPU models beyond vendor and family.
 import type { NodeSpec } from "./schema.js";
 import type { Structure } from "./structure.js";
-import { ACS_BITS, acsMask, type CpuVendorName, type DeviceRole, type HostBridge, type PciFunction } from "./types.js";
+import { ACS_BITS, acsMask, type CpuVendorName, type DeviceRole, type HostBridge, type HostCpuState, type PciFunction } from "./types.js";
 
 export function roleFromClass(classCode: string | undefined, vendor: string | undefined): DeviceRole {
   switch (classCode) {
@@ -52,14 +52,14 @@ function controlGiven(raw: unknown, index: number): boolean {
   return acs?.control !== undefined;
 }
 
-export function applyDefaults(structure: Structure, raw: unknown): { vendor: CpuVendorName; family?: number } {
+export function applyDefaults(structure: Structure, raw: unknown): HostCpuState {
   const functionOf = (id: string) => structure.byId.get(id) as PciFunction;
-  let machineCpu: { vendor: CpuVendorName; family?: number } | undefined;
+  let machineCpu: HostCpuState | undefined;
   for (const host of structure.hostBridges) {
     const hostSpec = structure.specOf.get(host.id) as Extract<NodeSpec, { kind: "hostBridge" }>;
     const first = host.children.map(functionOf).find((func) => func.vendor !== undefined);
     const byVendor = cpuFromVendor(first?.vendor);
-    host.cpu = hostSpec.cpu ? { vendor: hostSpec.cpu.vendor, family: hostSpec.cpu.family ?? (hostSpec.cpu.vendor === "amd" ? 0x17 : undefined) } : byVendor;
+    host.cpu = hostSpec.cpu ? { ...hostSpec.cpu, family: hostSpec.cpu.family ?? (hostSpec.cpu.vendor === "amd" ? 0x17 : undefined) } : byVendor;
     if (hostSpec.cpu && !machineCpu) machineCpu = host.cpu;
     host.numaNode = hostSpec.numaNode ?? firstNuma(structure, host) ?? 0;
   }

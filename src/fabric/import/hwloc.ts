@@ -53,7 +53,7 @@ export function parseHwlocXml(text: string, source: string): TopologyInput {
   const description = [
     `Imported from hwloc XML (${source})${productName ? `, ${productName}` : ""}.`,
     DEFAULT_BARS_NOTE,
-    "Link gen/width: the widest PCIe configuration giving hwloc's GB/s (hwloc stores bandwidth only).",
+    "Link gen/width: the widest PCIe configuration giving hwloc's GB/s (hwloc stores bandwidth only), read from the link's state (LnkSta, hwloc pci-common.c hwloc_pci_find_linkspeed): kept as `linkCurrent` and taken as `link` too, as hwloc does not record the capability (a device idle at export shows 2.5 GT/s; an overlay sets its `link`).",
     "Switch ports by shape (hwloc has no port type): a root-bus bridge is a root port, a bridge with only bridges below is a switch upstream port, its children downstream ports.",
     ...nv.notes,
   ].join(" ");
@@ -156,7 +156,8 @@ function emitFunction(read: HwlocRead, obj: XmlObject, place: PciPlace): void {
     ...(ids.vendor ? { vendor: ids.vendor } : {}),
     ...(ids.device ? { device: ids.device } : {}),
     ...(ids.classCode ? { class: ids.classCode } : {}),
-    ...(link ? { link } : {}),
+    // hwloc records the link's state (LnkSta) only: it is the capability's best estimate too.
+    ...(link ? { link, linkCurrent: link } : {}),
   };
   const gpIndex = attr(obj, "gp_index");
   if (gpIndex !== undefined) read.byGp.set(`PCIDev:${gpIndex}`, { kind: "pci", id: address, nvswitch: attr(obj, "subtype") === "NVSwitch" });
@@ -164,7 +165,8 @@ function emitFunction(read: HwlocRead, obj: XmlObject, place: PciPlace): void {
   else emitEndpoint(read, obj, common, ids);
 }
 
-type FunctionCommon = { id: string; parent: string; vendor?: string; device?: string; class?: string; link?: NonNullable<ReturnType<typeof linkFromHwlocSpeed>> };
+type HwlocLink = NonNullable<ReturnType<typeof linkFromHwlocSpeed>>;
+type FunctionCommon = { id: string; parent: string; vendor?: string; device?: string; class?: string; link?: HwlocLink; linkCurrent?: HwlocLink };
 
 function emitBridge(read: HwlocRead, obj: XmlObject, place: PciPlace, common: FunctionCommon, where: string): void {
   const busRange = attr(obj, "bridge_pci");

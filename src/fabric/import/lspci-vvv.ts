@@ -1,6 +1,6 @@
 // Models: the `lspci -vvv` blocks that may follow the tree in a dump (pciutils lspci.c): a header
 // "bb:dd.f Class: Vendor Device" per function, then its lines at one indentation and capability
-// lines deeper, each read by lspci-vvv-lines.ts (class, BARs, NUMA node, port type, link, ACS,
+// lines deeper, each read by lspci-vvv-lines.ts (class, BARs, NUMA node, port type, link capability and status, ACS,
 // windows, SR-IOV, Resizable BAR). A file cut inside a line the model reads, or inside a header,
 // is refused; one cut elsewhere, or after a block without lspci's closing blank line, is reported
 // to the caller (lspci.ts warns).
@@ -47,7 +47,10 @@ export interface VvvBlock {
   resizable: Map<number, number[]>;
   numaNode?: number;
   expressType?: ExpressType;
-  link?: { gen: number; width: LinkWidth };
+  /** LnkCap: the port's capability (the speed the link trains to under load). */
+  linkCap?: { gen: number; width: LinkWidth };
+  /** LnkSta: the link's state when the dump was made. */
+  linkSta?: { gen: number; width: LinkWidth };
   acsCap?: AcsFlagName[];
   acsCtl?: AcsFlagName[];
   windows: { mem?: { base: number; size: number }; prefetch?: { base: number; size: number } };

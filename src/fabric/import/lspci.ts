@@ -32,6 +32,20 @@ interface LspciDump {
   byBus: Map<string, TreeFunction[]>;
 }
 
+type LinkSpeed = NonNullable<VvvBlock["linkCap"]>;
+
+/** Where a function sits: its parent's id, on a root bus or below a bridge of `parentKind`, and the
+ *  LnkCap of the port whose downstream link it hangs on (a root port, switch downstream port or bridge). */
+interface Place {
+  parent: string;
+  onRootBus: boolean;
+  parentKind?: BridgeKind;
+  portCap?: LinkSpeed;
+}
+
+/** Bridges whose downstream side is a physical link (a switch upstream port's is the switch's inside). */
+const DOWNSTREAM_PORTS: ReadonlySet<BridgeKind> = new Set(["rootPort", "switchDownstream", "bridge"]);
+
 /** What emitting the topology's nodes collects. */
 interface Emit {
   dump: LspciDump;
@@ -47,7 +61,7 @@ export function parseLspciText(text: string, source: string, options: ImportOpti
   for (const root of dump.tree.roots) {
     const hostId = `pci${hex4(root.domain)}:${hex2(root.bus)}`;
     emit.nodes.push(hostBridgeNode(root, hostId, dump.vvv));
-    for (const func of root.functions) emitFunction(emit, func, hostId, true, undefined);
+    for (const func of root.functions) emitFunction(emit, func, { parent: hostId, onRootBus: true });
   }
   return { name: topologyName(source), description: describeImport(dump, emit.defaulted), source, nodes: emit.nodes, links: [] };
 }
@@ -117,25 +131,28 @@ function warnIfMaybeCut(dump: LspciDump, vvvDump: VvvDump, options: ImportOption
       "their BARs are defaults by role, and their windows, ACS and link unknown; if the dump was cut, save the whole `{ lspci -tv; sudo lspci -vvv; }` output again");
 }
 
-function emitFunction(emit: Emit, func: TreeFunction, parent: string, onRootBus: boolean, parentKind: BridgeKind | undefined): void {
+function emitFunction(emit: Emit, func: TreeFunction, place: Place): void {
   const block = emit.dump.vvv.get(func.address);
   const names = identify(func, block);
+  const link = linkAbove(block?.linkCap, place.portCap);
   const common = {
     id: func.address,
-    parent,
+    parent: place.parent,
     ...(names.vendor ? { vendor: names.vendor } : {}),
     ...(names.device ? { device: names.device } : {}),
     ...(names.classCode ? { class: names.classCode } : {}),
     ...(func.name ? { name: names.name } : {}),
     ...(block?.numaNode !== undefined ? { numaNode: block.numaNode } : {}),
-    ...(block?.link ? { link: block.link } : {}),
+    ...(link ? { link } : {}),
+    ...(block?.linkSta ? { linkCurrent: block.linkSta } : {}),
     ...(block && (block.acsCap || block.acsCtl) ? { acs: { ...(block.acsCap ? { capability: block.acsCap } : {}), control: block.acsCtl ?? [] } } : {}),
   };
   if (func.range !== undefined || func.children.length > 0) {
-    const kind = inferBridgeKind({ isBridge: true, children: func.children.map(shapeOf), stated: statedKind(block) }, { onRootBus, parentKind });
+    const kind = inferBridgeKind({ isBridge: true, children: func.children.map(shapeOf), stated: statedKind(block) }, place);
     const windows = block && (block.windows.mem || block.windows.prefetch) ? { windows: block.windows } : {};
     emit.nodes.push({ kind, ...common, bars: block ? barsOf(block) : [], ...(func.range ? { secondaryBus: func.range.secondary } : {}), ...windows });
-    for (const child of func.children) emitFunction(emit, child, func.address, false, kind);
+    const portCap = DOWNSTREAM_PORTS.has(kind) ? block?.linkCap : undefined;
+    for (const child of func.children) emitFunction(emit, child, { parent: func.address, onRootBus: false, parentKind: kind, portCap });
     return;
   }
   let bars = block ? barsOf(block) : [];
@@ -147,11 +164,22 @@ function emitFunction(emit: Emit, func: TreeFunction, parent: string, onRootBus:
   emit.nodes.push({ kind: "endpoint", ...common, bars, ...(physfn ? { physfn } : {}) });
 }
 
+/**
+ * The speed a link trains to: the highest generation and the widest width both ends advertise in
+ * LnkCap (PCIe base spec link training); the function's own when its port's is unknown, and
+ * unknown when the function's own is.
+ */
+function linkAbove(own: LinkSpeed | undefined, port: LinkSpeed | undefined): LinkSpeed | undefined {
+  if (!own || !port) return own;
+  return { gen: Math.min(own.gen, port.gen), width: Math.min(own.width, port.width) as LinkSpeed["width"] };
+}
+
 function describeImport(dump: LspciDump, defaulted: number): string {
   const { blocks, source } = dump;
   const parts = [
     `Imported from lspci -tv${blocks.length ? ` and ${blocks.length} lspci -vvv block(s)` : ""} (${source}).`,
     "Host bridges: one per root bus; CPU from the first root-bus function's vendor (AMD assumed family 0x17); IOMMU off; ACS off where no -vvv block says otherwise.",
+    "Links: `link` is the lower of both ends' LnkCap (the speed a link trains to under load), `linkCurrent` the LnkSta the dump shows (an idle GPU or NIC trains down to 2.5 GT/s).",
   ];
   const unassigned = blocks.reduce((n, b) => n + b.unassignedBars, 0);
   if (unassigned) parts.push(`${unassigned} BAR(s) the kernel left <unassigned> are left out: they claim no address space.`);
