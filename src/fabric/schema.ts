@@ -195,7 +195,7 @@ export const Topology = z.strictObject({
   description: z.string().optional().describe("What the machine is, and what an importer assumed."),
   source: z.string().optional().describe("Where the machine's facts come from (a dump, a paper, a vendor page)."),
   platform: z.string().optional()
-    .describe("Named platform the cost model may pick parameters by (e.g. \"amd-epyc-genoa\", \"intel-xeon-skylake-sp\"); importers set it from the root complex's PCI ids."),
+    .describe("Named platform the cost model may pick parameters by (e.g. \"amd-genoa\", \"intel-skylake-sp\"); importers set it from the root complex's PCI ids."),
   linkSpeed: z.enum(["capability", "current"]).optional()
     .describe("Which PCIe link speed models the machine: \"capability\" (default: `link`, the speed links train to under load) or \"current\" (`linkCurrent`, as read when the machine was dumped)."),
   nodes: z.array(Node).min(1).describe("Host bridges, PCI functions and NVSwitches."),
