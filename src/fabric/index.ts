@@ -3,8 +3,8 @@
 // rendering, files (with the importers' warnings channel) and builtins. Leaves out: the importers'
 // internals (import/).
 export type {
-  AcsState, AddressRange, CpuVendorName, DeviceRole, Fabric, FabricBar, FabricNode, FunctionKind, HostBridge,
-  HostWindowState, IommuMode, NvLinkState, NvSwitch, PciFunction, SocketLinkState,
+  AcsState, AddressRange, CpuVendorName, DeviceRole, Fabric, FabricBar, FabricNode, FunctionKind, HostBridge, HostCpuState,
+  HostWindowState, IommuMode, LinkConfig, LinkSpeedMode, NvLinkState, NvSwitch, PciFunction, SocketLinkState,
 } from "./types.js";
 export { ACS_BITS, acsMask, acsNames } from "./types.js";
 export { buildFabric, displayId, findNode, getFunction, hostBridgeOf, parentBridge } from "./build.js";
@@ -18,8 +18,11 @@ export { nvlinkCount, pcieTopoClass, topoClass, type TopoClass } from "./topo-cl
 export { matrixDevices, pairMatrix, type DevicePair, type PairMatrix } from "./pairs.js";
 export { routeAddress, type Hop, type HopDirection, type Route, type RouteClaimed, type RouteUnclaimed } from "./route.js";
 export { renderMatrix, renderTree } from "./render.js";
-export { loadTopologyFile, readTopologyFile } from "./load.js";
+export { loadTopologyFile, readOverlayFile, readTopologyFile } from "./load.js";
+export { applyOverlay, parseOverlay, Overlay, type OverlayInput, type OverlaySpec } from "./overlay.js";
+export { PCI_IDS_ENV, PCI_IDS_PATHS, readPciIdsFile, systemPciIds } from "./pci-ids-file.js";
 export { ACCEPTED_FORMATS } from "./import/formats.js";
-export type { ImportOptions, TopologyWarning } from "./import/warnings.js";
-export { BUILTIN_TOPOLOGY_NAMES, builtinTopology, DMIRROR_TOPOLOGY } from "./builtin.js";
+export type { ImportNote, ImportOptions, TopologyWarning } from "./import/warnings.js";
+export type { PciIds } from "./import/pci-ids.js";
+export { BUILTIN_TOPOLOGY_NAMES, builtinTopology, builtinTopologyInput, DMIRROR_TOPOLOGY } from "./builtin.js";
 export { Topology, type BarSpec, type LinkSpec, type NodeSpec, type TopologyInput, type TopologySpec } from "./schema.js";

@@ -1,17 +1,19 @@
 // Models: the edge where a run's inputs are read, once: a scenario file (guarded as `topo` guards
 // its input: size, UTF-8, JSON syntax with line and column, nesting depth), the topology it names
 // (a builtin name, a file relative to the scenario, or an inline object) and the calibration it
-// names (a builtin name in data/calibration/, or a path relative to the scenario file), turned
-// into the plain RunInput that run.ts takes. A file meant for another command says so.
+// names (a builtin name in data/calibration/, or a path relative to the scenario file), with the
+// scenario's topology overlay applied (fabric/overlay.ts), turned into the plain RunInput that
+// run.ts takes. A file meant for another command says so.
 // Leaves out: standard input and URLs.
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildFabric } from "../fabric/build.js";
-import { BUILTIN_TOPOLOGY_NAMES, builtinTopology } from "../fabric/builtin.js";
+import { BUILTIN_TOPOLOGY_NAMES, builtinTopologyInput } from "../fabric/builtin.js";
 import { checkJsonSyntax } from "../fabric/import/json-syntax.js";
 import { detectTopologyFormat, MAX_JSON_DEPTH } from "../fabric/import/detect.js";
-import { loadTopologyFile } from "../fabric/load.js";
+import { readOverlayFile, readTopologyFile } from "../fabric/load.js";
+import { applyOverlay } from "../fabric/overlay.js";
 import type { Fabric } from "../fabric/types.js";
 import { mergeCalibration, parseCalibration, type Calibration, type CalibrationFileSpec } from "../sim/calibration.js";
 import { InputError } from "../units/input-error.js";
@@ -103,15 +105,28 @@ export function loadScenario(scenario: unknown, opts: LoadOptions = {}): RunInpu
   const source = opts.source ?? "scenario";
   const spec = parseScenario(scenario, source);
   const baseDir = opts.baseDir ?? process.cwd();
-  return { scenario: spec, topology: resolveTopology(spec.topology, baseDir, source), calibration: loadCalibration(spec.calibration, { baseDir, source }) };
+  const topology = resolveTopology(spec.topology, baseDir, source, spec.topologyOverlay);
+  return { scenario: spec, topology, calibration: loadCalibration(spec.calibration, { baseDir, source }) };
 }
 
-/** A scenario's `topology`: an inline object, a builtin name, or a file relative to `baseDir`. */
-export function resolveTopology(topology: string | Record<string, unknown>, baseDir: string, source = "scenario"): Fabric {
-  if (typeof topology !== "string") return buildFabric(topology, `${source}: topology`);
+/**
+ * A scenario's `topology`: an inline object, a builtin name, or a file relative to `baseDir`; with
+ * `overlay` (an overlay object, or the path of an overlay file relative to `baseDir`) applied
+ * before the fabric is built (fabric/overlay.ts).
+ */
+export function resolveTopology(topology: string | Record<string, unknown>, baseDir: string, source = "scenario", overlay?: unknown): Fabric {
+  const [input, where] = topologyInput(topology, baseDir, source);
+  if (overlay === undefined) return buildFabric(input, where);
+  const [patch, patchSource] = typeof overlay === "string" ? [readOverlayFile(resolve(baseDir, overlay)), resolve(baseDir, overlay)] : [overlay, `${source}: topologyOverlay`];
+  return buildFabric(applyOverlay(input, patch, patchSource, where), where);
+}
+
+/** The topology object a scenario names, and the name its errors give it. */
+function topologyInput(topology: string | Record<string, unknown>, baseDir: string, source: string): [unknown, string] {
+  if (typeof topology !== "string") return [topology, `${source}: topology`];
   const path = resolve(baseDir, topology);
-  if (existsSync(path)) return loadTopologyFile(path);
-  if (BUILTIN_TOPOLOGY_NAMES.includes(topology)) return builtinTopology(topology);
+  if (existsSync(path)) return [readTopologyFile(path), path];
+  if (BUILTIN_TOPOLOGY_NAMES.includes(topology)) return [builtinTopologyInput(topology), `builtin:${topology}`];
   const looksLikePath = /[/\\.]/.test(topology);
   throw new InputError("topology", topology,
     `${looksLikePath ? `no such file ${path}` : `not a builtin topology, and no file ${path}`} (builtin topologies: ${BUILTIN_TOPOLOGY_NAMES.join(", ")})`, source);

@@ -2,6 +2,7 @@
 // strict object chosen by `op`, so a misspelt field or op is bad input, never ignored.
 // Leaves out: cross-step checks (a buffer used before its mmap), which the runner reports per step.
 import { z } from "zod";
+import { Overlay } from "../fabric/overlay.js";
 
 const Name = z.string().min(1);
 const Pages = z.number().int().min(1);
@@ -87,6 +88,8 @@ export const Scenario = z.strictObject({
   /** The cost model's calibration: a name in data/calibration/ or a path (relative to the scenario
    *  file) to a calibration JSON; default "default". */
   calibration: z.string().min(1).optional(),
+  topologyOverlay: z.union([z.string().min(1), Overlay]).optional()
+    .describe("Corrections to the machine before it is built (an imported dump's device memory, ZONE_DEVICE kind, role, name, link speeds): an overlay object { \"devices\": { \"<id or PCI address>\": { memory?, zoneDevice?, memoryBar?, role?, name?, link?, linkCurrent? } }, \"linkSpeed\"?, \"platform\"? }, or the path of an overlay JSON file (relative to the scenario file)."),
   steps: z.array(Step),
 });
 

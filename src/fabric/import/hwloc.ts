@@ -57,7 +57,7 @@ export function parseHwlocXml(text: string, source: string, options: ImportOptio
   const machine = elements(top, "object")[0];
   if (!machine) throw new InputError("topology.object", undefined, "hwloc XML has no Machine object", source);
   const read: HwlocRead = {
-    source, nodes: [], byGp: new Map(), modelOf: new Map(), hostBridges: 0, globalArch: infoOf(top, "Architecture"), pciIds: options.pciIds, memorySaid: new Map(),
+    source, nodes: [], byGp: new Map(), modelOf: new Map(), hostBridges: 0, globalArch: infoOf(top, "Architecture"), pciIds: options.pciIds ?? undefined, memorySaid: new Map(),
   };
   visitObject(read, machine, {});
   if (read.hostBridges === 0) throw new InputError("topology", source, "hwloc XML has no PCI host bridge (was it exported without I/O objects?)", source);
@@ -70,7 +70,7 @@ export function parseHwlocXml(text: string, source: string, options: ImportOptio
     "Link gen/width: the widest PCIe configuration giving hwloc's GB/s (hwloc stores bandwidth only), read from the link's state (LnkSta, hwloc pci-common.c hwloc_pci_find_linkspeed): kept as `linkCurrent` and taken as `link` too, as hwloc does not record the capability (a device idle at export shows 2.5 GT/s; an overlay sets its `link`).",
     "Switch ports by shape (hwloc has no port type): a root-bus bridge is a root port, a bridge with only bridges below is a switch upstream port, its children downstream ports.",
     ...nv.notes,
-    ...(read.platform ? [`Platform ${read.platform.platform} from the root complex (${read.platform.vendor}:${read.platform.device} ${read.platform.name}).`] : []),
+    ...(read.platform ? [`Platform ${read.platform.platform} from the root bus function ${read.platform.vendor}:${read.platform.device} (${read.platform.name}).`] : []),
     ...(memory ? [memory] : []),
   ].join(" ");
   return {

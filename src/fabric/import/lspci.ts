@@ -33,7 +33,10 @@ interface LspciDump {
   tree: LspciTree;
   blocks: VvvBlock[];
   byAddress: Map<string, TreeFunction>;
+  /** The -vvv blocks with lines (BARs, link, ACS, ...), by PCI address. */
   vvv: Map<string, VvvBlock>;
+  /** Every header by PCI address, `lspci -nn` listing lines too (names, class and ids). */
+  listed: Map<string, VvvBlock>;
   /** Functions by "domain:bus" (an SR-IOV VF's PF is looked for on its bus). */
   byBus: Map<string, TreeFunction[]>;
 }
@@ -66,7 +69,7 @@ interface Emit {
 /** Converts an lspci dump (tree, then optional -vvv blocks) into a kit topology object. */
 export function parseLspciText(text: string, source: string, options: ImportOptions = {}): TopologyInput {
   const dump = readDump(text, source, options);
-  const emit: Emit = { dump, pciIds: options.pciIds, nodes: [], defaulted: 0 };
+  const emit: Emit = { dump, pciIds: options.pciIds ?? undefined, nodes: [], defaulted: 0 };
   for (const root of dump.tree.roots) {
     const hostId = `pci${hex4(root.domain)}:${hex2(root.bus)}`;
     emit.nodes.push(hostBridgeNode(emit, root, hostId));
@@ -95,7 +98,7 @@ function readDump(text: string, source: string, options: ImportOptions): LspciDu
       "the file ends without a newline inside the lspci -tv tree: the dump looks cut (a device name or the rest of the tree may be missing); save the whole output again, or end the file with a newline if this line is whole", source);
   }
   const vvvDump = parseLspciVvv(lines.slice(rest), rest + 1, source, { ...options, lastLineCut });
-  const { blocks } = vvvDump;
+  const blocks = vvvDump.blocks.filter((b) => b.bodyLines > 0);
   const byAddress = new Map<string, TreeFunction>();
   const byBus = new Map<string, TreeFunction[]>();
   for (const root of tree.roots) {
@@ -108,13 +111,15 @@ function readDump(text: string, source: string, options: ImportOptions): LspciDu
     });
   }
   const vvv = new Map<string, VvvBlock>();
-  for (const block of blocks) {
+  const listed = new Map<string, VvvBlock>();
+  for (const block of vvvDump.blocks) {
     if (!byAddress.has(block.address)) {
       throw new InputError(`line ${block.line}`, block.address, "lspci -vvv block for a function the lspci -tv tree does not list", source);
     }
-    vvv.set(block.address, block);
+    listed.set(block.address, block);
+    if (block.bodyLines > 0) vvv.set(block.address, block);
   }
-  const dump: LspciDump = { source, tree, blocks, byAddress, vvv, byBus };
+  const dump: LspciDump = { source, tree, blocks, byAddress, vvv, listed, byBus };
   warnIfMaybeCut(dump, vvvDump, options);
   return dump;
 }
@@ -146,7 +151,7 @@ function warnIfMaybeCut(dump: LspciDump, vvvDump: VvvDump, options: ImportOption
 
 function emitFunction(emit: Emit, func: TreeFunction, place: Place): void {
   const block = emit.dump.vvv.get(func.address);
-  const names = identify(func, block, emit.pciIds);
+  const names = identify(func, emit.dump.listed.get(func.address), emit.pciIds);
   const link = linkAbove(block?.linkCap, place.portCap);
   const common = {
     id: func.address,
@@ -191,10 +196,11 @@ function describeImport(emit: Emit): string {
   const { dump, defaulted, platform } = emit;
   const { blocks, source } = dump;
   const cpu = platform
-    ? `CPU and platform ${platform.platform} from the root complex (${platform.vendor}:${platform.device} ${platform.name})`
+    ? `CPU and platform ${platform.platform} from the root bus function ${platform.vendor}:${platform.device} (${platform.name})`
     : "CPU from the first root-bus function's vendor (AMD assumed family 0x17)";
   const parts = [
     `Imported from lspci -tv${blocks.length ? ` and ${blocks.length} lspci -vvv block(s)` : ""} (${source}).`,
+    ...(dump.listed.size > dump.vvv.size ? [`Names, class and ids of ${dump.listed.size - dump.vvv.size} function(s) from an lspci -nn listing.`] : []),
     `Host bridges: one per root bus; ${cpu}; IOMMU off; ACS off where no -vvv block says otherwise.`,
     "Links: `link` is the lower of both ends' LnkCap (the speed a link trains to under load), `linkCurrent` the LnkSta the dump shows (an idle GPU or NIC trains down to 2.5 GT/s).",
   ];
@@ -207,7 +213,7 @@ function describeImport(emit: Emit): string {
 function hostBridgeNode(emit: Emit, root: TreeRoot, id: string): NodeInput {
   const { vvv } = emit.dump;
   // pci_host_bridge_dev(): the first device on the root bus stands for the host bridge (p2pdma.md §3.2).
-  const onBus = [...root.functions].sort((a, b) => devfnOf(a) - devfnOf(b)).map((f) => identify(f, vvv.get(f.address), emit.pciIds));
+  const onBus = [...root.functions].sort((a, b) => devfnOf(a) - devfnOf(b)).map((f) => identify(f, emit.dump.listed.get(f.address), emit.pciIds));
   const ids = onBus[0];
   let numaNode: number | undefined;
   walk(root.functions, (f) => {

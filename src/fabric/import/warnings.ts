@@ -27,8 +27,9 @@ export interface ImportOptions {
   onWarning?: (warning: TopologyWarning) => void;
   /** Called once per assumption an importer made about a device (field: the device id). */
   onNote?: (note: ImportNote) => void;
-  /** The PCI ID database to name devices from (and read ids from names); none: the dump's names only. */
-  pciIds?: PciIds;
+  /** The PCI ID database to name devices from (and read ids from names); null or absent: the dump's
+   *  names only. (readTopologyFile fills in the system's when this is absent, fabric/pci-ids-file.ts.) */
+  pciIds?: PciIds | null;
 }
 
 /** Reports one warning through `options` (nothing when the caller did not ask for warnings). */
