@@ -31,17 +31,21 @@ const good = {
 };
 
 describe("topo command", () => {
-  it("--json prints exactly { devices, pairs } and exits 0", async () => {
+  it("--json prints exactly { devices, pairs } and exits 0; pairs grow additively", async () => {
     const io = bufferIo();
     expect(await main(["topo", write("good.json", good), "--json"], io)).toBe(0);
-    expect(JSON.parse(io.stdout())).toEqual({
-      devices: ["0000:03:00.0", "0000:04:00.0", "gpu1"],
-      pairs: [
-        { a: "0000:03:00.0", b: "0000:04:00.0", class: "PIX", mapType: "BUS_ADDR", distance: 4 },
-        { a: "0000:03:00.0", b: "gpu1", class: "PHB", mapType: "THRU_HOST_BRIDGE", distance: 6 },
-        { a: "0000:04:00.0", b: "gpu1", class: "PHB", mapType: "THRU_HOST_BRIDGE", distance: 6 },
-      ],
-    });
+    const out = JSON.parse(io.stdout());
+    expect(Object.keys(out)).toEqual(["devices", "pairs"]);
+    expect(out.devices).toEqual(["0000:03:00.0", "0000:04:00.0", "gpu1"]);
+    expect(out.pairs).toMatchObject([
+      { a: "0000:03:00.0", b: "0000:04:00.0", class: "PIX", mapType: "BUS_ADDR", distance: 4 },
+      { a: "0000:03:00.0", b: "gpu1", class: "PHB", mapType: "THRU_HOST_BRIDGE", distance: 6 },
+      { a: "0000:04:00.0", b: "gpu1", class: "PHB", mapType: "THRU_HOST_BRIDGE", distance: 6 },
+    ]);
+    // The added fields: roles, names when known, the path's slowest link when known, the deciding rule and its reason.
+    expect(out.pairs[0]).toMatchObject({ aRole: "gpu", bRole: "nic", rule: "common-upstream-bridge" });
+    expect(out.pairs[1]).toMatchObject({ rule: "host-bridge-whitelist" });
+    expect(out.pairs[1].reason).toContain("host bridge 8086:09a2 (0000:00:00.0) is in pci_p2pdma_whitelist[]");
     expect(io.stderr()).toBe("");
   });
   it("without --json prints the tree with BARs and windows, then the matrix", async () => {

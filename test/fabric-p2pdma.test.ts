@@ -301,15 +301,19 @@ describe("p2pdma.md §3.6 host-bridge gate decision table (non-AMD CPU) and §3.
 describe("pairMatrix (DESIGN §4 topo --json)", () => {
   it("one pair per unordered endpoint pair in input order, ids = PCI address, -1 when NOT_SUPPORTED; host functions left out", () => {
     const m = pairMatrix(example4("8086:2f00", "8086:2f00"));
-    expect(m).toEqual({
-      devices: ["0000:02:00.0", "0000:82:00.0"],
-      pairs: [{ a: "0000:02:00.0", b: "0000:82:00.0", class: "SYS", mapType: "NOT_SUPPORTED", distance: -1 }],
-    });
+    expect(m.devices).toEqual(["0000:02:00.0", "0000:82:00.0"]);
+    expect(m.pairs).toHaveLength(1);
+    expect(m.pairs[0]).toMatchObject({ a: "0000:02:00.0", b: "0000:82:00.0", class: "SYS", mapType: "NOT_SUPPORTED", distance: -1 });
+    // Grown additively: both ends' roles, the rule that decided and its reason.
+    expect(m.pairs[0]).toMatchObject({ aRole: "gpu", bRole: "gpu", rule: "not-whitelisted" });
+    expect(m.pairs[0].reason).toContain("do not share an upstream bridge or whitelisted host bridge");
   });
   it("ids are topology ids when the input gives no PCI address", () => {
     const f = buildFabric(topo([host("h", 0), hostFn("00:00.0", "h", "8086:09a2"), { kind: "rootPort", id: "rp", parent: "h" },
       { kind: "endpoint", id: "gpu0", parent: "rp" }, { kind: "endpoint", id: "gpu1", parent: "rp" }]));
-    expect(pairMatrix(f)).toEqual({ devices: ["gpu0", "gpu1"], pairs: [{ a: "gpu0", b: "gpu1", class: "PIX", mapType: "BUS_ADDR", distance: 2 }] });
+    const m = pairMatrix(f);
+    expect(m.devices).toEqual(["gpu0", "gpu1"]);
+    expect(m.pairs).toMatchObject([{ a: "gpu0", b: "gpu1", class: "PIX", mapType: "BUS_ADDR", distance: 2, rule: "common-upstream-bridge" }]);
   });
 });
 

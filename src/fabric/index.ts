@@ -13,11 +13,13 @@ export { DEFAULT_MMIO32_BASE, DEFAULT_MMIO32_LIMIT, DEFAULT_MMIO64_BASE, DEFAULT
 export { cpuFromVendor, roleFromClass } from "./defaults.js";
 export { acsEnabled, acsPathEnabled, hasAcsRedirect, iommuGroupOf, iommuGroups, REQ_ACS_FLAGS } from "./acs.js";
 export { cpuSupportsP2pdma, hostBridgeDev, P2PDMA_WHITELIST } from "./whitelist.js";
-export { p2pdmaMapType, upstreamBridge, upstreamChain, type P2pdmaMapType, type P2pdmaResult } from "./p2pdma.js";
+export { p2pdmaMapType, upstreamBridge, upstreamChain, type P2pdmaMapType, type P2pdmaResult, type P2pdmaRule } from "./p2pdma.js";
 export { nvlinkCount, pcieTopoClass, topoClass, type TopoClass } from "./topo-class.js";
-export { matrixDevices, pairMatrix, type DevicePair, type PairMatrix } from "./pairs.js";
+export { deviceInfo, isChipset, matrixDevices, pairMatrix, type DeviceInfo, type DevicePair, type MatrixOptions, type PairMatrix } from "./pairs.js";
+export { formatLink, linkAbove, linkGbps, pathLinks, slowestLink, type FunctionLink } from "./links.js";
+export { dmaPath, renderDmaPath, type DmaPath, type DmaPathHop } from "./dma-path.js";
 export { routeAddress, type Hop, type HopDirection, type Route, type RouteClaimed, type RouteUnclaimed } from "./route.js";
-export { renderMatrix, renderTree } from "./render.js";
+export { renderDevices, renderMatrix, renderNotes, renderTree } from "./render.js";
 export { loadTopologyFile, readOverlayFile, readTopologyFile } from "./load.js";
 export { applyOverlay, parseOverlay, Overlay, type OverlayInput, type OverlaySpec } from "./overlay.js";
 export { PCI_IDS_ENV, PCI_IDS_PATHS, readPciIdsFile, systemPciIds } from "./pci-ids-file.js";

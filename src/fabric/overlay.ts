@@ -49,9 +49,10 @@ export function parseOverlay(overlay: unknown, source = "overlay"): OverlaySpec 
 /**
  * The topology object `input` with `overlay` applied (a new object; `input` is not changed). Device
  * names are resolved on the built topology, so every way of naming a device works; an unknown name,
- * or an endpoint field on a bridge, is an InputError naming the overlay entry.
+ * or an endpoint field on a bridge, is an InputError naming the overlay entry. `changed`, when
+ * given, receives the fields set per device id.
  */
-export function applyOverlay(input: unknown, overlay: unknown, source = "overlay", topologySource?: string): TopologyInput {
+export function applyOverlay(input: unknown, overlay: unknown, source = "overlay", topologySource?: string, changed?: Map<string, string[]>): TopologyInput {
   const spec = parseOverlay(overlay, source);
   const fabric = buildFabric(input, topologySource);
   const out = structuredClone(input) as TopologyInput & { nodes: Record<string, unknown>[] };
@@ -64,6 +65,8 @@ export function applyOverlay(input: unknown, overlay: unknown, source = "overlay
     for (const key of ENDPOINT_ONLY) {
       if (patch[key] !== undefined && node.kind !== "endpoint") throw new InputError(`${field}.${key}`, patch[key], `"${node.id}" is a ${node.kind}; ${key} is for endpoints`, source);
     }
+    const fields = Object.entries(patch).filter(([, value]) => value !== undefined).map(([key]) => key);
+    changed?.set(node.id, [...(changed.get(node.id) ?? []), ...fields]);
     for (const [key, value] of Object.entries(patch)) {
       if (value === undefined) continue;
       if (key === "zoneDevice" && value === "none") delete target.zoneDevice;
