@@ -1,6 +1,6 @@
-// Models: the device memory an importer gives a GPU or accelerator of a dump (an lspci or hwloc dump
-// says nothing of VRAM): its size from a table of known parts by PCI vendor:device, else what the
-// dump itself says (hwloc's CUDA memory size), else the size of its largest prefetchable BAR (a
+// Models: the device memory an importer gives a GPU or accelerator of a dump (an lspci dump says
+// nothing of VRAM): what the dump itself says (hwloc's CUDA memory size or GPU model name), else
+// its size from a table of known parts by PCI vendor:device, else the size of its largest prefetchable BAR (a
 // resizable BAR at its full size shows all of VRAM; a 256 MiB classic BAR understates it), handed
 // to the kernel as ZONE_DEVICE private pages (memremap.h MEMORY_DEVICE_PRIVATE, as the HMM GPU
 // drivers do). Every assumption is reported as one note naming the device, the size and its source,
@@ -97,9 +97,9 @@ export function assumeDeviceMemory(nodes: NodeInput[], sizeFrom: ReadonlyMap<str
 
 function memoryOf(node: EndpointInput, role: string, said: string | undefined): { memory: number; from: string } | undefined {
   const vendor = node.vendor?.toLowerCase();
+  if (typeof node.memory === "number") return { memory: node.memory, from: said ?? "the topology" };
   const part = knownPart(vendor, node.device?.toLowerCase());
   if (part) return { memory: part.memory, from: `known part ${part.vendor}:${part.device} ${part.name} (${part.source})` };
-  if (typeof node.memory === "number") return { memory: node.memory, from: said ?? "the topology" };
   if (role !== "accelerator" && !(vendor && DISCRETE_GPU_VENDORS.has(vendor))) return undefined;
   let largest: { index: number; size: number } | undefined;
   for (const bar of node.bars ?? []) {

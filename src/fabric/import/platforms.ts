@@ -4,7 +4,7 @@
 // model. Names and ids: pci.ids (pciutils/pciids, commit 006181e2c5d5, vendor 1022 and 8086
 // sections); x86 family numbers: reference/p2pdma.md §3.1 (0x17 Zen/Zen2, 0x19 Zen3/Zen4, 0x1a
 // Zen5); Intel model numbers: arch/x86/include/asm/intel-family.h (INTEL_SANDYBRIDGE_X 0x2d,
-// INTEL_HASWELL_X 0x3f, INTEL_SKYLAKE_X 0x55).
+// INTEL_HASWELL_X 0x3f, INTEL_SKYLAKE_X 0x55, shared by Cascade Lake-SP).
 // Leaves out: client platforms (Ryzen, Core), non-x86 root complexes, and a model number where one
 // root-complex id spans several models (Broadwell Xeon E5/E3/D; Ice Lake-SP and every later Xeon
 // share 8086:09a2; Genoa and Bergamo share 1022:14a4).
@@ -33,6 +33,10 @@ export const KNOWN_PLATFORMS: readonly KnownPlatform[] = [
   { vendor: "8086", device: "2f00", name: "Xeon E7 v3/Xeon E5 v3/Core i7 DMI2", cpu: { vendor: "intel", family: 6, model: 0x3f }, platform: "intel-haswell-ep" },
   { vendor: "8086", device: "6f00", name: "Xeon E7 v4/Xeon E5 v4/Xeon E3 v4/Xeon D DMI2", cpu: { vendor: "intel", family: 6 }, platform: "intel-broadwell" },
   { vendor: "8086", device: "2020", name: "Sky Lake-E DMI3 Registers", cpu: { vendor: "intel", family: 6, model: 0x55 }, platform: "intel-skylake-sp" },
+  // Skylake-SP root buses without a 00.0 function start with a root port (p2pdma.md §3.2).
+  ...["A", "B", "C", "D"].map((port, k): KnownPlatform => ({
+    vendor: "8086", device: `203${k}`, name: `Sky Lake-E PCI Express Root Port ${port}`, cpu: { vendor: "intel", family: 6, model: 0x55 }, platform: "intel-skylake-sp",
+  })),
   { vendor: "8086", device: "09a2", name: "Ice Lake Memory Map/VT-d", cpu: { vendor: "intel", family: 6 }, platform: "intel-ice-lake-sp-or-later" },
 ];
 
