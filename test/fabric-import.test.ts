@@ -269,7 +269,12 @@ describe("hwloc XML importer", () => {
     ]);
     expect(node(spec, "0001:c1:00.0")).toMatchObject({ class: "0200", link: { gen: 3, width: 16 }, bars: [{ index: 0, size: 32 * MiB }] });
     // 450000 MB/s / 25000 MB/s per NVLink4 link = 18 bonded links.
-    expect(spec.links).toEqual([{ kind: "nvlink", a: "0000:41:00.0", b: "0000:42:00.0", count: 18, gen: 4 }]);
+    expect(spec.links).toEqual([
+      { kind: "nvlink", a: "0000:41:00.0", b: "0000:42:00.0", count: 18, gen: 4 },
+      // Two NUMA nodes: the CPU interconnect hwloc does not describe is assumed, for the cost model.
+      { kind: "socket", a: 0, b: 1, name: "assumed: the dump does not describe the CPU interconnect" },
+    ]);
+    expect(spec.description).toContain("Socket links assumed between NUMA nodes 0, 1");
     expect(spec.description).toMatch(/default sizes per role/);
   });
 

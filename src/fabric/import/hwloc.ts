@@ -21,6 +21,7 @@ import { ACCEPTED_FORMATS } from "./formats.js";
 import { pciIdsName, type PciIds as PciIdsDb } from "./pci-ids.js";
 import { knownPart, reportDeviceMemory } from "./device-memory.js";
 import { platformOf, type KnownPlatform } from "./platforms.js";
+import { assumedSocketLinks } from "./socket-links.js";
 import type { ImportOptions } from "./warnings.js";
 
 type NodeInput = TopologyInput["nodes"][number];
@@ -64,6 +65,7 @@ export function parseHwlocXml(text: string, source: string, options: ImportOptio
   const productName = infoOf(machine, "DMIProductName");
   const nv = nvlinkTopology(top, read.byGp, read.modelOf, source);
   const memory = reportDeviceMemory(read.nodes, source, options, read.memorySaid);
+  const sockets = assumedSocketLinks(read.nodes);
   const description = [
     `Imported from hwloc XML (${source})${productName ? `, ${productName}` : ""}.`,
     DEFAULT_BARS_NOTE,
@@ -72,10 +74,11 @@ export function parseHwlocXml(text: string, source: string, options: ImportOptio
     ...nv.notes,
     ...(read.platform ? [`Platform ${read.platform.platform} from the root bus function ${read.platform.vendor}:${read.platform.device} (${read.platform.name}).`] : []),
     ...(memory ? [memory] : []),
+    ...(sockets.note ? [sockets.note] : []),
   ].join(" ");
   return {
     name: productName ? slug(productName) : topologyName(source), description, source,
-    ...(read.platform ? { platform: read.platform.platform } : {}), nodes: read.nodes, links: nv.links,
+    ...(read.platform ? { platform: read.platform.platform } : {}), nodes: read.nodes, links: [...nv.links, ...sockets.links],
   };
 }
 

@@ -18,6 +18,7 @@ import { pciIdsClassCode, pciIdsName, pciIdsOfName, type PciIds } from "./pci-id
 import { DEFAULT_BARS_NOTE, defaultBars, roleOfClass } from "./default-bars.js";
 import { knownPart, reportDeviceMemory } from "./device-memory.js";
 import { platformOf, type KnownPlatform } from "./platforms.js";
+import { assumedSocketLinks } from "./socket-links.js";
 import { topologyName } from "./source-name.js";
 import { warn, type ImportOptions } from "./warnings.js";
 
@@ -76,9 +77,10 @@ export function parseLspciText(text: string, source: string, options: ImportOpti
     for (const func of root.functions) emitFunction(emit, func, { parent: hostId, onRootBus: true });
   }
   const memory = reportDeviceMemory(emit.nodes, source, options);
-  const description = [describeImport(emit), ...(memory ? [memory] : [])].join(" ");
+  const sockets = assumedSocketLinks(emit.nodes);
+  const description = [describeImport(emit), ...(memory ? [memory] : []), ...(sockets.note ? [sockets.note] : [])].join(" ");
   return {
-    name: topologyName(source), description, source, ...(emit.platform ? { platform: emit.platform.platform } : {}), nodes: emit.nodes, links: [],
+    name: topologyName(source), description, source, ...(emit.platform ? { platform: emit.platform.platform } : {}), nodes: emit.nodes, links: sockets.links,
   };
 }
 
