@@ -179,6 +179,12 @@ describe("lspci -tv importer (pciutils ls-tree.c format)", () => {
     expect(node(spec, "0000:1b:00.1").linkCurrent).toBeUndefined();
   });
 
+  it("a LnkCap line the importer cannot read is refused, naming line and text (it is never skipped)", () => {
+    const text = read(FIX, "link-cap.lspci.txt").replace("LnkCap:\tPort #0, Speed 16GT/s, Width x16, ASPM not supported\n\t\tLnkSta:\tSpeed 2.5GT/s", "LnkCap:\tPort #0, Speed 16GT/s Width x16\n\t\tLnkSta:\tSpeed 2.5GT/s");
+    const e = inputError(() => parseLspciText(text, "c.txt"));
+    expect(e.message).toMatch(/^c\.txt: line 31: lspci -vvv: LnkCap not understood \(expected `Port #N, Speed S, Width xN`\)/);
+  });
+
   it("links an SR-IOV VF to the PF whose -vvv block shows the SR-IOV capability", () => {
     const spec = importFixture("multi-root-nn.lspci.txt");
     expect(node(spec, "0000:1b:00.2")).toMatchObject({ kind: "endpoint", physfn: "0000:1b:00.0", device: "101c" });

@@ -1,5 +1,7 @@
 // The topology file's JSON Schema (emitted from src/fabric/schema.ts as data/schema/topology.schema.json)
 // describes every field: a walk over the emitted schema fails on any property without a description.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { Topology } from "../src/fabric/schema.js";
@@ -31,6 +33,11 @@ describe("topology JSON Schema", () => {
 
   it("describes every property, at every depth", () => {
     expect(undescribed(schema, "", [])).toEqual([]);
+  });
+
+  it("so does the file `npm run build` writes for editors (data/schema/topology.schema.json)", () => {
+    const file = JSON.parse(readFileSync(join(import.meta.dirname, "..", "data", "schema", "topology.schema.json"), "utf8")) as JsonSchema;
+    expect(undescribed(file, "", [])).toEqual([]);
   });
 
   it("the walk finds undescribed properties (it would fail on a schema without descriptions)", () => {
