@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { detectTopologyFormat, parseHwlocXml, parseLspciText, parseTopologyBytes, parseTopologyText } from "../src/fabric/import/index.js";
 import { linkFromHwlocSpeed } from "../src/fabric/import/hwloc-link.js";
 import { Topology, type TopologySpec } from "../src/fabric/schema.js";
-import { inputError } from "./fabric-helpers.js";
+import { inputError, nodeOf } from "./fabric-helpers.js";
 
 const FIX = join(import.meta.dirname, "fixtures", "import");
 const DATA = join(import.meta.dirname, "..", "data", "topologies");
@@ -17,11 +17,7 @@ const MiB = 2 ** 20;
 function importFixture(file: string, dir = FIX): TopologySpec {
   return Topology.parse(parseTopologyText(read(dir, file), file));
 }
-function node(spec: TopologySpec, id: string): any {
-  const n = spec.nodes.find((x) => x.id === id);
-  if (!n) throw new Error(`no node ${id}`);
-  return n;
-}
+const node = nodeOf;
 
 describe("format detection (DESIGN §4: recognised from the content, not the name)", () => {
   it("recognises kit JSON, lspci -tv and hwloc XML whatever the file is called", () => {

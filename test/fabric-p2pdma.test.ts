@@ -73,6 +73,14 @@ describe("p2pdma.md §7 Example 2: IOMMU on, kernel set RR|CR on RP1 and the DSP
   });
 });
 
+/** A desktop: host bridge function 8086:3e30 (not whitelisted) at 00.0, two root ports, a device on each. */
+function desktop(): Fabric {
+  return buildFabric(topo([
+    host("H", 0), hostFn("00:00.0", "H", "8086:3e30"), rp("00:01.0", "H"), rp("00:01.1", "H"),
+    ep("01:00.0", "00:01.0"), ep("02:00.0", "00:01.1"),
+  ]));
+}
+
 describe("p2pdma.md §7 Example 3: two root ports of one Skylake-SP host bridge", () => {
   const build = (first: Record<string, unknown>[]) => buildFabric(topo([
     host("H1", 0x17), ...first,
@@ -84,11 +92,7 @@ describe("p2pdma.md §7 Example 3: two root ports of one Skylake-SP host bridge"
     expect(topoClass(f, A("18:00.0"), A("19:00.0"))).toBe("PHB");
   });
   it("desktop 8086:3e30 at 00.0 (not listed), Intel → NOT_SUPPORTED with only the verbose gate message", () => {
-    const f = buildFabric(topo([
-      host("H", 0), hostFn("00:00.0", "H", "8086:3e30"), rp("00:01.0", "H"), rp("00:01.1", "H"),
-      ep("01:00.0", "00:01.0"), ep("02:00.0", "00:01.1"),
-    ]));
-    const r = p2pdmaMapType(f, A("01:00.0"), A("02:00.0"));
+    const r = p2pdmaMapType(desktop(), A("01:00.0"), A("02:00.0"));
     expect(r.mapType).toBe("NOT_SUPPORTED");
     expect(r.distance).toBe(4);
     expect(r.warnings).toEqual([
@@ -324,11 +328,7 @@ describe("the rule that decided and its reason, in the kernel's words (topo's pa
     expect(r.reason).toContain("share the upstream device 0000:01:00.0");
   });
   it("NOT_SUPPORTED without ACS: the whitelist miss the kernel does not print (no ACS redirect), then its gate message", () => {
-    const f = buildFabric(topo([
-      host("H", 0), hostFn("00:00.0", "H", "8086:3e30"), rp("00:01.0", "H"), rp("00:01.1", "H"),
-      ep("01:00.0", "00:01.0"), ep("02:00.0", "00:01.1"),
-    ]));
-    const r = p2pdmaMapType(f, A("01:00.0"), A("02:00.0"));
+    const r = p2pdmaMapType(desktop(), A("01:00.0"), A("02:00.0"));
     expect(r.rule).toBe("not-whitelisted");
     expect(r.reason).toBe([
       "no common upstream bridge",

@@ -11,18 +11,14 @@ import { parsePciIds, pciIdsClassCode, pciIdsName, pciIdsOfName } from "../src/f
 import { PCI_IDS_ENV, readPciIdsFile, systemPciIds } from "../src/fabric/pci-ids-file.js";
 import { buildFabric } from "../src/fabric/build.js";
 import { Topology, type TopologySpec } from "../src/fabric/schema.js";
-import { expectInputError } from "./fabric-helpers.js";
+import { expectInputError, nodeOf } from "./fabric-helpers.js";
 
 const FIX = join(import.meta.dirname, "fixtures", "import");
 const read = (f: string) => readFileSync(join(FIX, f), "utf8");
 const IDS = parsePciIds(read("pci.ids"));
 const GiB = 2 ** 30;
 
-function node(spec: TopologySpec, id: string): any {
-  const n = spec.nodes.find((x) => x.id === id);
-  if (!n) throw new Error(`no node ${id}`);
-  return n;
-}
+const node = nodeOf;
 
 describe("pci.ids parser", () => {
   it("reads vendors, devices and classes; skips comments, subsystems and programming interfaces", () => {
