@@ -113,7 +113,7 @@ describe("topo for a driver engineer (an imported 2-socket dump: ASUS ESC8000A-E
   const saved = process.env.P2PDMA_LAB_PCI_IDS;
   beforeAll(() => { process.env.P2PDMA_LAB_PCI_IDS = "none"; });
   afterAll(() => { if (saved === undefined) delete process.env.P2PDMA_LAB_PCI_IDS; else process.env.P2PDMA_LAB_PCI_IDS = saved; });
-  const ASUS = join(import.meta.dirname, "..", "data", "topologies", "asus-esc8000a-e12.lspci.txt");
+  const ASUS = join(import.meta.dirname, "..", "data", "topologies", "asus-esc8000a-e12-dump.lspci.txt");
   const FIX = join(import.meta.dirname, "fixtures", "import");
   const run = async (...args: string[]) => {
     const io = bufferIo();

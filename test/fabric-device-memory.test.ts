@@ -93,7 +93,7 @@ describe("the platforms of root complexes", () => {
 describe("imports report what they assumed", () => {
   it("lspci: the ASUS ESC8000A-E12's four RTX 6000 Ada, one note each, and the description says so", () => {
     const notes: ImportNote[] = [];
-    const text = readFileSync(join(DATA, "asus-esc8000a-e12.lspci.txt"), "utf8");
+    const text = readFileSync(join(DATA, "asus-esc8000a-e12-dump.lspci.txt"), "utf8");
     const spec = Topology.parse(parseLspciText(text, "asus.txt", { onNote: (n) => notes.push(n) }));
     expect(notes.map((n) => n.field)).toEqual(["0000:01:00.0", "0000:41:00.0", "0000:c1:00.0", "0000:e1:00.0"]);
     expect(notes[0].reason).toMatch(/^device memory 48GiB from known part 10de:26b1 .*ZONE_DEVICE private pages; an overlay/);

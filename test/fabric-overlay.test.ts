@@ -10,7 +10,7 @@ import { applyOverlay } from "../src/fabric/overlay.js";
 import { expectInputError } from "./fabric-helpers.js";
 
 const DATA = join(import.meta.dirname, "..", "data", "topologies");
-const ASUS = parseLspciText(readFileSync(join(DATA, "asus-esc8000a-e12.lspci.txt"), "utf8"), "asus.txt");
+const ASUS = parseLspciText(readFileSync(join(DATA, "asus-esc8000a-e12-dump.lspci.txt"), "utf8"), "asus.txt");
 const GiB = 2 ** 30;
 
 describe("applyOverlay", () => {

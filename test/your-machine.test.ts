@@ -69,13 +69,13 @@ function expectSeedFlow(run: RunJson, viaBar = true): void {
 
 describe("your own machine: the seed flow on imported dumps, through the CLI", () => {
   it("a raw lspci -tv + lspci -vvv dump of a 2-socket EPYC server: THRU_HOST_BRIDGE (cpu_supports_p2pdma, AMD family 0x19)", async () => {
-    const { status, run, err } = await runCli("asus.json", seedScenario(join(DATA, "asus-esc8000a-e12.lspci.txt"), "c1:00.0", "81:00.0"));
+    const { status, run, err } = await runCli("asus.json", seedScenario(join(DATA, "asus-esc8000a-e12-dump.lspci.txt"), "c1:00.0", "81:00.0"));
     expect(err).toBe("");
     expect(status).toBe(0);
     expectSeedFlow(run);
     expect(run.steps[3].result).toMatchObject({ cpages: PAGES, paths: { BUS_ADDR: 0, THRU_HOST_BRIDGE: PAGES, SYSTEM: 0 } });
     // The same from the other socket's NIC: still THRU_HOST_BRIDGE (Linux has no NUMA notion, p2pdma.md §6.2).
-    const far = await runCli("asus-far.json", seedScenario(join(DATA, "asus-esc8000a-e12.lspci.txt"), "c1:00.0", "21:00.0"));
+    const far = await runCli("asus-far.json", seedScenario(join(DATA, "asus-esc8000a-e12-dump.lspci.txt"), "c1:00.0", "21:00.0"));
     expect(far.status).toBe(0);
     expect(far.run.steps[3].result).toMatchObject({ paths: { THRU_HOST_BRIDGE: PAGES } });
   });
@@ -109,7 +109,7 @@ describe("your own machine: the seed flow on imported dumps, through the CLI", (
 
   it("without the assumption the GPU has no ZONE_DEVICE memory: an overlay taking it away makes the migration fail, naming the device", async () => {
     const overlay = { devices: { "c1:00.0": { zoneDevice: "none" } } };
-    const { status, run } = await runCli("asus-none.json", seedScenario(join(DATA, "asus-esc8000a-e12.lspci.txt"), "c1:00.0", "81:00.0", { topologyOverlay: overlay }));
+    const { status, run } = await runCli("asus-none.json", seedScenario(join(DATA, "asus-esc8000a-e12-dump.lspci.txt"), "c1:00.0", "81:00.0", { topologyOverlay: overlay }));
     expect(status).toBe(1);
     expect(run.steps[2]).toMatchObject({ op: "migrateToDevice", ok: false });
     expect(run.steps[2].error).toContain("c1:00.0");
@@ -117,7 +117,7 @@ describe("your own machine: the seed flow on imported dumps, through the CLI", (
 
   it("a bad overlay in a scenario is bad input (exit 2) naming the scenario field", async () => {
     const file = join(dir, "bad-overlay.json");
-    writeFileSync(file, JSON.stringify(seedScenario(join(DATA, "asus-esc8000a-e12.lspci.txt"), "c1:00.0", "81:00.0", { topologyOverlay: { devices: { "c9:00.0": { memory: 1 } } } })));
+    writeFileSync(file, JSON.stringify(seedScenario(join(DATA, "asus-esc8000a-e12-dump.lspci.txt"), "c1:00.0", "81:00.0", { topologyOverlay: { devices: { "c9:00.0": { memory: 1 } } } })));
     const io = bufferIo();
     expect(await main(["run", file, "--json"], io)).toBe(2);
     expect(io.stderr()).toContain('topologyOverlay: devices["c9:00.0"]: no device with this id or PCI address');
@@ -130,7 +130,7 @@ describe("the imported 2-socket dump agrees with the machine's published nvidia-
     const names = parseNameMap(readFileSync(join(DATA, "asus-esc8000a-e12.source.md"), "utf8"));
     const published = mappedPairs(matrix, names);
     expect(published.length).toBe(28);
-    const pairs = pairMatrix(loadTopologyFile(join(DATA, "asus-esc8000a-e12.lspci.txt"))).pairs;
+    const pairs = pairMatrix(loadTopologyFile(join(DATA, "asus-esc8000a-e12-dump.lspci.txt"))).pairs;
     const got = (a: string, b: string) => pairs.find((p) => (p.a === a && p.b === b) || (p.a === b && p.b === a))?.class;
     expect(published.filter((p) => got(p.a, p.b) !== p.class).map((p) => `${p.nameA}-${p.nameB}: ${p.class} vs ${got(p.a, p.b)}`)).toEqual([]);
   });
