@@ -1,7 +1,7 @@
 // Models: the public API of the fabric layer (DESIGN §2): building a machine from a topology,
 // P2PDMA map types and distances, nvidia-smi classes, address routing, ACS and IOMMU groups,
-// rendering, files (with the importers' warnings channel) and builtins. Leaves out: the importers'
-// internals (import/).
+// rendering, files (with the importers' warnings and notes), overlays, pci.ids, the tables of known
+// parts and platforms, and builtins. Leaves out: the importers' internals (import/).
 export type {
   AcsState, AddressRange, CpuVendorName, DeviceRole, Fabric, FabricBar, FabricNode, FunctionKind, HostBridge, HostCpuState,
   HostWindowState, IommuMode, LinkConfig, LinkSpeedMode, NvLinkState, NvSwitch, PciFunction, SocketLinkState,
@@ -25,6 +25,8 @@ export { applyOverlay, parseOverlay, Overlay, type OverlayInput, type OverlaySpe
 export { PCI_IDS_ENV, PCI_IDS_PATHS, readPciIdsFile, systemPciIds } from "./pci-ids-file.js";
 export { ACCEPTED_FORMATS } from "./import/formats.js";
 export type { ImportNote, ImportOptions, TopologyWarning } from "./import/warnings.js";
-export type { PciIds } from "./import/pci-ids.js";
+export { parsePciIds, type PciIds } from "./import/pci-ids.js";
+export { KNOWN_PARTS, type KnownPart } from "./import/device-memory.js";
+export { KNOWN_PLATFORMS, type KnownPlatform } from "./import/platforms.js";
 export { BUILTIN_TOPOLOGY_NAMES, builtinTopology, builtinTopologyInput, DMIRROR_TOPOLOGY } from "./builtin.js";
 export { Topology, type BarSpec, type LinkSpec, type NodeSpec, type TopologyInput, type TopologySpec } from "./schema.js";
