@@ -154,7 +154,7 @@ function warnIfMaybeCut(dump: LspciDump, vvvDump: VvvDump, options: ImportOption
 function emitFunction(emit: Emit, func: TreeFunction, place: Place): void {
   const block = emit.dump.vvv.get(func.address);
   const names = identify(func, emit.dump.listed.get(func.address), emit.pciIds);
-  const link = linkAbove(block?.linkCap, place.portCap);
+  const link = trainedLink(block?.linkCap, place.portCap);
   const common = {
     id: func.address,
     parent: place.parent,
@@ -189,7 +189,7 @@ function emitFunction(emit: Emit, func: TreeFunction, place: Place): void {
  * LnkCap (PCIe base spec link training); the function's own when its port's is unknown, and
  * unknown when the function's own is.
  */
-function linkAbove(own: LinkSpeed | undefined, port: LinkSpeed | undefined): LinkSpeed | undefined {
+function trainedLink(own: LinkSpeed | undefined, port: LinkSpeed | undefined): LinkSpeed | undefined {
   if (!own || !port) return own;
   return { gen: Math.min(own.gen, port.gen), width: Math.min(own.width, port.width) as LinkSpeed["width"] };
 }
