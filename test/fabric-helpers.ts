@@ -49,3 +49,10 @@ export function inputError(run: () => unknown): InputError {
   }
   throw new Error("expected an InputError");
 }
+
+/** The node of an imported topology with this id (fails the test when there is none). */
+export function nodeOf(spec: { nodes: readonly { id: string }[] }, id: string): any {
+  const n = spec.nodes.find((x) => x.id === id);
+  if (!n) throw new Error(`no node ${id}`);
+  return n;
+}

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { detectTopologyFormat, parseHwlocXml, parseLspciText, parseTopologyBytes, parseTopologyText } from "../src/fabric/import/index.js";
 import { linkFromHwlocSpeed } from "../src/fabric/import/hwloc-link.js";
 import { Topology, type TopologySpec } from "../src/fabric/schema.js";
-import { inputError } from "./fabric-helpers.js";
+import { inputError, nodeOf } from "./fabric-helpers.js";
 
 const FIX = join(import.meta.dirname, "fixtures", "import");
 const DATA = join(import.meta.dirname, "..", "data", "topologies");
@@ -17,11 +17,7 @@ const MiB = 2 ** 20;
 function importFixture(file: string, dir = FIX): TopologySpec {
   return Topology.parse(parseTopologyText(read(dir, file), file));
 }
-function node(spec: TopologySpec, id: string): any {
-  const n = spec.nodes.find((x) => x.id === id);
-  if (!n) throw new Error(`no node ${id}`);
-  return n;
-}
+const node = nodeOf;
 
 describe("format detection (DESIGN §4: recognised from the content, not the name)", () => {
   it("recognises kit JSON, lspci -tv and hwloc XML whatever the file is called", () => {
@@ -140,7 +136,9 @@ describe("lspci -tv importer (pciutils ls-tree.c format)", () => {
   it("reads BARs, resizable sizes, NUMA node, link status, ACS and windows from -vvv", () => {
     const spec = importFixture("multi-root-nn.lspci.txt");
     const gpu = node(spec, "0000:1a:00.0");
-    expect(gpu).toMatchObject({ vendor: "10de", device: "20f1", class: "0302", numaNode: 1, link: { gen: 4, width: 16 } });
+    // This dump has LnkSta lines only: they are the link's state (linkCurrent), not its capability.
+    expect(gpu).toMatchObject({ vendor: "10de", device: "20f1", class: "0302", numaNode: 1, linkCurrent: { gen: 4, width: 16 } });
+    expect(gpu.link).toBeUndefined();
     expect(gpu.bars).toEqual([
       { index: 0, size: 16 * MiB, addr: 0xc5000000, is64: false, prefetchable: false },
       {
@@ -157,9 +155,30 @@ describe("lspci -tv importer (pciutils ls-tree.c format)", () => {
     expect(node(spec, "0000:17:02.0")).toMatchObject({
       windows: { mem: { base: 0xc5000000, size: 18 * MiB }, prefetch: { base: 0x200_0000_0000, size: 64 * GiB } },
       acs: { capability: ["SV", "TB", "RR", "CR", "UF"], control: [] },
-      link: { gen: 4, width: 16 },
+      linkCurrent: { gen: 4, width: 16 },
     });
-    expect(node(spec, "0000:18:00.0").link).toEqual({ gen: 4, width: 16 }); // "(downgraded)" is the current state
+    expect(node(spec, "0000:18:00.0").linkCurrent).toEqual({ gen: 4, width: 16 }); // "(downgraded)" is the current state
+  });
+
+  it("a link trains to the lower of both ends' LnkCap; LnkSta is kept apart as linkCurrent", () => {
+    const spec = importFixture("link-cap.lspci.txt");
+    // The idle GPU: LnkCap 16GT/s x16 (the working speed), LnkSta 2.5GT/s (downgraded).
+    expect(node(spec, "0000:1a:00.0")).toMatchObject({ link: { gen: 4, width: 16 }, linkCurrent: { gen: 1, width: 16 } });
+    // Gen5 switch upstream port (LnkCap 32GT/s x16) below a gen4 root port (16GT/s x16): gen4 x16.
+    expect(node(spec, "0000:18:00.0")).toMatchObject({ link: { gen: 4, width: 16 }, linkCurrent: { gen: 4, width: 16 } });
+    // A downstream port's own LnkCap describes the link below it (no physical link above it).
+    expect(node(spec, "0000:19:08.0")).toMatchObject({ link: { gen: 5, width: 8 }, linkCurrent: { gen: 4, width: 8 } });
+    // Gen4 x16 NIC in that gen5 x8 port: gen4 x8, whatever LnkSta showed.
+    expect(node(spec, "0000:1b:00.0")).toMatchObject({ link: { gen: 4, width: 8 }, linkCurrent: { gen: 4, width: 8 } });
+    // A function without a -vvv block has neither.
+    expect(node(spec, "0000:1b:00.1").link).toBeUndefined();
+    expect(node(spec, "0000:1b:00.1").linkCurrent).toBeUndefined();
+  });
+
+  it("a LnkCap line the importer cannot read is refused, naming line and text (it is never skipped)", () => {
+    const text = read(FIX, "link-cap.lspci.txt").replace("LnkCap:\tPort #0, Speed 16GT/s, Width x16, ASPM not supported\n\t\tLnkSta:\tSpeed 2.5GT/s", "LnkCap:\tPort #0, Speed 16GT/s Width x16\n\t\tLnkSta:\tSpeed 2.5GT/s");
+    const e = inputError(() => parseLspciText(text, "c.txt"));
+    expect(e.message).toMatch(/^c\.txt: line 31: lspci -vvv: LnkCap not understood \(expected `Port #N, Speed S, Width xN`\)/);
   });
 
   it("links an SR-IOV VF to the PF whose -vvv block shows the SR-IOV capability", () => {
@@ -207,9 +226,15 @@ describe("lspci -tv importer (pciutils ls-tree.c format)", () => {
     ]);
   });
 
-  it("AMD host bridges get the Zen family the P2PDMA CPU rule needs (p2pdma.md §3.1)", () => {
+  it("AMD host bridges get the Zen family the P2PDMA CPU rule needs (p2pdma.md §3.1), from the root complex id", () => {
+    // 1022:14a4 is the Genoa/Bergamo root complex (pci.ids): family 0x19, as the machine's lscpu says.
     const spec = importFixture("puget-threadripper-pro-wrx90.lspci.txt", DATA);
-    for (const hb of spec.nodes.filter((n) => n.kind === "hostBridge")) expect((hb as any).cpu).toEqual({ vendor: "amd", family: 0x17 });
+    for (const hb of spec.nodes.filter((n) => n.kind === "hostBridge")) expect((hb as any).cpu).toEqual({ vendor: "amd", family: 0x19 });
+    expect(spec.platform).toBe("amd-genoa");
+    // An AMD root complex the table does not know keeps the Zen default.
+    const unknown = parseLspciText("-[0000:00]-+-00.0  Advanced Micro Devices, Inc. [AMD] Device 1234\n           \\-01.0  Advanced Micro Devices, Inc. [AMD] Device 4321\n", "u.txt");
+    expect((unknown.nodes[0] as any).cpu).toEqual({ vendor: "amd", family: 0x17 });
+    expect(unknown.platform).toBeUndefined();
   });
 
   it("rejects a -vvv block for a function the tree lacks, naming the line", () => {
@@ -238,13 +263,20 @@ describe("hwloc XML importer", () => {
     expect(node(spec, "0000:40:01.1")).toMatchObject({ kind: "rootPort", secondaryBus: 0x41, vendor: "1022", device: "149f", link: { gen: 4, width: 16 } });
     const gpu = node(spec, "0000:41:00.0");
     expect(gpu).toMatchObject({ kind: "endpoint", class: "0302", name: "NVIDIA H100 80GB HBM3", memory: 80 * GiB, link: { gen: 5, width: 16 } });
+    // hwloc's pci_link_speed is the LnkSta (hwloc_pci_find_linkspeed): kept as linkCurrent, and the only estimate of `link`.
+    expect(gpu.linkCurrent).toEqual({ gen: 5, width: 16 });
     expect(gpu.bars).toEqual([
       { index: 0, size: 16 * MiB, is64: false, prefetchable: false },
       { index: 1, size: 128 * GiB, is64: true, prefetchable: true }, // 80 GiB rounded up to a power of two
     ]);
     expect(node(spec, "0001:c1:00.0")).toMatchObject({ class: "0200", link: { gen: 3, width: 16 }, bars: [{ index: 0, size: 32 * MiB }] });
     // 450000 MB/s / 25000 MB/s per NVLink4 link = 18 bonded links.
-    expect(spec.links).toEqual([{ kind: "nvlink", a: "0000:41:00.0", b: "0000:42:00.0", count: 18, gen: 4 }]);
+    expect(spec.links).toEqual([
+      { kind: "nvlink", a: "0000:41:00.0", b: "0000:42:00.0", count: 18, gen: 4 },
+      // Two NUMA nodes: the CPU interconnect hwloc does not describe is assumed, for the cost model.
+      { kind: "socket", a: 0, b: 1, name: "assumed: the dump does not describe the CPU interconnect" },
+    ]);
+    expect(spec.description).toContain("Socket links assumed between NUMA nodes 0, 1");
     expect(spec.description).toMatch(/default sizes per role/);
   });
 

@@ -28,7 +28,7 @@ function example1(opts: { iommu?: "off" | "dma"; hostDevice?: string; cpu?: obje
 describe("p2pdma.md §7 Example 1: one switch, no ACS, IOMMU off (calc_map_type_and_dist)", () => {
   const f = example1();
   it("A → B and A → C fn0 meet at the switch upstream port: BUS_ADDR, distance 2 + 2", () => {
-    expect(p2pdmaMapType(f, A("03:00.0"), A("04:00.0"))).toEqual({ mapType: "BUS_ADDR", distance: 4, acsOffenders: [], warnings: [] });
+    expect(p2pdmaMapType(f, A("03:00.0"), A("04:00.0"))).toMatchObject({ mapType: "BUS_ADDR", distance: 4, acsOffenders: [], warnings: [], rule: "common-upstream-bridge" });
     expect(p2pdmaMapType(f, A("03:00.0"), A("05:00.0"))).toMatchObject({ mapType: "BUS_ADDR", distance: 4 });
   });
   it("C fn0 → C fn1 meet at their DSP: distance 2; A → A: distance 0", () => {
@@ -73,6 +73,14 @@ describe("p2pdma.md §7 Example 2: IOMMU on, kernel set RR|CR on RP1 and the DSP
   });
 });
 
+/** A desktop: host bridge function 8086:3e30 (not whitelisted) at 00.0, two root ports, a device on each. */
+function desktop(): Fabric {
+  return buildFabric(topo([
+    host("H", 0), hostFn("00:00.0", "H", "8086:3e30"), rp("00:01.0", "H"), rp("00:01.1", "H"),
+    ep("01:00.0", "00:01.0"), ep("02:00.0", "00:01.1"),
+  ]));
+}
+
 describe("p2pdma.md §7 Example 3: two root ports of one Skylake-SP host bridge", () => {
   const build = (first: Record<string, unknown>[]) => buildFabric(topo([
     host("H1", 0x17), ...first,
@@ -80,15 +88,11 @@ describe("p2pdma.md §7 Example 3: two root ports of one Skylake-SP host bridge"
   ]));
   it("first device 17:00.0 is a Root Port 8086:2030 (listed) → THRU_HOST_BRIDGE, distance 2 + 2, class PHB", () => {
     const f = build([rp("17:00.0", "H1", { vendor: "8086", device: "2030" }), rp("17:02.0", "H1", { vendor: "8086", device: "2032" })]);
-    expect(p2pdmaMapType(f, A("18:00.0"), A("19:00.0"))).toEqual({ mapType: "THRU_HOST_BRIDGE", distance: 4, acsOffenders: [], warnings: [] });
+    expect(p2pdmaMapType(f, A("18:00.0"), A("19:00.0"))).toMatchObject({ mapType: "THRU_HOST_BRIDGE", distance: 4, acsOffenders: [], warnings: [], rule: "host-bridge-whitelist" });
     expect(topoClass(f, A("18:00.0"), A("19:00.0"))).toBe("PHB");
   });
   it("desktop 8086:3e30 at 00.0 (not listed), Intel → NOT_SUPPORTED with only the verbose gate message", () => {
-    const f = buildFabric(topo([
-      host("H", 0), hostFn("00:00.0", "H", "8086:3e30"), rp("00:01.0", "H"), rp("00:01.1", "H"),
-      ep("01:00.0", "00:01.0"), ep("02:00.0", "00:01.1"),
-    ]));
-    const r = p2pdmaMapType(f, A("01:00.0"), A("02:00.0"));
+    const r = p2pdmaMapType(desktop(), A("01:00.0"), A("02:00.0"));
     expect(r.mapType).toBe("NOT_SUPPORTED");
     expect(r.distance).toBe(4);
     expect(r.warnings).toEqual([
@@ -301,14 +305,53 @@ describe("p2pdma.md §3.6 host-bridge gate decision table (non-AMD CPU) and §3.
 describe("pairMatrix (DESIGN §4 topo --json)", () => {
   it("one pair per unordered endpoint pair in input order, ids = PCI address, -1 when NOT_SUPPORTED; host functions left out", () => {
     const m = pairMatrix(example4("8086:2f00", "8086:2f00"));
-    expect(m).toEqual({
-      devices: ["0000:02:00.0", "0000:82:00.0"],
-      pairs: [{ a: "0000:02:00.0", b: "0000:82:00.0", class: "SYS", mapType: "NOT_SUPPORTED", distance: -1 }],
-    });
+    expect(m.devices).toEqual(["0000:02:00.0", "0000:82:00.0"]);
+    expect(m.pairs).toHaveLength(1);
+    expect(m.pairs[0]).toMatchObject({ a: "0000:02:00.0", b: "0000:82:00.0", class: "SYS", mapType: "NOT_SUPPORTED", distance: -1 });
+    // Grown additively: both ends' roles, the rule that decided and its reason.
+    expect(m.pairs[0]).toMatchObject({ aRole: "gpu", bRole: "gpu", rule: "not-whitelisted" });
+    expect(m.pairs[0].reason).toContain("do not share an upstream bridge or whitelisted host bridge");
   });
   it("ids are topology ids when the input gives no PCI address", () => {
     const f = buildFabric(topo([host("h", 0), hostFn("00:00.0", "h", "8086:09a2"), { kind: "rootPort", id: "rp", parent: "h" },
       { kind: "endpoint", id: "gpu0", parent: "rp" }, { kind: "endpoint", id: "gpu1", parent: "rp" }]));
-    expect(pairMatrix(f)).toEqual({ devices: ["gpu0", "gpu1"], pairs: [{ a: "gpu0", b: "gpu1", class: "PIX", mapType: "BUS_ADDR", distance: 2 }] });
+    const m = pairMatrix(f);
+    expect(m.devices).toEqual(["gpu0", "gpu1"]);
+    expect(m.pairs).toMatchObject([{ a: "gpu0", b: "gpu1", class: "PIX", mapType: "BUS_ADDR", distance: 2, rule: "common-upstream-bridge" }]);
+  });
+});
+
+describe("the rule that decided and its reason, in the kernel's words (topo's pair list)", () => {
+  it("BUS_ADDR names the common upstream device", () => {
+    const r = p2pdmaMapType(example1(), A("03:00.0"), A("04:00.0"));
+    expect(r.rule).toBe("common-upstream-bridge");
+    expect(r.reason).toContain("share the upstream device 0000:01:00.0");
+  });
+  it("NOT_SUPPORTED without ACS: the whitelist miss the kernel does not print (no ACS redirect), then its gate message", () => {
+    const r = p2pdmaMapType(desktop(), A("01:00.0"), A("02:00.0"));
+    expect(r.rule).toBe("not-whitelisted");
+    expect(r.reason).toBe([
+      "no common upstream bridge",
+      "cpu_supports_p2pdma() is false (CPU intel: only AMD family >= 0x17 passes)",
+      "Host bridge not in P2PDMA whitelist: 8086:3e30 (0000:00:00.0)",
+      "cannot be used for peer-to-peer DMA as the client and provider (0000:01:00.0) do not share an upstream bridge or whitelisted host bridge",
+    ].join("; "));
+    expect(r.warnings.some((w) => w.includes("whitelist:"))).toBe(false); // printed only when ACS redirect forced the path (p2pdma.md §2.3)
+  });
+  it("NOT_SUPPORTED across host bridges of a REQ_SAME_HOST_BRIDGE entry (Haswell-EP 8086:2f00) says so", () => {
+    const r = p2pdmaMapType(example4("8086:2f00", "8086:2f00"), A("02:00.0"), A("82:00.0"));
+    expect(r.reason).toContain("host bridge 8086:2f00 (0000:00:00.0) is whitelisted only for peers below the same host bridge (REQ_SAME_HOST_BRIDGE)");
+    // host_bridge_whitelist() short-circuits: the second host bridge is not examined.
+    expect(r.reason).not.toContain("0000:80:00.0");
+  });
+  it("ACS redirect then the whitelist: both in the reason", () => {
+    const r = p2pdmaMapType(example1({ iommu: "dma", hostDevice: "8086:1234" }), A("03:00.0"), A("04:00.0"));
+    expect(r.reason).toMatch(/^ACS redirect is set between the client and provider \(0000:03:00\.0\) at /);
+    expect(r.reason).toContain("Host bridge not in P2PDMA whitelist: 8086:1234");
+  });
+  it("THRU_HOST_BRIDGE on AMD Zen names cpu_supports_p2pdma()", () => {
+    const r = p2pdmaMapType(example4("8086:1234", "8086:1234", { vendor: "amd", family: 0x19 }), A("02:00.0"), A("82:00.0"));
+    expect(r).toMatchObject({ rule: "cpu-supports-p2pdma", mapType: "THRU_HOST_BRIDGE" });
+    expect(r.reason).toContain("AMD family 0x19 (>= 0x17)");
   });
 });

@@ -176,3 +176,20 @@ describe("outputs", () => {
     expect(() => mergeSweeps([], [])).toThrow(/shards: name the JSON outputs/);
   });
 });
+
+describe("sweep points with a topology overlay", () => {
+  it("run on the overlaid machine, as `run` does (fabric/overlay.ts applied before the build)", async () => {
+    // dmirror0 is given no ZONE_DEVICE memory: migrating to it then names an unknown device.
+    const plan = loadSweep({
+      scenario: {
+        topology: "dmirror", topologyOverlay: { devices: { dmirror0: { zoneDevice: "${kind}" } } },
+        steps: [{ op: "mmap", buffer: "a", pages: 2 }, { op: "migrateToDevice", device: "dmirror0", buffer: "a" }],
+      },
+      grid: { kind: ["private", "none"] },
+      metrics: { cpages: "steps.1.result.cpages" },
+    });
+    const r = await runSweep(plan, { workers: 0 });
+    expect(r.rows.map((row) => [row.kind, row.ok, row.cpages])).toEqual([["private", true, 2], ["none", false, null]]);
+    expect(r.rows[1].error).toMatch(/steps\[1\]\.device: unknown device "dmirror0"/);
+  });
+});

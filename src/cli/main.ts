@@ -24,9 +24,15 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     .command("topo")
     .description("print a machine's PCIe tree with BARs and windows, then its device-pair P2P matrix")
     .argument("<file>", "topology JSON, `lspci -tv` (+ `lspci -vvv`) text, or hwloc XML")
-    .option("--json", "print one JSON object { devices, pairs }")
-    .action(async (file: string, opts: { json?: boolean }) => {
-      status = await topoCommand(file, { json: !!opts.json }, io);
+    .option("--json", "print one JSON object { devices, pairs } (every endpoint pair; with --path, the path)")
+    .option("--all", "list chipset functions too (USB, SATA, SMBus, audio, platform functions)")
+    .option("--only <roles>", "only devices of these roles, comma-separated (gpu,nic,nvme,accelerator,storage,other), in listings and --json")
+    .option("--path <devices...>", "the hops a DMA from the first device to the second's memory BAR takes, with each link")
+    .option("--overlay <file>", "apply an overlay JSON { \"devices\": { \"<id or PCI address>\": { memory, zoneDevice, memoryBar, role, name, link, linkCurrent } } }")
+    .option("--emit-json", "print the machine as the kit's topology JSON (assumptions and overlay filled in), for editing")
+    .option("--pci-ids <file>", "name devices from this pci.ids (default: the system's, or $P2PDMA_LAB_PCI_IDS)")
+    .action(async (file: string, opts: { json?: boolean; all?: boolean; only?: string; path?: string[]; overlay?: string; emitJson?: boolean; pciIds?: string }) => {
+      status = await topoCommand(file, { ...opts, json: !!opts.json }, io);
     });
   program
     .command("run")

@@ -25,7 +25,7 @@ export function buildFabric(input: unknown, source?: string): Fabric {
   checkPlacement(structure, source);
   const machineCpu = applyDefaults(structure, input);
   return {
-    name: spec.name, description: spec.description, source: spec.source,
+    name: spec.name, description: spec.description, source: spec.source, platform: spec.platform, linkSpeed: spec.linkSpeed ?? "capability",
     hostBridges: structure.hostBridges, functions: structure.functions, nvswitches: structure.nvswitches,
     nvlinks,
     socketLinks: spec.links.flatMap((l) => (l.kind === "socket" ? [{ a: l.a, b: l.b, name: l.name, gbps: l.gbps }] : [])),

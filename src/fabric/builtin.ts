@@ -41,9 +41,14 @@ const BUILTINS: Record<string, TopologyInput> = { dmirror: DMIRROR_TOPOLOGY };
 
 export const BUILTIN_TOPOLOGY_NAMES = Object.keys(BUILTINS);
 
-/** The builtin topology `name` as a Fabric; InputError for an unknown name. */
-export function builtinTopology(name: string): Fabric {
+/** The builtin topology `name` as a topology object (a copy); InputError for an unknown name. */
+export function builtinTopologyInput(name: string): TopologyInput {
   const topology = BUILTINS[name];
   if (!topology) throw new InputError("topology", name, `no builtin topology of this name (builtins: ${BUILTIN_TOPOLOGY_NAMES.join(", ")})`);
-  return buildFabric(topology, `builtin:${name}`);
+  return structuredClone(topology);
+}
+
+/** The builtin topology `name` as a Fabric; InputError for an unknown name. */
+export function builtinTopology(name: string): Fabric {
+  return buildFabric(builtinTopologyInput(name), `builtin:${name}`);
 }

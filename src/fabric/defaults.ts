@@ -1,7 +1,8 @@
 // Models: what a topology may leave unsaid, filled in as documented here (DESIGN §4):
-// - role of an endpoint from its class code (and vendor): 0300/0302 gpu, 0200/0207 nic, 0108 nvme,
-//   other 01xx storage, 0680 with vendor 10de nvswitch, 0600 hostFunction, 1200/0b40 accelerator,
-//   anything else (or no class) other;
+// - role of an endpoint from its class code (and vendor): 0300/0302 gpu (other for BMC and virtual
+//   display vendors: ASPEED, Matrox, QXL, stdvga, VMware), 0380 gpu from NVIDIA/AMD/Intel, 0200/0207
+//   nic, 0108 nvme, other 01xx storage, 0680 with vendor 10de nvswitch, 0600 hostFunction, 1200/0b40
+//   accelerator, anything else (or no class) other;
 // - NUMA node of a host bridge: from the first function below it (depth-first) that reports one,
 //   else 0; a function without one takes its host bridge's;
 // - CPU of a host bridge: from the vendor of the first device on its root bus: 8086 → intel,
@@ -12,16 +13,24 @@
 //   `acs.control`; when the host bridge's IOMMU is "dma" or "passthrough" and the input gave no
 //   `acs.control`, pci_std_enable_acs (drivers/pci/pci.c, p2pdma.md §2.5) sets SV|RR|CR|UF,
 //   each only where the capability advertises it (TB is left clear: ATS is not modelled).
-// Leaves out: NUMA distances (only the node number), CPU models beyond vendor and family.
+// Leaves out: NUMA distances (only the node number); a host bridge's CPU model and name are kept as given.
 import type { NodeSpec } from "./schema.js";
 import type { Structure } from "./structure.js";
-import { ACS_BITS, acsMask, type CpuVendorName, type DeviceRole, type HostBridge, type PciFunction } from "./types.js";
+import { ACS_BITS, acsMask, type CpuVendorName, type DeviceRole, type HostBridge, type HostCpuState, type PciFunction } from "./types.js";
+
+/** Vendors whose display functions are BMC or virtual-machine graphics, not GPUs (ASPEED, Matrox,
+ *  Red Hat QXL, QEMU stdvga, VMware SVGA). */
+const DISPLAY_ONLY_VENDORS: ReadonlySet<string> = new Set(["1a03", "102b", "1b36", "1234", "15ad"]);
+/** GPU vendors whose compute parts report a display-controller class (0380: Intel Max, some AMD Instinct). */
+const GPU_VENDORS: ReadonlySet<string> = new Set(["10de", "1002", "8086"]);
 
 export function roleFromClass(classCode: string | undefined, vendor: string | undefined): DeviceRole {
   switch (classCode) {
     case "0300":
     case "0302":
-      return "gpu";
+      return vendor !== undefined && DISPLAY_ONLY_VENDORS.has(vendor) ? "other" : "gpu";
+    case "0380":
+      return vendor !== undefined && GPU_VENDORS.has(vendor) ? "gpu" : "other";
     case "0200":
     case "0207":
       return "nic";
@@ -52,14 +61,14 @@ function controlGiven(raw: unknown, index: number): boolean {
   return acs?.control !== undefined;
 }
 
-export function applyDefaults(structure: Structure, raw: unknown): { vendor: CpuVendorName; family?: number } {
+export function applyDefaults(structure: Structure, raw: unknown): HostCpuState {
   const functionOf = (id: string) => structure.byId.get(id) as PciFunction;
-  let machineCpu: { vendor: CpuVendorName; family?: number } | undefined;
+  let machineCpu: HostCpuState | undefined;
   for (const host of structure.hostBridges) {
     const hostSpec = structure.specOf.get(host.id) as Extract<NodeSpec, { kind: "hostBridge" }>;
     const first = host.children.map(functionOf).find((func) => func.vendor !== undefined);
     const byVendor = cpuFromVendor(first?.vendor);
-    host.cpu = hostSpec.cpu ? { vendor: hostSpec.cpu.vendor, family: hostSpec.cpu.family ?? (hostSpec.cpu.vendor === "amd" ? 0x17 : undefined) } : byVendor;
+    host.cpu = hostSpec.cpu ? { ...hostSpec.cpu, family: hostSpec.cpu.family ?? (hostSpec.cpu.vendor === "amd" ? 0x17 : undefined) } : byVendor;
     if (hostSpec.cpu && !machineCpu) machineCpu = host.cpu;
     host.numaNode = hostSpec.numaNode ?? firstNuma(structure, host) ?? 0;
   }

@@ -1,6 +1,7 @@
 // Models: calc_map_type_and_dist() of drivers/pci/p2pdma.c (p2pdma.md §2.1-§2.4, recent PCI tree
 // post-v7.1): upstream chains with VF→PF replacement, ACS redirect on every device of the path,
-// the distance, the host-bridge gate and the warning texts of a verbose (first, uncached) lookup.
+// the distance, the host-bridge gate and the warning texts of a verbose (first, uncached) lookup,
+// plus which rule decided and why, in the kernel's words (for `topo`: the reason for NOT_SUPPORTED).
 // Leaves out: the per-provider map-type cache and the 128-byte bound of the offender list.
 import { hasAcsRedirect } from "./acs.js";
 import { getFunction, parentBridge } from "./build.js";
@@ -8,6 +9,13 @@ import type { Fabric, PciFunction } from "./types.js";
 import { cpuSupportsP2pdma, hostBridgeWhitelist } from "./whitelist.js";
 
 export type P2pdmaMapType = "BUS_ADDR" | "THRU_HOST_BRIDGE" | "NOT_SUPPORTED";
+
+/**
+ * The rule of calc_map_type_and_dist() that decided: a common upstream device without ACS redirect
+ * (BUS_ADDR); cpu_supports_p2pdma() (AMD Zen: THRU_HOST_BRIDGE); host_bridge_whitelist() passing
+ * (THRU_HOST_BRIDGE) or failing (NOT_SUPPORTED).
+ */
+export type P2pdmaRule = "common-upstream-bridge" | "cpu-supports-p2pdma" | "host-bridge-whitelist" | "not-whitelisted";
 
 export interface P2pdmaResult {
   mapType: P2pdmaMapType;
@@ -17,6 +25,10 @@ export interface P2pdmaResult {
   acsOffenders: string[];
   /** The kernel log lines, each prefixed with the device it is printed against. */
   warnings: string[];
+  /** The rule that decided the map type. */
+  rule: P2pdmaRule;
+  /** Why, in the kernel's words where it has them (its warnings and the whitelist's verdicts). */
+  reason: string;
 }
 
 /** pci_upstream_bridge(): a VF is replaced by its PF, then the bridge above (null on a root bus). */
@@ -61,15 +73,31 @@ export function p2pdmaMapType(fabric: Fabric, providerId: string, clientId: stri
   } else {
     for (let j = 0; j < distB; j++) if (hasAcsRedirect(chainC[j])) offenders.push(chainC[j].address);
     distance = common + distB;
-    if (offenders.length === 0) return { mapType: "BUS_ADDR", distance, acsOffenders: [], warnings };
+    if (offenders.length === 0) {
+      const reason = `${client.address} and ${provider.address} share the upstream device ${chainP[common].address} and no device on the path has ACS redirect (RR, CR or EC): the DMA goes by bus address`;
+      return { mapType: "BUS_ADDR", distance, acsOffenders: [], warnings, rule: "common-upstream-bridge", reason };
+    }
     warnings.push(`${client.address}: ACS redirect is set between the client and provider (${provider.address})`);
     warnings.push(`${client.address}: to disable ACS redirect for this path, add the kernel parameter: pci=disable_acs_redir=${offenders.join(";")}`);
     acsRedirects = true;
   }
   // Host-bridge gate.
-  if (cpuSupportsP2pdma(fabric) || hostBridgeWhitelist(fabric, provider, client, { warn: acsRedirects, warnings })) {
-    return { mapType: "THRU_HOST_BRIDGE", distance, acsOffenders: offenders, warnings };
+  const why = acsRedirects ? [`ACS redirect is set between the client and provider (${provider.address}) at ${offenders.join(", ")}`] : [`no common upstream bridge`];
+  const cpu = fabric.machineCpu;
+  if (cpuSupportsP2pdma(fabric)) {
+    const reason = [...why, `cpu_supports_p2pdma(): AMD family ${hexFamily(cpu.family ?? 0x17)} (>= 0x17) lets every host-bridge path through`].join("; ");
+    return { mapType: "THRU_HOST_BRIDGE", distance, acsOffenders: offenders, warnings, rule: "cpu-supports-p2pdma", reason };
   }
-  warnings.push(`${client.address}: cannot be used for peer-to-peer DMA as the client and provider (${provider.address}) do not share an upstream bridge or whitelisted host bridge`);
-  return { mapType: "NOT_SUPPORTED", distance, acsOffenders: offenders, warnings };
+  const verdicts: string[] = [];
+  if (hostBridgeWhitelist(fabric, provider, client, { warn: acsRedirects, warnings, verdicts })) {
+    return { mapType: "THRU_HOST_BRIDGE", distance, acsOffenders: offenders, warnings, rule: "host-bridge-whitelist", reason: [...why, ...verdicts].join("; ") };
+  }
+  const failure = `cannot be used for peer-to-peer DMA as the client and provider (${provider.address}) do not share an upstream bridge or whitelisted host bridge`;
+  warnings.push(`${client.address}: ${failure}`);
+  const notAmd = `cpu_supports_p2pdma() is false (CPU ${cpu.vendor}${cpu.family !== undefined ? ` family ${hexFamily(cpu.family)}` : ""}: only AMD family >= 0x17 passes)`;
+  return { mapType: "NOT_SUPPORTED", distance, acsOffenders: offenders, warnings, rule: "not-whitelisted", reason: [...why, notAmd, ...verdicts, failure].join("; ") };
+}
+
+function hexFamily(family: number): string {
+  return `0x${family.toString(16)}`;
 }

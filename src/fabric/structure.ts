@@ -90,7 +90,7 @@ function newFunction(nodeSpec: FunctionSpec, index: number): PciFunction {
   const func: PciFunction = {
     kind: nodeSpec.kind, id: nodeSpec.id, index, name: nodeSpec.name, address: "", addressGiven: false, domain: 0, bus: -1, devfn: -1,
     parent: nodeSpec.parent, hostBridge: "", children: [], depth: 0, vendor: nodeSpec.vendor?.toLowerCase(),
-    device: nodeSpec.device?.toLowerCase(), classCode: nodeSpec.class?.toLowerCase(), numaNode: 0, link: nodeSpec.link, acs: null,
+    device: nodeSpec.device?.toLowerCase(), classCode: nodeSpec.class?.toLowerCase(), numaNode: 0, link: nodeSpec.link, linkCurrent: nodeSpec.linkCurrent, acs: null,
     multifunction: false, bars: [], windows: {},
   };
   if (nodeSpec.kind === "endpoint") {

@@ -8,6 +8,22 @@ export type FunctionKind = "rootPort" | "switchUpstream" | "switchDownstream" | 
 export type DeviceRole = "gpu" | "nic" | "nvme" | "accelerator" | "storage" | "nvswitch" | "hostFunction" | "other";
 export type CpuVendorName = "intel" | "amd" | "hygon" | "arm" | "other";
 export type IommuMode = "off" | "dma" | "passthrough";
+/** Which link speed models the machine: the capability (`link`) or the state read (`linkCurrent`). */
+export type LinkSpeedMode = "capability" | "current";
+
+/** The CPU behind a host bridge: vendor, x86 family and model, and its name when known. */
+export interface HostCpuState {
+  vendor: CpuVendorName;
+  family?: number;
+  model?: number;
+  name?: string;
+}
+
+/** A PCIe link configuration. */
+export interface LinkConfig {
+  gen: number;
+  width: number;
+}
 
 /** A range of the address map: CPU physical start, PCI bus start (bus = cpu + bus offset), size. */
 export interface AddressRange {
@@ -46,7 +62,7 @@ export interface HostBridge {
   rootBus: number;
   subordinateBus: number;
   numaNode: number;
-  cpu: { vendor: CpuVendorName; family?: number };
+  cpu: HostCpuState;
   iommu: IommuMode;
   windows: HostWindowState[];
   /** Ids of the devices on the root bus, in devfn order (pci_host_bridge_dev takes the first). */
@@ -78,7 +94,10 @@ export interface PciFunction {
   /** Endpoints only. */
   role?: DeviceRole;
   numaNode: number;
-  link?: { gen: number; width: number };
+  /** The link above the function at its capability (the working speed). */
+  link?: LinkConfig;
+  /** The link's state when the machine was read (LnkSta). */
+  linkCurrent?: LinkConfig;
   /** null: the function has no ACS capability. */
   acs: AcsState | null;
   /** Several (non-VF) functions share its bus and device number. */
@@ -124,6 +143,10 @@ export interface Fabric {
   name: string;
   description?: string;
   source?: string;
+  /** Named platform (from the topology, or an importer's table of root complex ids). */
+  platform?: string;
+  /** Which link speed models the machine (default "capability"). */
+  linkSpeed: LinkSpeedMode;
   hostBridges: HostBridge[];
   /** Every PCI function, in input order. */
   functions: PciFunction[];
@@ -131,7 +154,7 @@ export interface Fabric {
   nvlinks: NvLinkState[];
   socketLinks: SocketLinkState[];
   /** The boot CPU (cpu_data(0)) that cpu_supports_p2pdma() reads. */
-  machineCpu: { vendor: CpuVendorName; family?: number };
+  machineCpu: HostCpuState;
   byId: Map<string, FabricNode>;
   byAddress: Map<string, PciFunction>;
 }

@@ -56,21 +56,32 @@ export function hostBridgeDev(fabric: Fabric, host: HostBridge): PciFunction | n
 }
 
 /** Whether a whitelist miss is reported (the kernel's `warn`, set when ACS redirect forced the
- *  host path), and where the kernel log lines go. */
+ *  host path), where the kernel log lines go, and (for explanations) what each host bridge examined
+ *  decided, whether or not the kernel prints it. */
 export interface WhitelistWarn {
   warn: boolean;
   warnings: string[];
+  verdicts?: string[];
 }
 
 /** __host_bridge_whitelist(): the first matching entry decides. Pushes the warning on a miss. */
 function hostBridgeWhitelisted(fabric: Fabric, host: HostBridge, sameHostBridge: boolean, log: WhitelistWarn): boolean {
   const root = hostBridgeDev(fabric, host);
-  if (!root) return false;
+  if (!root) {
+    log.verdicts?.push(`host bridge ${host.id}: the first device on its root bus is neither 00.0 nor a root port, so pci_host_bridge_dev() finds none to look up`);
+    return false;
+  }
+  const ids = `${root.vendor ?? "????"}:${root.device ?? "????"}`;
   for (const [vendor, device, flags] of P2PDMA_WHITELIST) {
     if (vendor !== root.vendor || (device !== ANY && device !== root.device)) continue;
-    return !(flags & REQ_SAME_HOST_BRIDGE) || sameHostBridge;
+    const ok = !(flags & REQ_SAME_HOST_BRIDGE) || sameHostBridge;
+    log.verdicts?.push(ok
+      ? `host bridge ${ids} (${root.address}) is in pci_p2pdma_whitelist[]`
+      : `host bridge ${ids} (${root.address}) is whitelisted only for peers below the same host bridge (REQ_SAME_HOST_BRIDGE)`);
+    return ok;
   }
-  if (log.warn) log.warnings.push(`${root.address}: Host bridge not in P2PDMA whitelist: ${root.vendor ?? "????"}:${root.device ?? "????"}`);
+  if (log.warn) log.warnings.push(`${root.address}: Host bridge not in P2PDMA whitelist: ${ids}`);
+  log.verdicts?.push(`Host bridge not in P2PDMA whitelist: ${ids} (${root.address})`);
   return false;
 }
 

@@ -1,17 +1,19 @@
 // Models: the edge where a run's inputs are read, once: a scenario file (guarded as `topo` guards
 // its input: size, UTF-8, JSON syntax with line and column, nesting depth), the topology it names
 // (a builtin name, a file relative to the scenario, or an inline object) and the calibration it
-// names (a builtin name in data/calibration/, or a path relative to the scenario file), turned
-// into the plain RunInput that run.ts takes. A file meant for another command says so.
+// names (a builtin name in data/calibration/, or a path relative to the scenario file), with the
+// scenario's topology overlay applied (fabric/overlay.ts), turned into the plain RunInput that
+// run.ts takes. A file meant for another command says so.
 // Leaves out: standard input and URLs.
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildFabric } from "../fabric/build.js";
-import { BUILTIN_TOPOLOGY_NAMES, builtinTopology } from "../fabric/builtin.js";
+import { BUILTIN_TOPOLOGY_NAMES, builtinTopologyInput } from "../fabric/builtin.js";
 import { checkJsonSyntax } from "../fabric/import/json-syntax.js";
 import { detectTopologyFormat, MAX_JSON_DEPTH } from "../fabric/import/detect.js";
-import { loadTopologyFile } from "../fabric/load.js";
+import { readOverlayFile, readTopologyFile } from "../fabric/load.js";
+import { applyOverlay } from "../fabric/overlay.js";
 import type { Fabric } from "../fabric/types.js";
 import { mergeCalibration, parseCalibration, type Calibration, type CalibrationFileSpec } from "../sim/calibration.js";
 import { InputError } from "../units/input-error.js";
@@ -108,7 +110,8 @@ export function loadScenario(scenario: unknown, opts: LoadOptions = {}): RunInpu
   const source = opts.source ?? "scenario";
   const spec = parseScenario(scenario, source);
   const baseDir = opts.baseDir ?? process.cwd();
-  return { scenario: spec, topology: resolveTopology(spec.topology, baseDir, source), calibration: loadCalibration(spec.calibration, { baseDir, source }) };
+  const topology = resolveTopology(spec.topology, baseDir, source, spec.topologyOverlay);
+  return { scenario: spec, topology, calibration: loadCalibration(spec.calibration, { baseDir, source }) };
 }
 
 /** Where a scenario's `topology` comes from: an inline object, a file, or a builtin name. */
@@ -125,11 +128,29 @@ export function locateTopology(topology: string | Record<string, unknown>, baseD
     `${looksLikePath ? `no such file ${path}` : `not a builtin topology, and no file ${path}`} (builtin topologies: ${BUILTIN_TOPOLOGY_NAMES.join(", ")})`, source);
 }
 
-/** A scenario's `topology`: an inline object, a builtin name, or a file relative to `baseDir`. */
-export function resolveTopology(topology: string | Record<string, unknown>, baseDir: string, source = "scenario"): Fabric {
-  const where = locateTopology(topology, baseDir, source);
-  if ("inline" in where) return buildFabric(where.inline, `${source}: topology`);
-  return "file" in where ? loadTopologyFile(where.file) : builtinTopology(where.builtin);
+/**
+ * A scenario's `topology`: an inline object, a builtin name, or a file relative to `baseDir`; with
+ * `overlay` (an overlay object, or the path of an overlay file relative to `baseDir`) applied
+ * before the fabric is built (fabric/overlay.ts).
+ */
+export function resolveTopology(topology: string | Record<string, unknown>, baseDir: string, source = "scenario", overlay?: unknown): Fabric {
+  const [input, where] = overlaidTopology(topology, baseDir, source, overlay);
+  return buildFabric(input, where);
+}
+
+/** The topology object a scenario names with its overlay applied (not yet built), and the name its errors give it. */
+export function overlaidTopology(topology: string | Record<string, unknown>, baseDir: string, source = "scenario", overlay?: unknown): [unknown, string] {
+  const [input, where] = topologyInput(locateTopology(topology, baseDir, source), source);
+  if (overlay === undefined) return [input, where];
+  const [patch, patchSource] = typeof overlay === "string" ? [readOverlayFile(resolve(baseDir, overlay)), resolve(baseDir, overlay)] : [overlay, `${source}: topologyOverlay`];
+  return [applyOverlay(input, patch, patchSource, where), where];
+}
+
+/** The topology object a located `topology` holds, and the name its errors give it. */
+function topologyInput(found: TopologySource, source: string): [unknown, string] {
+  if ("inline" in found) return [found.inline, `${source}: topology`];
+  if ("file" in found) return [readTopologyFile(found.file), found.file];
+  return [builtinTopologyInput(found.builtin), `builtin:${found.builtin}`];
 }
 
 /**

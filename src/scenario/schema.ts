@@ -4,6 +4,7 @@
 // in editors; a step may carry a `comment` and an `expect`ed outcome.
 // Leaves out: cross-step checks (a buffer used before its mmap), which the runner reports per step.
 import { z } from "zod";
+import { Overlay } from "../fabric/overlay.js";
 import * as errno from "../memory/errno.js";
 
 const Name = z.string().min(1);
@@ -173,6 +174,8 @@ export const Scenario = z.strictObject({
    *  file) to a calibration JSON; default "default". */
   calibration: z.string().min(1).optional().describe(
     "The cost model's calibration: a name in data/calibration/ or a path (relative to this file) ending in .json; default \"default\"."),
+  topologyOverlay: z.union([z.string().min(1), Overlay]).optional()
+    .describe("Corrections to the machine before it is built (an imported dump's device memory, ZONE_DEVICE kind, role, name, link speeds): an overlay object { \"devices\": { \"<id or PCI address>\": { memory?, zoneDevice?, memoryBar?, role?, name?, link?, linkCurrent? } }, \"linkSpeed\"?, \"platform\"? }, or the path of an overlay JSON file (relative to the scenario file)."),
   steps: z.array(Step).describe("The steps, run in order; a failing step records its error and the next steps still run."),
 }).describe("A p2pdma-lab scenario: a machine and the steps a process, its devices and their drivers take on it.");
 

@@ -8,15 +8,14 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { readTopologyFile } from "../fabric/load.js";
 import { buildFabric } from "../fabric/build.js";
-import { loadCalibration, locateTopology, readJsonFile } from "../scenario/load.js";
+import { loadCalibration, locateTopology, overlaidTopology, readJsonFile } from "../scenario/load.js";
 import { parseScenario } from "../scenario/parse.js";
 import type { Calibration } from "../sim/calibration.js";
 import { InputError } from "../units/input-error.js";
 import { inputErrorFromZod } from "../units/zod-input-error.js";
 import { checkPlaceholders, gridOf, pointValues, substitute, type Grid, type GridValues } from "./grid.js";
-import { checkMetricStep, parseMetric, type Metric } from "./metrics.js";
+import { checkMetricStep, parseMetric } from "./metrics.js";
 import type { PointEnv, PointTask, TopologyRef } from "./point.js";
 import { SweepFile, type SweepSpec } from "./spec.js";
 
@@ -71,7 +70,7 @@ export function loadSweep(input: unknown, opts: SweepLoadOptions = {}): SweepPla
     const where = `${scenarioSource}: point ${i} (${describeValues(values)})`;
     const scenario = parseScenario(substitute(template, values), where);
     metrics.forEach((m) => checkMetricStep(m, scenario.steps.length, `metrics.${m.column}`, source));
-    keys[2 * i] = tables.topology(scenario.topology, where);
+    keys[2 * i] = tables.topology(scenario.topology, where, scenario.topologyOverlay);
     keys[2 * i + 1] = tables.calibration(scenario.calibration, where);
   }
   const env: PointEnv = { topologies: tables.topologies, calibrations: tables.calibrations, metrics };
@@ -109,14 +108,18 @@ class Tables {
 
   constructor(private readonly baseDir: string) {}
 
-  topology(t: string | Record<string, unknown>, where: string): number {
+  topology(t: string | Record<string, unknown>, where: string, overlay?: unknown): number {
     const found = locateTopology(t, this.baseDir, where);
-    const key = JSON.stringify(found);
+    const key = JSON.stringify([found, overlay]);
     let k = this.topologyIndex.get(key);
     if (k === undefined) {
-      const ref: TopologyRef = "builtin" in found ? { builtin: found.builtin }
-        : "file" in found ? { spec: readTopologyFile(found.file), source: found.file } : { spec: found.inline, source: `${where}: topology` };
-      if ("spec" in ref) buildFabric(ref.spec, ref.source); // bad input is found here, once, not in a worker
+      let ref: TopologyRef;
+      if ("builtin" in found && overlay === undefined) ref = { builtin: found.builtin };
+      else {
+        const [spec, source] = overlaidTopology(t, this.baseDir, where, overlay);
+        ref = { spec, source };
+        buildFabric(spec, source); // bad input is found here, once, not in a worker
+      }
       k = this.topologies.push(ref) - 1;
       this.topologyIndex.set(key, k);
     }

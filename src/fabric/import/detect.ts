@@ -36,7 +36,7 @@ export function parseTopologyText(text: string, source: string, options: ImportO
   const format = detectTopologyFormat(text, source);
   const body = stripBom(text);
   if (format === "json") return parseJson(body, source);
-  if (format === "hwloc") return parseHwlocXml(body, source);
+  if (format === "hwloc") return parseHwlocXml(body, source, options);
   return parseLspciText(body, source, options);
 }
 

@@ -1,7 +1,9 @@
 // Models: a machine read from an hwloc XML export (`lstopo --of xml`, v1 and v2 formats): host
-// bridges with their NUMA node and CPU, PCI bridges and devices with ids and link speed, and the
-// NVLink matrix (`NVLinkBandwidth` distances) as nvswitch nodes and nvlink links. The document
-// passes xml-guard.ts first; anything the parser still refuses is an InputError too.
+// bridges with their NUMA node and CPU (CPUVendor, CPUFamilyNumber, CPUModelNumber, CPUModel; else the
+// root bus's PCI ids, platforms.ts), PCI bridges and devices with ids, names (pci.ids when given) and
+// link speed, GPU memory (device-memory.ts), and the NVLink matrix (`NVLinkBandwidth` distances) as
+// nvswitch nodes and nvlink links. The document passes xml-guard.ts first; anything the parser
+// still refuses is an InputError too.
 // Leaves out: BARs (hwloc has none: default sizes per role, default-bars.ts), CPUs and caches.
 import { XMLParser } from "fast-xml-parser";
 import { InputError } from "../../units/input-error.js";
@@ -16,6 +18,11 @@ import { linkFromHwlocSpeed } from "./hwloc-link.js";
 import { nvlinkTopology, type NvlinkObject } from "./hwloc-nvlink.js";
 import { topologyName } from "./source-name.js";
 import { ACCEPTED_FORMATS } from "./formats.js";
+import { pciIdsName, type PciIds as PciIdsDb } from "./pci-ids.js";
+import { knownPart, reportDeviceMemory } from "./device-memory.js";
+import { platformOf, type KnownPlatform } from "./platforms.js";
+import { assumedSocketLinks } from "./socket-links.js";
+import type { ImportOptions } from "./warnings.js";
 
 type NodeInput = TopologyInput["nodes"][number];
 
@@ -32,6 +39,11 @@ interface HwlocRead {
   hostBridges: number;
   /** `Architecture` info of the topology (aarch64 → an ARM CPU behind host bridges). */
   globalArch?: string;
+  pciIds?: PciIdsDb;
+  /** The platform the first identified root bus names. */
+  platform?: KnownPlatform;
+  /** What said an endpoint's memory, by id (for the import notes). */
+  memorySaid: Map<string, string>;
 }
 
 /** Where a PCI object sits: its parent's id, on a root bus or below a bridge, and the bus. */
@@ -41,23 +53,33 @@ interface PciPlace extends BridgePlace {
 }
 
 /** Converts an hwloc XML export into a kit topology object. */
-export function parseHwlocXml(text: string, source: string): TopologyInput {
+export function parseHwlocXml(text: string, source: string, options: ImportOptions = {}): TopologyInput {
   const top = topologyElement(parseXml(text, source), source);
   const machine = elements(top, "object")[0];
   if (!machine) throw new InputError("topology.object", undefined, "hwloc XML has no Machine object", source);
-  const read: HwlocRead = { source, nodes: [], byGp: new Map(), modelOf: new Map(), hostBridges: 0, globalArch: infoOf(top, "Architecture") };
+  const read: HwlocRead = {
+    source, nodes: [], byGp: new Map(), modelOf: new Map(), hostBridges: 0, globalArch: infoOf(top, "Architecture"), pciIds: options.pciIds ?? undefined, memorySaid: new Map(),
+  };
   visitObject(read, machine, {});
   if (read.hostBridges === 0) throw new InputError("topology", source, "hwloc XML has no PCI host bridge (was it exported without I/O objects?)", source);
   const productName = infoOf(machine, "DMIProductName");
   const nv = nvlinkTopology(top, read.byGp, read.modelOf, source);
+  const memory = reportDeviceMemory(read.nodes, source, options, read.memorySaid);
+  const sockets = assumedSocketLinks(read.nodes);
   const description = [
     `Imported from hwloc XML (${source})${productName ? `, ${productName}` : ""}.`,
     DEFAULT_BARS_NOTE,
-    "Link gen/width: the widest PCIe configuration giving hwloc's GB/s (hwloc stores bandwidth only).",
+    "Link gen/width: the widest PCIe configuration giving hwloc's GB/s (hwloc stores bandwidth only), read from the link's state (LnkSta, hwloc pci-common.c hwloc_pci_find_linkspeed): kept as `linkCurrent` and taken as `link` too, as hwloc does not record the capability (a device idle at export shows 2.5 GT/s; an overlay sets its `link`).",
     "Switch ports by shape (hwloc has no port type): a root-bus bridge is a root port, a bridge with only bridges below is a switch upstream port, its children downstream ports.",
     ...nv.notes,
+    ...(read.platform ? [`Platform ${read.platform.platform} from the root bus function ${read.platform.vendor}:${read.platform.device} (${read.platform.name}).`] : []),
+    ...(memory ? [memory] : []),
+    ...(sockets.note ? [sockets.note] : []),
   ].join(" ");
-  return { name: productName ? slug(productName) : topologyName(source), description, source, nodes: read.nodes, links: nv.links };
+  return {
+    name: productName ? slug(productName) : topologyName(source), description, source,
+    ...(read.platform ? { platform: read.platform.platform } : {}), nodes: read.nodes, links: [...nv.links, ...sockets.links],
+  };
 }
 
 /** The guarded document as fast-xml-parser builds it (child elements in arrays, see ARRAY_TAGS). */
@@ -116,11 +138,13 @@ function emitHostBridge(read: HwlocRead, obj: XmlObject, ctx: Context): void {
   const range = parseBusRange(attr(obj, "bridge_pci"), `${objectField(obj)}.bridge_pci`, read.source);
   const id = `pci${hex4(range.domain)}:${hex2(range.secondary)}`;
   const children = elements(obj, "object");
-  const firstVendor = children
+  const onBus = children
     .filter((c) => attr(c, "pci_busid"))
     .sort((a, b) => attr(a, "pci_busid")!.localeCompare(attr(b, "pci_busid")!))
-    .map((c) => parsePciType(attr(c, "pci_type"), attr(c, "pci_busid"), read.source).vendor)[0];
-  const cpu = ctx.cpu ?? cpuFromVendorId(firstVendor) ?? (read.globalArch === "aarch64" ? { vendor: "arm" as const } : undefined);
+    .map((c) => parsePciType(attr(c, "pci_type"), attr(c, "pci_busid"), read.source));
+  const platform = platformOf(onBus);
+  read.platform ??= platform;
+  const cpu = ctx.cpu ?? platform?.cpu ?? cpuFromVendorId(onBus[0]?.vendor) ?? (read.globalArch === "aarch64" ? { vendor: "arm" as const } : undefined);
   read.nodes.push({
     kind: "hostBridge",
     id,
@@ -150,13 +174,16 @@ function emitFunction(read: HwlocRead, obj: XmlObject, place: PciPlace): void {
   const ids = parsePciType(attr(obj, "pci_type"), busid, read.source);
   const speed = attr(obj, "pci_link_speed");
   const link = speed !== undefined ? linkFromHwlocSpeed(Number(speed)) : undefined;
+  const dbName = read.pciIds && ids.vendor && ids.device ? pciIdsName(read.pciIds, ids.vendor, ids.device) : undefined;
   const common: FunctionCommon = {
     id: address,
     parent: place.parent,
+    ...(dbName ? { name: dbName } : {}),
     ...(ids.vendor ? { vendor: ids.vendor } : {}),
     ...(ids.device ? { device: ids.device } : {}),
     ...(ids.classCode ? { class: ids.classCode } : {}),
-    ...(link ? { link } : {}),
+    // hwloc records the link's state (LnkSta) only: it is the capability's best estimate too.
+    ...(link ? { link, linkCurrent: link } : {}),
   };
   const gpIndex = attr(obj, "gp_index");
   if (gpIndex !== undefined) read.byGp.set(`PCIDev:${gpIndex}`, { kind: "pci", id: address, nvswitch: attr(obj, "subtype") === "NVSwitch" });
@@ -164,7 +191,8 @@ function emitFunction(read: HwlocRead, obj: XmlObject, place: PciPlace): void {
   else emitEndpoint(read, obj, common, ids);
 }
 
-type FunctionCommon = { id: string; parent: string; vendor?: string; device?: string; class?: string; link?: NonNullable<ReturnType<typeof linkFromHwlocSpeed>> };
+type HwlocLink = NonNullable<ReturnType<typeof linkFromHwlocSpeed>>;
+type FunctionCommon = { id: string; parent: string; name?: string; vendor?: string; device?: string; class?: string; link?: HwlocLink; linkCurrent?: HwlocLink };
 
 function emitBridge(read: HwlocRead, obj: XmlObject, place: PciPlace, common: FunctionCommon, where: string): void {
   const busRange = attr(obj, "bridge_pci");
@@ -178,45 +206,56 @@ function emitBridge(read: HwlocRead, obj: XmlObject, place: PciPlace, common: Fu
   for (const child of children) emitFunction(read, child, { parent: common.id, onRootBus: false, parentKind: kind, bus: range?.secondary ?? -1 });
 }
 
-/** A PCIDev: an endpoint; its OS devices name it (GPU model, NVML index) and may give its memory. */
+/** A PCIDev: an endpoint; its OS devices name it (GPU model, NVML index) and may give its memory.
+ *  A known part (device-memory.ts) is a GPU whose BARs are sized to its memory. */
 function emitEndpoint(read: HwlocRead, obj: XmlObject, common: FunctionCommon, ids: PciIds): void {
-  const { model, memory } = osDeviceFacts(read, obj, common.id);
+  const { model, memory, said } = osDeviceFacts(read, obj, common.id);
   const isNvswitch = attr(obj, "subtype") === "NVSwitch";
-  const role = roleOfClass(ids.classCode, ids.vendor);
+  const part = knownPart(ids.vendor, ids.device);
+  const role = roleOfClass(ids.classCode, ids.vendor) ?? (part ? "gpu" : undefined);
+  const size = role === "gpu" ? memory ?? part?.memory : undefined;
+  if (role === "gpu" && memory !== undefined && said) read.memorySaid.set(common.id, said);
   read.nodes.push({
     kind: "endpoint",
     ...common,
     ...(model ? { name: model } : isNvswitch ? { name: "NVSwitch" } : {}),
     ...(isNvswitch ? { role: "nvswitch" as const } : {}),
     ...(role === "gpu" && memory ? { memory } : {}),
-    bars: defaultBars(role, role === "gpu" ? memory : undefined),
+    bars: defaultBars(role, size),
   });
   if (isNvswitch) read.nodes.push({ kind: "nvswitch", id: `nvswitch-${common.id}`, name: "NVSwitch", pci: common.id });
   read.modelOf.set(common.id, model);
 }
 
 /** Model name and memory from a device's OSDev children (CUDA memory, else "NN GB" in the model). */
-function osDeviceFacts(read: HwlocRead, obj: XmlObject, address: string): { model?: string; memory?: number } {
+function osDeviceFacts(read: HwlocRead, obj: XmlObject, address: string): { model?: string; memory?: number; said?: string } {
   const osdevs = elements(obj, "object").filter((c) => attr(c, "type") === "OSDev");
   let model: string | undefined;
   let memory: number | undefined;
+  let said: string | undefined;
   for (const os of osdevs) {
     const gpIndex = attr(os, "gp_index");
     if (gpIndex !== undefined) read.byGp.set(`OSDev:${gpIndex}`, { kind: "pci", id: address, nvswitch: false });
     model ??= infoOf(os, "GPUModel") ?? infoOf(os, "CoProcType");
     const kib = infoOf(os, "CUDAGlobalMemorySize");
-    if (kib !== undefined && /^\d+$/.test(kib)) memory ??= Number(kib) * 1024;
+    if (memory === undefined && kib !== undefined && /^\d+$/.test(kib)) {
+      memory = Number(kib) * 1024;
+      said = `hwloc's CUDAGlobalMemorySize (${kib} KiB)`;
+    }
   }
   if (memory === undefined && model) {
     const gb = /(?<!\d)(\d+)\s*GB\b/.exec(model);
-    if (gb) memory = Number(gb[1]) * GiB;
+    if (gb) {
+      memory = Number(gb[1]) * GiB;
+      said = `the GPU model name hwloc reports ("${model}")`;
+    }
   }
-  return { model, memory };
+  return { model, memory, said };
 }
 
 interface Context {
   numaNode?: number;
-  cpu?: { vendor: "intel" | "amd" | "hygon" | "arm" | "other"; family?: number };
+  cpu?: { vendor: "intel" | "amd" | "hygon" | "arm" | "other"; family?: number; model?: number; name?: string };
 }
 
 /** NUMA node and CPU of the objects below `obj`: v1 NUMANode ancestors, v2 single-node nodesets. */
@@ -229,8 +268,15 @@ function contextOf(obj: XmlObject, ctx: Context): Context {
   const vendor = infoOf(obj, "CPUVendor");
   if (vendor) {
     const family = infoOf(obj, "CPUFamilyNumber");
+    const model = infoOf(obj, "CPUModelNumber");
+    const name = infoOf(obj, "CPUModel");
     const v = /GenuineIntel/i.test(vendor) ? "intel" : /AuthenticAMD/i.test(vendor) ? "amd" : /HygonGenuine/i.test(vendor) ? "hygon" : "other";
-    next.cpu = { vendor: v, ...(family && /^\d+$/.test(family) ? { family: Number(family) } : {}) };
+    next.cpu = {
+      vendor: v,
+      ...(family && /^\d+$/.test(family) ? { family: Number(family) } : {}),
+      ...(model && /^\d+$/.test(model) ? { model: Number(model) } : {}),
+      ...(name ? { name: name.trim() } : {}),
+    };
   }
   return next;
 }

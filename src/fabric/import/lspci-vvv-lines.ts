@@ -1,6 +1,6 @@
 // Models: the lines of an `lspci -vvv` block the fabric model reads, and what each gives: Region
 // lines (lspci-region.ts; memory BARs), NUMA node, the Express capability's port type, SR-IOV,
-// bridge windows (lspci.c show_htype1), ACSCap/ACSCtl (ls-ecaps.c cap_acs), LnkSta (ls-caps.c) and
+// bridge windows (lspci.c show_htype1), ACSCap/ACSCtl (ls-ecaps.c cap_acs), LnkCap and LnkSta (ls-caps.c) and
 // Resizable BAR sizes. A line a reader claims (by how it starts) must be understood, else it is
 // refused naming line and value: a value is never silently dropped. What is read with a
 // workaround (a BAR without a size, a low-1M BAR) becomes a warning.
@@ -130,16 +130,26 @@ function readAcs(ctx: LineContext, block: VvvBlock, line: VvvLine): void {
   else block.acsCap = set;
 }
 
-/** "LnkSta: Speed 16GT/s (ok), Width x16 (ok)"; a link that is down ("Speed unknown", x0) stays unknown. */
-function readLinkStatus(ctx: LineContext, block: VvvBlock, line: VvvLine): void {
-  const m = /^LnkSta:\s+Speed ([^,]*), Width x(\d+)/.exec(line.text);
-  if (!m) refuseLine(ctx, line, "LnkSta not understood (expected `Speed S, Width xN`); is the dump cut?");
+/**
+ * "LnkCap: Port #0, Speed 16GT/s, Width x16, ASPM L1, ..." (ls-caps.c cap_express_link) and
+ * "LnkSta: Speed 2.5GT/s (downgraded), Width x16": the port's capability and the link's state. A
+ * link that is down or unknown ("Speed unknown", x0) stays unknown.
+ */
+function readLink(ctx: LineContext, block: VvvBlock, line: VvvLine): void {
+  const cap = line.text.startsWith("LnkCap:");
+  const m = (cap ? /^LnkCap:\s+Port #\d+, Speed ([^,]*), Width x(\d+)/ : /^LnkSta:\s+Speed ([^,]*), Width x(\d+)/).exec(line.text);
+  const name = cap ? "LnkCap" : "LnkSta";
+  if (!m) refuseLine(ctx, line, `${name} not understood (expected \`${cap ? "Port #N, " : ""}Speed S, Width xN\`); is the dump cut?`);
   const speed = /^([0-9.]+)G[Tb]\/s\b/.exec(m[1]);
   const width = Number(m[2]);
-  if (!speed || width === 0) return; // "Speed unknown" / "x0": the link is down
+  if (!speed || width === 0) return;
   const gen = genOfSpeed(Number(speed[1]));
-  if (gen !== undefined && isLinkWidth(width)) block.link = { gen, width };
-  else warn(ctx.options, ctx.source, `line ${line.lineNo}`, line.text.slice(0, 60), `${block.address} link left unknown: ${speed[0]} x${width} is not a PCIe generation and width`);
+  if (gen === undefined || !isLinkWidth(width)) {
+    warn(ctx.options, ctx.source, `line ${line.lineNo}`, line.text.slice(0, 60), `${block.address} ${name} left unknown: ${speed[0]} x${width} is not a PCIe generation and width`);
+    return;
+  }
+  if (cap) block.linkCap = { gen, width };
+  else block.linkSta = { gen, width };
 }
 
 /** "BAR 1: current size: 32GB, supported: 64MB 128MB ..." inside the Resizable BAR capability. */
@@ -162,7 +172,8 @@ export const TOP_LINE_READERS: readonly LineReader[] = [
 
 /** Lines inside a capability. */
 export const CAPABILITY_LINE_READERS: readonly LineReader[] = [
-  { starts: "LnkSta:", read: readLinkStatus },
+  { starts: "LnkCap:", read: readLink },
+  { starts: "LnkSta:", read: readLink },
   { starts: "ACSCap:", read: readAcs },
   { starts: "ACSCtl:", read: readAcs },
 ];

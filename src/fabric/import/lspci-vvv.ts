@@ -1,9 +1,10 @@
 // Models: the `lspci -vvv` blocks that may follow the tree in a dump (pciutils lspci.c): a header
 // "bb:dd.f Class: Vendor Device" per function, then its lines at one indentation and capability
-// lines deeper, each read by lspci-vvv-lines.ts (class, BARs, NUMA node, port type, link, ACS,
-// windows, SR-IOV, Resizable BAR). A file cut inside a line the model reads, or inside a header,
-// is refused; one cut elsewhere, or after a block without lspci's closing blank line, is reported
-// to the caller (lspci.ts warns).
+// lines deeper, each read by lspci-vvv-lines.ts (class, BARs, NUMA node, port type, link
+// capability and status, ACS, windows, SR-IOV, Resizable BAR). A plain `lspci -nn` listing after
+// the tree reads as headers without lines (names, class and ids only). A file cut inside a line the
+// model reads, or inside a header, is refused; one cut elsewhere, or after a block without lspci's
+// closing blank line, is reported to the caller (lspci.ts warns).
 // Leaves out: every line and capability the fabric model does not use.
 import { InputError } from "../../units/input-error.js";
 import type { AcsFlagName } from "../schema.js";
@@ -47,11 +48,16 @@ export interface VvvBlock {
   resizable: Map<number, number[]>;
   numaNode?: number;
   expressType?: ExpressType;
-  link?: { gen: number; width: LinkWidth };
+  /** LnkCap: the port's capability (the speed the link trains to under load). */
+  linkCap?: { gen: number; width: LinkWidth };
+  /** LnkSta: the link's state when the dump was made. */
+  linkSta?: { gen: number; width: LinkWidth };
   acsCap?: AcsFlagName[];
   acsCtl?: AcsFlagName[];
   windows: { mem?: { base: number; size: number }; prefetch?: { base: number; size: number } };
   sriov: boolean;
+  /** Lines below the header: none for a line of a plain `lspci -nn` listing (names and ids only). */
+  bodyLines: number;
 }
 
 const SLOT_RE = /^(?:([0-9a-fA-F]{4}):)?([0-9a-fA-F]{2}):([0-1][0-9a-fA-F])\.([0-7]) /;
@@ -108,13 +114,14 @@ export function parseLspciVvv(lines: readonly string[], firstLine: number, sourc
     else if (SLOT_LIKE_RE.test(raw)) refuseLine(parse, { text: raw, lineNo, raw }, "block header not understood (expected `bb:dd.f Class: Vendor Device`)");
     else readBlockLine(parse, raw, lineNo);
   }
-  if (parse.blockClosed) return { blocks: parse.blocks };
+  // A plain `lspci -nn` listing is header lines only: no blank line follows them.
+  if (parse.blockClosed || parse.block?.bodyLines === 0) return { blocks: parse.blocks };
   return { blocks: parse.blocks, ending: { kind: "openBlock", line: parse.blockEnd.lineNo, text: parse.blockEnd.text } };
 }
 
 /** The header of a block, "0000:1a:00.0 3D controller [0302]: NVIDIA Corporation ... (rev a1)": the
  *  class runs to the first ": " (an optional -nn " [cccc]" at its end is the class code). */
-function parseHeader(raw: string, lineNo: number): Omit<VvvBlock, "bars" | "unassignedBars" | "resizable" | "windows" | "sriov"> | undefined {
+function parseHeader(raw: string, lineNo: number): Omit<VvvBlock, "bars" | "unassignedBars" | "resizable" | "windows" | "sriov" | "bodyLines"> | undefined {
   const slot = SLOT_RE.exec(raw);
   if (!slot) return undefined;
   const colon = raw.indexOf(": ", slot[0].length + 1);
@@ -140,7 +147,7 @@ function startBlock(parse: VvvParse, header: NonNullable<ReturnType<typeof parse
   if (parse.addresses.has(header.address)) {
     throw new InputError(`line ${header.line}`, raw.slice(0, 60), `lspci -vvv: a second block for ${header.address}`, parse.source);
   }
-  const block: VvvBlock = { ...header, bars: [], unassignedBars: 0, resizable: new Map(), windows: {}, sriov: false };
+  const block: VvvBlock = { ...header, bars: [], unassignedBars: 0, resizable: new Map(), windows: {}, sriov: false, bodyLines: 0 };
   parse.addresses.add(block.address);
   parse.blocks.push(block);
   parse.block = block;
@@ -164,6 +171,7 @@ function readBlockLine(parse: VvvParse, raw: string, lineNo: number): void {
     return;
   }
   if (parse.baseIndent < 0) parse.baseIndent = indent;
+  block.bodyLines++;
   const line: VvvLine = { text: raw.trim(), lineNo, raw };
   parse.blockEnd = line;
   const top = indent === parse.baseIndent;

@@ -1,7 +1,10 @@
 // Models: the pci.ids facts an importer needs when a dump gives names instead of numbers: class
 // names → class codes, vendor names → vendor ids, and the host-bridge device names that the
 // P2PDMA whitelist keys on (reference/p2pdma.md §3.5, drivers/pci/p2pdma.c pci_p2pdma_whitelist[]).
-// Leaves out: the rest of pci.ids (a name not listed here leaves the id unknown).
+// Leaves out: the rest of pci.ids (a name not listed here leaves the id unknown unless the system's
+// pci.ids is given, pci-ids.ts).
+import { KNOWN_PARTS } from "./device-memory.js";
+import { KNOWN_PLATFORMS } from "./platforms.js";
 
 /** `lspci` class names (pci.ids "C" section, as lspci prints them) → 4-hex-digit class code. */
 export const CLASS_CODES: Readonly<Record<string, string>> = {
@@ -108,7 +111,8 @@ export function splitVendor(name: string): { vendor?: string; device: string } {
 
 /**
  * Device id from a device name without -nn: lspci prints "Device 14a4" for ids pci.ids does not
- * name; the whitelisted Intel host-bridge names are mapped by name.
+ * name; the whitelisted Intel host-bridge names, the root complexes of platforms.ts and the parts of
+ * device-memory.ts are mapped by their pci.ids names.
  */
 export function deviceIdFromName(vendor: string | undefined, deviceName: string): string | undefined {
   const m = /^Device ([0-9a-fA-F]{4})$/.exec(deviceName);
@@ -116,7 +120,9 @@ export function deviceIdFromName(vendor: string | undefined, deviceName: string)
   if (vendor === "8086") {
     for (const [re, id] of INTEL_WHITELIST_NAMES) if (re.test(deviceName)) return id;
   }
-  return undefined;
+  if (!vendor) return undefined;
+  const named = (list: readonly { vendor: string; device: string; name: string }[]) => list.find((e) => e.vendor === vendor && e.name === deviceName)?.device;
+  return named(KNOWN_PARTS) ?? named(KNOWN_PLATFORMS);
 }
 
 /** PCIe link speed in GT/s → generation (PCIe base spec: 2.5, 5, 8, 16, 32, 64 GT/s). */
