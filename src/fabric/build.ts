@@ -7,7 +7,8 @@ import { assignResources } from "./assign.js";
 import { applyDefaults } from "./defaults.js";
 import { parseTopology } from "./parse.js";
 import { formatPciAddress, parsePciAddress } from "./pci-address.js";
-import { buildStructure } from "./structure.js";
+import type { NodeSpec } from "./schema.js";
+import { buildStructure, type Structure } from "./structure.js";
 import type { Fabric, FabricNode, HostBridge, PciFunction } from "./types.js";
 import { checkPlacement, checkSpecs } from "./validate.js";
 
@@ -32,6 +33,7 @@ export function buildFabric(input: unknown, source?: string): Fabric {
   assignResources(s, source);
   checkPlacement(s, source);
   const machineCpu = applyDefaults(s, input);
+  copyCostFields(s);
   const byAddress = new Map<string, PciFunction>();
   for (const f of s.functions) byAddress.set(f.address, f);
   return {
@@ -39,8 +41,22 @@ export function buildFabric(input: unknown, source?: string): Fabric {
     hostBridges: s.hostBridges, functions: s.functions, nvswitches: s.nvswitches,
     nvlinks: spec.links.flatMap((l) => (l.kind === "nvlink" ? [{ a: l.a, b: l.b, count: l.count, gen: l.gen }] : [])),
     socketLinks: spec.links.flatMap((l) => (l.kind === "socket" ? [{ a: l.a, b: l.b, name: l.name, gbps: l.gbps }] : [])),
-    machineCpu, byId: s.byId, byAddress,
+    machineCpu, byId: s.byId, byAddress, platform: spec.platform, linkSpeed: spec.linkSpeed ?? "capability",
   };
+}
+
+/** The inputs only the cost model reads: a host CPU's model and name, a link's dump-time status, a NIC's port rate. */
+function copyCostFields(s: Structure): void {
+  for (const h of s.hostBridges) {
+    const cpu = (s.specOf.get(h.id) as Extract<NodeSpec, { kind: "hostBridge" }>).cpu;
+    if (cpu?.model !== undefined) h.cpu.model = cpu.model;
+    if (cpu?.name !== undefined) h.cpu.name = cpu.name;
+  }
+  for (const f of s.functions) {
+    const spec = s.specOf.get(f.id) as Extract<NodeSpec, { parent: string }>;
+    if (spec.linkCurrent) f.linkCurrent = spec.linkCurrent;
+    if (spec.kind === "endpoint" && spec.portGbps !== undefined) f.portGbps = spec.portGbps;
+  }
 }
 
 /** A node by topology id, or a PCI function by its address ("dddd:bb:dd.f" or "bb:dd.f"). */

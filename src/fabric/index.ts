@@ -2,7 +2,7 @@
 // P2PDMA map types and distances, nvidia-smi classes, address routing, ACS and IOMMU groups,
 // rendering, files and builtins. Leaves out: the importers' internals (import/).
 export type {
-  AcsState, AddressRange, CpuVendorName, DeviceRole, Fabric, FabricBar, FabricNode, FunctionKind, HostBridge,
+  AcsState, AddressRange, CpuVendorName, DeviceRole, Fabric, FabricBar, FabricNode, FunctionKind, HostBridge, HostCpu,
   HostWindowState, IommuMode, NvLinkState, NvSwitch, PciFunction, SocketLinkState,
 } from "./types.js";
 export { ACS_BITS, acsMask, acsNames } from "./types.js";

@@ -82,7 +82,12 @@ export const HostBridgeNode = z.strictObject({
   /** NUMA node; default: from any device below that reports one, else 0. */
   numaNode: z.number().int().min(0).optional(),
   /** CPU behind the bridge; `family` is the x86 family (0x17+ for AMD Zen). Default: from the host bridge's vendor. */
-  cpu: z.strictObject({ vendor: CpuVendor, family: z.number().int().min(0).optional() }).optional(),
+  cpu: z.strictObject({
+    vendor: CpuVendor,
+    family: z.number().int().min(0).optional(),
+    model: z.number().int().min(0).optional().describe("x86 model number (/proc/cpuinfo `model`, e.g. 143 = 0x8f Sapphire Rapids); the cost model picks the platform from vendor, family and model"),
+    name: z.string().optional().describe("CPU model name as /proc/cpuinfo or lscpu print it (e.g. \"Intel(R) Xeon(R) Platinum 8480+\")"),
+  }).optional(),
   /** IOMMU translating DMA from devices below: off, translated DMA domains, or identity (iommu=pt). */
   iommu: z.enum(["off", "dma", "passthrough"]).default("off"),
   /** Memory apertures; default: one 32-bit and one 64-bit prefetchable window, identity mapped. */
@@ -104,7 +109,8 @@ const functionFields = {
   name: z.string().optional(),
   numaNode: z.number().int().min(0).optional(),
   /** The link above this function (for ports: the link on their downstream side is the child's). */
-  link: LinkStatus.optional(),
+  link: LinkStatus.optional().describe("the link's capability (LnkCap: the speed and width it works at); for ports, the link on their downstream side"),
+  linkCurrent: LinkStatus.optional().describe("the link's status when the machine was dumped (LnkSta); GPUs and NICs idle at 2.5 GT/s, so this is used only when the topology's linkSpeed is \"current\""),
   acs: Acs.optional(),
   bars: z.array(Bar).default([]),
 };
@@ -140,6 +146,7 @@ export const EndpointNode = z.strictObject({
   memoryBar: z.number().int().min(0).max(5).optional(),
   /** For an SR-IOV virtual function: the id of its physical function. */
   physfn: z.string().min(1).optional(),
+  portGbps: z.number().positive().optional().describe("network port line rate of a NIC, Gb/s (its DMA engines move no faster); default: from the device id where the kit knows it"),
 });
 
 /** A non-PCIe NVLink switch (an NVSwitch as a fabric element, not its PCI management function). */
@@ -191,6 +198,8 @@ export const Topology = z.strictObject({
   source: z.string().optional(),
   nodes: z.array(Node).min(1),
   links: z.array(Link).default([]),
+  platform: z.string().min(1).optional().describe("named platform for the cost model (e.g. \"sapphire-rapids\", \"genoa\", \"dgx-h100\"); default: from the host bridges' CPU vendor, family, model and PCIe generation"),
+  linkSpeed: z.enum(["capability", "current"]).optional().describe("which link speed the cost model uses: \"capability\" (default, each link's `link`) or \"current\" (`linkCurrent` where given)"),
 });
 
 export type TopologyInput = z.input<typeof Topology>;

@@ -9,6 +9,14 @@ export type DeviceRole = "gpu" | "nic" | "nvme" | "accelerator" | "storage" | "n
 export type CpuVendorName = "intel" | "amd" | "hygon" | "arm" | "other";
 export type IommuMode = "off" | "dma" | "passthrough";
 
+/** The CPU behind a host bridge: vendor, x86 family and model, and its name, as far as the input says. */
+export interface HostCpu {
+  vendor: CpuVendorName;
+  family?: number;
+  model?: number;
+  name?: string;
+}
+
 /** A range of the address map: CPU physical start, PCI bus start (bus = cpu + bus offset), size. */
 export interface AddressRange {
   cpu: number;
@@ -46,7 +54,7 @@ export interface HostBridge {
   rootBus: number;
   subordinateBus: number;
   numaNode: number;
-  cpu: { vendor: CpuVendorName; family?: number };
+  cpu: HostCpu;
   iommu: IommuMode;
   windows: HostWindowState[];
   /** Ids of the devices on the root bus, in devfn order (pci_host_bridge_dev takes the first). */
@@ -78,7 +86,11 @@ export interface PciFunction {
   /** Endpoints only. */
   role?: DeviceRole;
   numaNode: number;
+  /** The link's capability (LnkCap), and its status when dumped (LnkSta) if the input gave it. */
   link?: { gen: number; width: number };
+  linkCurrent?: { gen: number; width: number };
+  /** A NIC's network port line rate, Gb/s, when the input gave it. */
+  portGbps?: number;
   /** null: the function has no ACS capability. */
   acs: AcsState | null;
   /** Several (non-VF) functions share its bus and device number. */
@@ -131,7 +143,11 @@ export interface Fabric {
   nvlinks: NvLinkState[];
   socketLinks: SocketLinkState[];
   /** The boot CPU (cpu_data(0)) that cpu_supports_p2pdma() reads. */
-  machineCpu: { vendor: CpuVendorName; family?: number };
+  machineCpu: HostCpu;
+  /** Named platform for the cost model, when the input gave one. */
+  platform?: string;
+  /** Which link speed the cost model uses (default "capability"). */
+  linkSpeed: "capability" | "current";
   byId: Map<string, FabricNode>;
   byAddress: Map<string, PciFunction>;
 }

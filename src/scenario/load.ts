@@ -13,7 +13,7 @@ import { checkJsonSyntax } from "../fabric/import/json-syntax.js";
 import { detectTopologyFormat, MAX_JSON_DEPTH } from "../fabric/import/detect.js";
 import { loadTopologyFile } from "../fabric/load.js";
 import type { Fabric } from "../fabric/types.js";
-import { mergeCalibration, parseCalibration, type Calibration, type CalibrationFileSpec } from "../sim/calibration.js";
+import { mergeCalibration, parseCalibration, parsePlatform, type Calibration, type CalibrationFileSpec, type PlatformSpec } from "../sim/calibration.js";
 import { InputError } from "../units/input-error.js";
 import { parseScenario } from "./parse.js";
 import type { RunInput } from "./run.js";
@@ -123,12 +123,22 @@ export function resolveTopology(topology: string | Record<string, unknown>, base
  */
 export function loadCalibration(nameOrPath?: string, opts: LoadOptions = {}): Calibration {
   const base = builtinCalibrationFile("default");
-  if (nameOrPath === undefined || nameOrPath === "default") return mergeCalibration(base);
+  const platforms = platformFiles();
+  if (nameOrPath === undefined || nameOrPath === "default") return mergeCalibration(base, undefined, platforms);
   const isPath = nameOrPath.endsWith(".json") || /[/\\]/.test(nameOrPath);
-  if (!isPath) return mergeCalibration(base, builtinCalibrationFile(nameOrPath, opts.source));
+  if (!isPath) return mergeCalibration(base, builtinCalibrationFile(nameOrPath, opts.source), platforms);
   const path = resolve(opts.baseDir ?? process.cwd(), nameOrPath);
   if (!existsSync(path)) throw new InputError("calibration", nameOrPath, `no such file ${path}`, opts.source);
-  return mergeCalibration(base, parseCalibration(parseJsonText(readText(path, "calibration"), path, "calibration"), path));
+  return mergeCalibration(base, parseCalibration(parseJsonText(readText(path, "calibration"), path, "calibration"), path), platforms);
+}
+
+/** The platform profiles of data/calibration/platforms/, read once (the cost model picks one per machine). */
+let platformCache: PlatformSpec[] | undefined;
+function platformFiles(): PlatformSpec[] {
+  if (platformCache) return platformCache;
+  const dir = `${CALIBRATION_DIR}platforms/`;
+  platformCache = readdirSync(dir).filter((f) => f.endsWith(".json")).sort().map((f) => parsePlatform(parseJsonText(readText(`${dir}${f}`, "platform profile"), `${dir}${f}`, "platform profile"), `${dir}${f}`));
+  return platformCache;
 }
 
 function builtinCalibrationFile(name: string, source?: string): CalibrationFileSpec {

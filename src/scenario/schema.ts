@@ -25,18 +25,34 @@ export const MmapStep = z.strictObject({
 
 /**
  * A cost-only step (the cost layer, src/scenario/costs.ts): moving `bytes` (a number or "64MiB")
- * from `from` to `to` (endpoint ids, or "ram" for the host RAM of the device's NUMA node) by one
- * `design`: "p2p" (the reader `to` peer-maps and reads `from`'s BAR, or NVLink), "bounce" (through
- * pinned host RAM, both legs pipelined) or "migrate" (stock HMM: `from`'s pages migrate to RAM, then
- * `to` reads them; with "ram" as one end, migrate_vma between RAM and the device), at `granularity`
- * (default "4KiB"). Its result reports `ns`, `gbps`, `linkBytes` per link, and the path's `class`
- * and P2PDMA `mapType`; it adds to the run's time and link counters but moves no scenario memory.
+ * from `from` to `to` (endpoint ids, or "ram" / "ram:N": the host RAM of the device's own NUMA node,
+ * or of node N) by one `design`: "dma" (the device's DMA engine between its memory and pinned host
+ * RAM: a CUDA copy from pinned memory, an RDMA NIC's DMA), "p2p" (the reader `to` reads `from`'s
+ * memory over NVLink or through its BAR), "bounce" (through pinned host RAM, both legs pipelined) or
+ * "migrate" (HMM: `from`'s pages migrate to RAM, then `to` reads them; with RAM as one end,
+ * migrate_vma between RAM and the device), at `granularity` (default "4KiB"). Its result reports
+ * `ns` (what the program sees, the design's fixed costs included), `gbps`, `linkBytes` per link, the
+ * `interconnect`, the path's `class` and P2PDMA `mapType`; it adds to the run's time and link
+ * counters but moves no scenario memory.
  */
 export const TransferStep = z.strictObject({
   op: z.literal("transfer"), from: Name, to: Name,
   bytes: z.union([z.number().int().min(1), z.string().min(1)]),
-  design: z.enum(["p2p", "bounce", "migrate"]),
+  design: z.enum(["p2p", "bounce", "migrate", "dma"]),
   granularity: z.enum(["4KiB", "64KiB", "2MiB"]).optional(),
+  via: z.enum(["pcie", "nvlink"]).optional()
+    .describe("p2p: the interconnect; default NVLink where the pair has it, as CUDA chooses"),
+  rule: z.enum(["p2pdma", "fabric"]).optional()
+    .describe("p2p: \"p2pdma\" (default) fails where the kernel's P2PDMA map type is NOT_SUPPORTED; \"fabric\" costs what the hardware routes (vendor stacks with their own checks)"),
+  mode: z.enum(["fault", "prefetch"]).optional()
+    .describe("migrate: \"prefetch\" (default, one migrate_vma call over the range) or \"fault\" (device faults serviced in batches, or one CPU fault per page back to RAM)"),
+});
+
+/** Transfers that start together and share the machine's links; the result is `{ ns: makespan,
+ *  gbps: aggregate, transfers: [each transfer's result] }`. */
+export const ParallelStep = z.strictObject({
+  op: z.literal("parallel"),
+  steps: z.array(TransferStep).min(1).describe("transfer steps started at the same time; they share every resource they cross"),
 });
 
 export const Step = z.discriminatedUnion("op", [
@@ -77,6 +93,7 @@ export const Step = z.discriminatedUnion("op", [
   z.strictObject({ op: z.literal("dma"), ...base, ...device, ...range, value: Value.optional() }),
   z.strictObject({ op: z.literal("peerUnmap"), ...base, ...device, ...range }),
   TransferStep,
+  ParallelStep,
 ]);
 
 export const Scenario = z.strictObject({

@@ -1,174 +1,561 @@
-// Models: concurrent transfers on a topology's links over simulated time: each transfer starts at
-// its start time, streams at its max-min fair share (recomputed whenever one starts or finishes),
-// and completes its fixed path latency after its last byte; per-link bytes and busy time are counted.
-// Leaves out: packet-level effects (each transfer is a fluid flow), retries, and host-memory bandwidth.
+// Models: concurrent transfers on a machine's resources over simulated time (a fluid model): each
+// transfer starts its data at its start time and streams at its max-min fair share (fair-share.ts);
+// it completes its path latency and fixed tail after its last byte. Transfers on the same path form
+// a class whose flows share one rate, so a class's bytes delivered per flow grow as one number and
+// each flow finishes when that number passes its size. When flows start or finish, only the classes
+// coupled to them through saturated resources are re-shared (plus any whose resource they saturate);
+// every event processed is a transfer starting or finishing (no stale events). Per-resource payload,
+// wire bytes and busy time are counted. Leaves out: packet-level queueing (the fluid model charges
+// whole TLPs per byte; a transfer's first and partial packets are in its tail, paths.ts packetNs).
 import { InputError } from "../units/input-error.js";
-import { Engine } from "./engine.js";
-import { maxMinRates } from "./fair-share.js";
-import type { LinkGraph, SimPath } from "./paths.js";
-import type { TraceSpan } from "./trace.js";
+import { fillRates, FillScratch, type ClassSet } from "./fair-share.js";
+import type { LinkGraph } from "./link-graph.js";
+import { packetNs, type SimPath } from "./paths.js";
 
 export interface Transfer {
   path: SimPath;
   bytes: number;
+  /** When its data may start, ns (its design's fixed costs before the data are already in it); with
+   *  `after`, the delay after that transfer ends. */
   startNs?: number;
+  /** Index of an earlier transfer that must end before this one starts (a design's second phase). */
+  after?: number;
+  /** Fixed time after its last byte besides the path latency (a design's fixed costs after the data), ns. */
+  tailNs?: number;
   label?: string;
 }
 
-export interface TransferResult {
-  label: string;
-  startNs: number;
-  /** When the last byte left the bottleneck. */
-  dataEndNs: number;
-  /** dataEndNs + the path's fixed latency. */
-  endNs: number;
-  /** bytes / (endNs - startNs), GB/s. */
-  gbps: number;
-}
-
-export interface LinkUsage {
-  id: string;
-  /** Payload bytes per direction (0: a -> b, 1: b -> a). */
-  bytes: [number, number];
-  /** Wire bytes (payload + TLP/DLLP overhead) per direction. */
-  wireBytes: [number, number];
-  /** Time with at least one transfer on the direction, ns. */
-  busyNs: [number, number];
-}
-
+/** Times of each transfer (typed arrays, index = transfer) and use of each resource. */
 export interface SimResult {
-  transfers: TransferResult[];
-  links: LinkUsage[];
+  count: number;
+  startNs: Float64Array;
+  /** When its last byte left the bottleneck. */
+  dataEndNs: Float64Array;
+  /** dataEndNs + path latency + packets + tail. */
+  endNs: Float64Array;
   makespanNs: number;
+  /** Transfers started plus transfers finished (every event processed). */
   events: number;
-  spans: TraceSpan[];
+  /** Per resource (link directions, memories, ports; link-graph.ts): payload and wire bytes, busy time. */
+  payloadBytes: Float64Array;
+  wireBytes: Float64Array;
+  busyNs: Float64Array;
 }
 
-/** Runs the transfers to completion on the links of `graph`. */
+/** The classes of a transfer list: one per distinct path object. */
+interface Classes {
+  set: ClassSet;
+  classOf: Int32Array;
+  tail: Float64Array;
+}
+
+function checkTransfer(t: Transfer, i: number, resourceCount: number): void {
+  if (!(Number.isFinite(t.bytes) && t.bytes > 0)) throw new InputError(`transfers[${i}].bytes`, t.bytes, "must be a positive number of bytes");
+  const s = t.startNs ?? 0;
+  if (!(Number.isFinite(s) && s >= 0)) throw new InputError(`transfers[${i}].startNs`, t.startNs, "must be a time >= 0");
+  const tail = t.tailNs ?? 0;
+  if (!(Number.isFinite(tail) && tail >= 0)) throw new InputError(`transfers[${i}].tailNs`, t.tailNs, "must be a time >= 0");
+  for (const r of t.path.resources) if (!(r >= 0 && r < resourceCount)) throw new InputError(`transfers[${i}].path.resources`, r, "no such resource in this graph");
+  if (t.after !== undefined && !(Number.isInteger(t.after) && t.after >= 0 && t.after < i)) throw new InputError(`transfers[${i}].after`, t.after, "must be the index of an earlier transfer");
+}
+
+function classify(graph: LinkGraph, transfers: readonly Transfer[]): Classes {
+  const nRes = graph.capacities.length;
+  const index = new Map<SimPath, number>();
+  const paths: SimPath[] = [];
+  const classOf = new Int32Array(transfers.length);
+  const tail = new Float64Array(transfers.length);
+  const packets = new Map<SimPath, Map<number, number>>();
+  transfers.forEach((t, i) => {
+    checkTransfer(t, i, nRes);
+    let c = index.get(t.path);
+    if (c === undefined) {
+      c = paths.length;
+      index.set(t.path, c);
+      paths.push(t.path);
+      packets.set(t.path, new Map());
+    }
+    classOf[i] = c;
+    const known = packets.get(t.path)!;
+    let p = known.get(t.bytes);
+    if (p === undefined) known.set(t.bytes, (p = packetNs(graph, t.path, t.bytes)));
+    tail[i] = t.path.latencyNs + p + (t.tailNs ?? 0);
+  });
+  const offsets = new Int32Array(paths.length + 1);
+  paths.forEach((p, c) => (offsets[c + 1] = offsets[c] + p.resources.length));
+  const resources = new Int32Array(offsets[paths.length]);
+  const weights = new Float64Array(offsets[paths.length]);
+  const caps = new Float64Array(paths.length);
+  const perRes = new Int32Array(nRes + 1);
+  paths.forEach((p, c) => {
+    resources.set(p.resources, offsets[c]);
+    weights.set(p.weights, offsets[c]);
+    caps[c] = p.capGBps;
+    for (const r of p.resources) perRes[r + 1]++;
+  });
+  for (let r = 0; r < nRes; r++) perRes[r + 1] += perRes[r];
+  const fill = perRes.slice(0, nRes);
+  const resClasses = new Int32Array(perRes[nRes]);
+  paths.forEach((p, c) => {
+    for (const r of p.resources) resClasses[fill[r]++] = c;
+  });
+  return { set: { offsets, resources, weights, caps, counts: new Float64Array(paths.length), resOffsets: perRes, resClasses }, classOf, tail };
+}
+
+/** Min-heap of classes keyed by the time their next flow finishes (positions kept, so a class's
+ *  key is updated in place instead of leaving a stale entry behind). */
+class ClassHeap {
+  readonly key: Float64Array;
+  private readonly heap: Int32Array;
+  private readonly pos: Int32Array;
+  size = 0;
+  constructor(n: number) {
+    this.key = new Float64Array(n).fill(Infinity);
+    this.heap = new Int32Array(n);
+    this.pos = new Int32Array(n).fill(-1);
+  }
+  top(): number {
+    return this.size > 0 ? this.heap[0] : -1;
+  }
+  set(c: number, k: number): void {
+    this.key[c] = k;
+    if (this.pos[c] < 0) {
+      if (k === Infinity) return;
+      this.heap[this.size] = c;
+      this.pos[c] = this.size++;
+      this.up(this.pos[c]);
+    } else if (k === Infinity) this.remove(c);
+    else {
+      this.up(this.pos[c]);
+      this.down(this.pos[c]);
+    }
+  }
+  private remove(c: number): void {
+    const i = this.pos[c];
+    const last = this.heap[--this.size];
+    this.pos[c] = -1;
+    if (last === c) return;
+    this.heap[i] = last;
+    this.pos[last] = i;
+    this.up(i);
+    this.down(this.pos[last]);
+  }
+  private less(a: number, b: number): boolean {
+    return this.key[a] < this.key[b] || (this.key[a] === this.key[b] && a < b);
+  }
+  private up(i: number): void {
+    const h = this.heap, c = h[i];
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(c, h[p])) break;
+      h[i] = h[p];
+      this.pos[h[i]] = i;
+      i = p;
+    }
+    h[i] = c;
+    this.pos[c] = i;
+  }
+  private down(i: number): void {
+    const h = this.heap, c = h[i], n = this.size;
+    for (;;) {
+      let m = 2 * i + 1;
+      if (m >= n) break;
+      if (m + 1 < n && this.less(h[m + 1], h[m])) m++;
+      if (!this.less(h[m], c)) break;
+      h[i] = h[m];
+      this.pos[h[i]] = i;
+      i = m;
+    }
+    h[i] = c;
+    this.pos[c] = i;
+  }
+}
+
+/** The running state: per class its rate, bytes delivered per flow and waiting flows; per resource
+ *  its load, saturation and busy time. */
+class ShareState {
+  readonly rate: Float64Array;
+  readonly served: Float64Array;
+  readonly since: Float64Array;
+  /** Per class, its active flows as a min-heap on `target` (bytes delivered per flow when each ends). */
+  readonly waiting: number[][];
+  readonly target: Float64Array;
+  readonly used: Float64Array;
+  readonly saturated: Uint8Array;
+  readonly activeFlows: Float64Array;
+  readonly busySince: Float64Array;
+  readonly busy: Float64Array;
+  private readonly heap: ClassHeap;
+  private readonly members: Int32Array;
+  private readonly touched: Int32Array;
+  private memberCount = 0;
+  private touchedCount = 0;
+  private readonly inComponent: Uint8Array;
+  private readonly resSeen: Uint8Array;
+  private readonly room: Float64Array;
+  private readonly scratch: FillScratch;
+  private readonly newRate: Float64Array;
+  /** Classes whose flows changed since their finish time was last set. */
+  private readonly dirty: Uint8Array;
+
+  constructor(private readonly k: Classes, private readonly capacities: Float64Array, flows: number) {
+    const nc = k.set.caps.length, nr = capacities.length;
+    this.rate = new Float64Array(nc);
+    this.served = new Float64Array(nc);
+    this.since = new Float64Array(nc);
+    this.waiting = Array.from({ length: nc }, () => []);
+    this.target = new Float64Array(flows);
+    this.heap = new ClassHeap(nc);
+    this.used = new Float64Array(nr);
+    this.saturated = new Uint8Array(nr);
+    this.activeFlows = new Float64Array(nr);
+    this.busySince = new Float64Array(nr);
+    this.busy = new Float64Array(nr);
+    this.members = new Int32Array(nc);
+    this.touched = new Int32Array(nr);
+    this.inComponent = new Uint8Array(nc);
+    this.resSeen = new Uint8Array(nr);
+    this.room = new Float64Array(nr);
+    this.newRate = new Float64Array(nc);
+    this.dirty = new Uint8Array(nc);
+    this.scratch = new FillScratch(nr, nc, k.set.resources.length);
+  }
+
+  get classes(): ClassHeap {
+    return this.heap;
+  }
+
+  /** Brings class c's bytes delivered per flow up to time t. */
+  advance(c: number, t: number): void {
+    this.served[c] += this.rate[c] * (t - this.since[c]);
+    this.since[c] = t;
+  }
+
+  /** Changes class c's flow count by `delta` at time t (its load and its resources' busy time). */
+  recount(c: number, delta: number, t: number): void {
+    const { offsets, resources, weights, counts } = this.k.set;
+    for (let i = offsets[c]; i < offsets[c + 1]; i++) {
+      const r = resources[i];
+      this.used[r] += delta * weights[i] * this.rate[c];
+      const before = this.activeFlows[r];
+      this.activeFlows[r] = before + delta;
+      if (before === 0 && delta > 0) this.busySince[r] = t;
+      else if (before + delta === 0 && before > 0) this.busy[r] += t - this.busySince[r];
+    }
+    counts[c] += delta;
+  }
+
+  /** A flow of class c starts at t with `bytes` to move. */
+  start(c: number, flow: number, bytes: number, t: number): void {
+    this.advance(c, t);
+    this.target[flow] = this.served[c] + bytes;
+    this.push(c, flow);
+    this.recount(c, 1, t);
+    this.dirty[c] = 1;
+  }
+
+  /** Class c's next flow (and every flow of it done by then) finishes at t; returns how many. */
+  finishHead(c: number, t: number, times: Timeline): number {
+    this.advance(c, t);
+    const w = this.waiting[c];
+    const eps = 1e-9 * Math.max(1, this.target[w[0]]);
+    let finished = 0;
+    do {
+      times.finish(this.pop(c), t);
+      finished++;
+    } while (w.length > 0 && this.target[w[0]] <= this.served[c] + eps);
+    this.recount(c, -finished, t);
+    this.heap.set(c, Infinity);
+    this.dirty[c] = 1;
+    return finished;
+  }
+
+  /** Re-shares the classes coupled to the `count` classes of `changed` (through saturated resources) at time t. */
+  reshare(changed: Int32Array, count: number, t: number): void {
+    this.memberCount = 0;
+    this.touchedCount = 0;
+    const counts = this.k.set.counts;
+    for (let i = 0; i < count; i++) {
+      const c = changed[i];
+      this.join(c);
+      if (counts[c] === 0) this.visit(c); // a class that left frees its saturated resources' capacity
+    }
+    for (let done = 0; ;) {
+      for (; done < this.memberCount; done++) this.visit(this.members[done]);
+      this.solve(t);
+      // A resource the component now saturates couples the flows outside it that cross it.
+      const before = this.memberCount;
+      for (let i = 0; i < this.touchedCount; i++) this.touch(this.touched[i]);
+      if (this.memberCount === before) break;
+    }
+    for (let i = 0; i < this.memberCount; i++) this.inComponent[this.members[i]] = 0;
+    for (let i = 0; i < this.touchedCount; i++) this.resSeen[this.touched[i]] = 0;
+    for (let i = 0; i < count; i++) {
+      const c = changed[i];
+      if (counts[c] === 0 && this.dirty[c]) {
+        this.dirty[c] = 0;
+        this.schedule(c);
+      }
+    }
+  }
+
+  /** Adds an active class to the component being re-shared. */
+  private join(c: number): void {
+    if (this.inComponent[c] || this.k.set.counts[c] === 0) return;
+    this.inComponent[c] = 1;
+    this.members[this.memberCount++] = c;
+  }
+
+  /** Adds every active class crossing resource r. */
+  private joinAll(r: number): void {
+    const { resOffsets, resClasses } = this.k.set;
+    for (let j = resOffsets[r]; j < resOffsets[r + 1]; j++) this.join(resClasses[j]);
+  }
+
+  /** Marks class c's resources as touched and joins the classes on the saturated ones. */
+  private visit(c: number): void {
+    const { offsets, resources } = this.k.set;
+    for (let i = offsets[c]; i < offsets[c + 1]; i++) this.touch(resources[i]);
+  }
+
+  /** Adds resource r to the component's resources; a saturated one brings every class crossing it. */
+  private touch(r: number): void {
+    if (this.resSeen[r] === 0) {
+      this.resSeen[r] = 1;
+      this.touched[this.touchedCount++] = r;
+    }
+    if (this.resSeen[r] === 1 && this.saturated[r]) {
+      this.resSeen[r] = 2;
+      this.joinAll(r);
+    }
+  }
+
+  /** Max-min rates of the component's classes given what the flows outside leave; applies them. */
+  private solve(t: number): void {
+    const { members, touched, room, newRate, memberCount, touchedCount } = this;
+    const { offsets, resources, weights, counts } = this.k.set;
+    for (let i = 0; i < touchedCount; i++) room[touched[i]] = this.capacities[touched[i]] - this.used[touched[i]];
+    for (let i = 0; i < memberCount; i++) {
+      const c = members[i];
+      for (let k = offsets[c]; k < offsets[c + 1]; k++) room[resources[k]] += counts[c] * weights[k] * this.rate[c];
+    }
+    fillRates(this.k.set, members, memberCount, this.inComponent, touched, touchedCount, room, newRate, this.scratch);
+    for (let i = 0; i < memberCount; i++) {
+      const c = members[i];
+      // A class whose rate and flows did not change keeps its finish time.
+      if (newRate[c] === this.rate[c] && !this.dirty[c]) continue;
+      this.advance(c, t);
+      for (let k = offsets[c]; k < offsets[c + 1]; k++) this.used[resources[k]] += counts[c] * weights[k] * (newRate[c] - this.rate[c]);
+      this.rate[c] = newRate[c];
+      this.dirty[c] = 0;
+      this.schedule(c);
+    }
+    for (let i = 0; i < touchedCount; i++) {
+      const r = touched[i];
+      this.saturated[r] = this.used[r] >= this.capacities[r] * (1 - 1e-9) ? 1 : 0;
+    }
+  }
+
+  /** Sets the time class c's next flow finishes. */
+  schedule(c: number): void {
+    const w = this.waiting[c];
+    if (w.length === 0 || this.rate[c] <= 0) this.heap.set(c, Infinity);
+    else this.heap.set(c, this.since[c] + Math.max(0, this.target[w[0]] - this.served[c]) / this.rate[c]);
+  }
+
+  push(c: number, flow: number): void {
+    const w = this.waiting[c], tg = this.target;
+    let i = w.length;
+    w.push(flow);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (tg[w[p]] < tg[flow] || (tg[w[p]] === tg[flow] && w[p] < flow)) break;
+      w[i] = w[p];
+      i = p;
+    }
+    w[i] = flow;
+  }
+
+  pop(c: number): number {
+    const w = this.waiting[c], tg = this.target;
+    const top = w[0];
+    const last = w.pop()!;
+    if (w.length === 0) return top;
+    let i = 0;
+    for (;;) {
+      let m = 2 * i + 1;
+      if (m >= w.length) break;
+      if (m + 1 < w.length && (tg[w[m + 1]] < tg[w[m]] || (tg[w[m + 1]] === tg[w[m]] && w[m + 1] < w[m]))) m++;
+      if (tg[last] < tg[w[m]] || (tg[last] === tg[w[m]] && last < w[m])) break;
+      w[i] = w[m];
+      i = m;
+    }
+    w[i] = last;
+    return top;
+  }
+}
+
+/** Transfers waiting to start, by start time then index (deterministic): a binary heap in a typed array. */
+class Arrivals {
+  private readonly heap: Int32Array;
+  size = 0;
+  constructor(private readonly at: Float64Array) {
+    this.heap = new Int32Array(at.length);
+  }
+  nextTime(): number {
+    return this.size > 0 ? this.at[this.heap[0]] : Infinity;
+  }
+  private less(a: number, b: number): boolean {
+    return this.at[a] < this.at[b] || (this.at[a] === this.at[b] && a < b);
+  }
+  push(f: number): void {
+    const h = this.heap;
+    let i = this.size++;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(f, h[p])) break;
+      h[i] = h[p];
+      i = p;
+    }
+    h[i] = f;
+  }
+  pop(): number {
+    const h = this.heap;
+    const top = h[0];
+    const n = --this.size;
+    const last = h[n];
+    let i = 0;
+    for (;;) {
+      let m = 2 * i + 1;
+      if (m >= n) break;
+      if (m + 1 < n && this.less(h[m + 1], h[m])) m++;
+      if (!this.less(h[m], last)) break;
+      h[i] = h[m];
+      i = m;
+    }
+    h[i] = last;
+    return top;
+  }
+}
+
+/** The transfers' times: when each may start (in a queue), started, finished its data, ended; and
+ *  the transfers that wait for another to end (CSR by the one they wait for). */
+class Timeline {
+  readonly startNs: Float64Array;
+  readonly dataEndNs: Float64Array;
+  readonly endNs: Float64Array;
+  readonly bytes: Float64Array;
+  readonly arrivals: Arrivals;
+  makespan = 0;
+  private readonly delay: Float64Array;
+  private readonly depOffsets: Int32Array;
+  private readonly dependents: Int32Array;
+
+  constructor(transfers: readonly Transfer[], private readonly tail: Float64Array) {
+    const n = transfers.length;
+    this.startNs = new Float64Array(n);
+    this.dataEndNs = new Float64Array(n);
+    this.endNs = new Float64Array(n);
+    this.bytes = new Float64Array(n);
+    this.delay = new Float64Array(n);
+    for (let f = 0; f < n; f++) {
+      this.bytes[f] = transfers[f].bytes;
+      this.delay[f] = transfers[f].startNs ?? 0;
+    }
+    this.arrivals = new Arrivals(this.startNs);
+    this.depOffsets = new Int32Array(n + 1);
+    for (const t of transfers) if (t.after !== undefined) this.depOffsets[t.after + 1]++;
+    for (let f = 0; f < n; f++) this.depOffsets[f + 1] += this.depOffsets[f];
+    const fill = this.depOffsets.slice(0, n);
+    this.dependents = new Int32Array(this.depOffsets[n]);
+    transfers.forEach((t, f) => {
+      if (t.after !== undefined) this.dependents[fill[t.after]++] = f;
+      else {
+        this.startNs[f] = this.delay[f];
+        this.arrivals.push(f);
+      }
+    });
+  }
+
+  /** Transfer f's last byte left at t: it ends after its tail; those waiting for it are queued. */
+  finish(f: number, t: number): void {
+    const end = t + this.tail[f];
+    this.dataEndNs[f] = t;
+    this.endNs[f] = end;
+    if (end > this.makespan) this.makespan = end;
+    for (let j = this.depOffsets[f]; j < this.depOffsets[f + 1]; j++) {
+      const d = this.dependents[j];
+      this.startNs[d] = end + this.delay[d];
+      this.arrivals.push(d);
+    }
+  }
+}
+
+/** Processes every start and finish until no transfer is left; returns the events processed. */
+function run(k: Classes, share: ShareState, times: Timeline): number {
+  const changed = new Int32Array(k.set.caps.length);
+  const isChanged = new Uint8Array(k.set.caps.length);
+  const heap = share.classes, arrivals = times.arrivals;
+  let events = 0;
+  for (;;) {
+    const top = heap.top();
+    const t = Math.min(arrivals.nextTime(), top < 0 ? Infinity : heap.key[top]);
+    if (t === Infinity) return events;
+    let nChanged = 0;
+    // Every flow whose class reaches its size by t finishes now (equal flows finish together).
+    while (heap.size > 0 && heap.key[heap.top()] <= t) {
+      const c = heap.top();
+      const finished = share.finishHead(c, t, times);
+      events += finished;
+      if (!isChanged[c]) {
+        isChanged[c] = 1;
+        changed[nChanged++] = c;
+      }
+    }
+    while (arrivals.size > 0 && arrivals.nextTime() <= t) {
+      const f = arrivals.pop();
+      const c = k.classOf[f];
+      share.start(c, f, times.bytes[f], t);
+      times.startNs[f] = t;
+      events++;
+      if (!isChanged[c]) {
+        isChanged[c] = 1;
+        changed[nChanged++] = c;
+      }
+    }
+    share.reshare(changed, nChanged, t);
+    for (let i = 0; i < nChanged; i++) isChanged[changed[i]] = 0;
+  }
+}
+
+/** Runs the transfers to completion on the resources of `graph`. */
 export function simulate(graph: LinkGraph, transfers: readonly Transfer[]): SimResult {
   const n = transfers.length;
-  const nRes = graph.links.length * 2;
-  const capacities = new Float64Array(nRes);
-  graph.links.forEach((l, i) => {
-    capacities[2 * i] = l.capacityGBps;
-    capacities[2 * i + 1] = l.capacityGBps;
-  });
-  const offsets = new Int32Array(n + 1);
-  transfers.forEach((t, i) => {
-    if (!(Number.isFinite(t.bytes) && t.bytes > 0)) throw new InputError(`transfers[${i}].bytes`, t.bytes, "must be a positive number of bytes");
-    const s = t.startNs ?? 0;
-    if (!(Number.isFinite(s) && s >= 0)) throw new InputError(`transfers[${i}].startNs`, t.startNs, "must be a time >= 0");
-    offsets[i + 1] = offsets[i] + t.path.resources.length;
-  });
-  const resources = new Int32Array(offsets[n]);
-  const weights = new Float64Array(offsets[n]);
-  const caps = new Float64Array(n);
-  transfers.forEach((t, i) => {
-    t.path.resources.forEach((r, k) => {
-      if (r < 0 || r >= nRes) throw new InputError(`transfers[${i}].path.resources[${k}]`, r, "no such link direction in this graph");
-      resources[offsets[i] + k] = r;
-      weights[offsets[i] + k] = t.path.weights[k];
-    });
-    caps[i] = t.path.capGBps;
-  });
-  const active = new Uint8Array(n);
-  const set = { count: n, offsets, resources, weights, caps, active };
-  const rates = new Float64Array(n);
-  const remaining = new Float64Array(n);
-  const startAt = new Float64Array(n);
-  const dataEnd = new Float64Array(n).fill(-1);
-  const scratch = { left: new Float64Array(nRes), load: new Float64Array(nRes), frozen: new Uint8Array(n) };
-  const payloadBytes = new Float64Array(nRes);
-  const wireBytes = new Float64Array(nRes);
-  const busy = new Float64Array(nRes);
-  const resLoad = new Float64Array(nRes);
-  let last = 0;
-  let epoch = 0;
-  let running = 0;
-
-  const engine = new Engine(Math.max(16, 2 * n));
-  const advance = (now: number): void => {
-    const dt = now - last;
-    if (dt <= 0) return;
-    resLoad.fill(0);
-    for (let f = 0; f < n; f++) {
-      if (!active[f]) continue;
-      const moved = Math.min(remaining[f], rates[f] * dt);
-      remaining[f] -= moved;
-      for (let k = offsets[f]; k < offsets[f + 1]; k++) {
-        // Data directions carry (payload + header)/payload >= 1 wire bytes per byte; read-request
-        // directions carry less than 1 and move no payload.
-        if (weights[k] >= 1) payloadBytes[resources[k]] += moved;
-        wireBytes[resources[k]] += moved * weights[k];
-        resLoad[resources[k]] = 1;
-      }
-    }
-    for (let r = 0; r < nRes; r++) if (resLoad[r]) busy[r] += dt;
-    last = now;
+  const k = classify(graph, transfers);
+  const share = new ShareState(k, graph.capacities, n);
+  const times = new Timeline(transfers, k.tail);
+  const events = run(k, share, times);
+  if (events < 2 * n) {
+    const stuck = k.classOf.findIndex((c) => share.waiting[c].length > 0);
+    throw new InputError(`transfers[${stuck}].path`, transfers[stuck].path.to, "transfer gets no bandwidth (zero capacity on its path)");
+  }
+  return {
+    count: n, startNs: times.startNs, dataEndNs: times.dataEndNs, endNs: times.endNs, makespanNs: times.makespan, events,
+    ...resourceUse(k, transfers, share.busy, graph.capacities.length),
   };
-  const reschedule = (e: Engine): void => {
-    maxMinRates(set, capacities, rates, scratch);
-    let next = Infinity;
-    for (let f = 0; f < n; f++) {
-      if (!active[f]) continue;
-      if (rates[f] <= 0) throw new InputError(`transfers[${f}].path`, transfers[f].path.to, "transfer gets no bandwidth (zero capacity on its path)");
-      next = Math.min(next, remaining[f] / rates[f]);
-    }
-    epoch++;
-    if (next < Infinity) e.after(Math.max(1, next), FINISH, epoch);
-  };
-  const START = engine.register("transfer-start", (e, f) => {
-    advance(e.now);
-    active[f] = 1;
-    running++;
-    reschedule(e);
-  });
-  const FINISH = engine.register("transfer-progress", (e, ep) => {
-    if (ep !== epoch) return; // superseded by a later start or finish
-    advance(e.now);
-    for (let f = 0; f < n; f++) {
-      if (active[f] && remaining[f] <= 1e-6 * Math.max(1, transfers[f].bytes)) {
-        active[f] = 0;
-        remaining[f] = 0;
-        dataEnd[f] = e.now;
-        running--;
-      }
-    }
-    if (running > 0) reschedule(e);
-  });
-  transfers.forEach((t, i) => {
-    remaining[i] = t.bytes;
-    startAt[i] = Math.ceil(t.startNs ?? 0);
-    engine.at(startAt[i], START, i);
-  });
-  engine.run();
-
-  const results: TransferResult[] = [];
-  const spans: TraceSpan[] = [];
-  let makespan = 0;
-  transfers.forEach((t, i) => {
-    const end = dataEnd[i] + Math.ceil(t.path.latencyNs);
-    makespan = Math.max(makespan, end);
-    const label = t.label ?? `${t.path.from}->${t.path.to}`;
-    results.push({ label, startNs: startAt[i], dataEndNs: dataEnd[i], endNs: end, gbps: t.bytes / (end - startAt[i]) });
-    const args = { bytes: t.bytes, kind: t.path.kind, class: t.path.topoClass };
-    spans.push({ group: "devices", track: t.path.kind === "write" ? t.path.from : t.path.to, name: label, startNs: startAt[i], durNs: end - startAt[i], args });
-    for (const r of t.path.resources) {
-      const l = graph.links[r >> 1];
-      spans.push({ group: "links", track: `${l.id} ${directionName(l.kind, r & 1)}`, name: label, startNs: startAt[i], durNs: dataEnd[i] - startAt[i], args });
-    }
-  });
-  const links: LinkUsage[] = graph.links.map((l, i) => ({
-    id: l.id,
-    bytes: [payloadBytes[2 * i], payloadBytes[2 * i + 1]],
-    wireBytes: [wireBytes[2 * i], wireBytes[2 * i + 1]],
-    busyNs: [busy[2 * i], busy[2 * i + 1]],
-  }));
-  return { transfers: results, links, makespanNs: makespan, events: engine.dispatched, spans };
 }
 
-/** PCIe direction 0 is parent -> child (down); other links name their ends' order. */
-function directionName(kind: string, dir: number): string {
-  if (kind === "pcie") return dir ? "up" : "down";
-  return dir ? "b->a" : "a->b";
+function resourceUse(k: Classes, transfers: readonly Transfer[], busyNs: Float64Array, nRes: number): Pick<SimResult, "payloadBytes" | "wireBytes" | "busyNs"> {
+  const perClass = new Float64Array(k.set.caps.length);
+  transfers.forEach((t, i) => (perClass[k.classOf[i]] += t.bytes));
+  const payloadBytes = new Float64Array(nRes), wireBytes = new Float64Array(nRes);
+  const { offsets, resources, weights } = k.set;
+  for (let c = 0; c < perClass.length; c++) {
+    for (let i = offsets[c]; i < offsets[c + 1]; i++) {
+      // Data directions carry >= 1 wire byte per payload byte; a read's request direction less.
+      if (weights[i] >= 1) payloadBytes[resources[i]] += perClass[c];
+      wireBytes[resources[i]] += perClass[c] * weights[i];
+    }
+  }
+  return { payloadBytes, wireBytes, busyNs };
 }
