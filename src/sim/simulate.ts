@@ -49,14 +49,17 @@ interface Classes {
   tail: Float64Array;
 }
 
-function checkTransfer(t: Transfer, i: number, resourceCount: number): void {
+function checkTransfer(t: Transfer, i: number): void {
   if (!(Number.isFinite(t.bytes) && t.bytes > 0)) throw new InputError(`transfers[${i}].bytes`, t.bytes, "must be a positive number of bytes");
   const s = t.startNs ?? 0;
   if (!(Number.isFinite(s) && s >= 0)) throw new InputError(`transfers[${i}].startNs`, t.startNs, "must be a time >= 0");
   const tail = t.tailNs ?? 0;
   if (!(Number.isFinite(tail) && tail >= 0)) throw new InputError(`transfers[${i}].tailNs`, t.tailNs, "must be a time >= 0");
-  for (const r of t.path.resources) if (!(r >= 0 && r < resourceCount)) throw new InputError(`transfers[${i}].path.resources`, r, "no such resource in this graph");
   if (t.after !== undefined && !(Number.isInteger(t.after) && t.after >= 0 && t.after < i)) throw new InputError(`transfers[${i}].after`, t.after, "must be the index of an earlier transfer");
+}
+
+function checkPath(p: SimPath, i: number, resourceCount: number): void {
+  for (const r of p.resources) if (!(r >= 0 && r < resourceCount)) throw new InputError(`transfers[${i}].path.resources`, r, "no such resource in this graph");
 }
 
 function classify(graph: LinkGraph, transfers: readonly Transfer[]): Classes {
@@ -67,9 +70,10 @@ function classify(graph: LinkGraph, transfers: readonly Transfer[]): Classes {
   const tail = new Float64Array(transfers.length);
   const packets = new Map<SimPath, Map<number, number>>();
   transfers.forEach((t, i) => {
-    checkTransfer(t, i, nRes);
+    checkTransfer(t, i);
     let c = index.get(t.path);
     if (c === undefined) {
+      checkPath(t.path, i, nRes);
       c = paths.length;
       index.set(t.path, c);
       paths.push(t.path);
@@ -140,34 +144,39 @@ class ClassHeap {
     this.up(i);
     this.down(this.pos[last]);
   }
-  private less(a: number, b: number): boolean {
-    return this.key[a] < this.key[b] || (this.key[a] === this.key[b] && a < b);
-  }
   private up(i: number): void {
-    const h = this.heap, c = h[i];
+    const h = this.heap, key = this.key, pos = this.pos, c = h[i], kc = key[c];
     while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(c, h[p])) break;
-      h[i] = h[p];
-      this.pos[h[i]] = i;
+      const p = (i - 1) >> 1, hp = h[p], kp = key[hp];
+      if (kp < kc || (kp === kc && hp < c)) break;
+      h[i] = hp;
+      pos[hp] = i;
       i = p;
     }
     h[i] = c;
-    this.pos[c] = i;
+    pos[c] = i;
   }
   private down(i: number): void {
-    const h = this.heap, c = h[i], n = this.size;
+    const h = this.heap, key = this.key, pos = this.pos, c = h[i], kc = key[c], n = this.size;
     for (;;) {
       let m = 2 * i + 1;
       if (m >= n) break;
-      if (m + 1 < n && this.less(h[m + 1], h[m])) m++;
-      if (!this.less(h[m], c)) break;
-      h[i] = h[m];
-      this.pos[h[i]] = i;
+      let hm = h[m], km = key[hm];
+      if (m + 1 < n) {
+        const hr = h[m + 1], kr = key[hr];
+        if (kr < km || (kr === km && hr < hm)) {
+          m++;
+          hm = hr;
+          km = kr;
+        }
+      }
+      if (kc < km || (kc === km && c < hm)) break;
+      h[i] = hm;
+      pos[hm] = i;
       i = m;
     }
     h[i] = c;
-    this.pos[c] = i;
+    pos[c] = i;
   }
 }
 
@@ -234,13 +243,15 @@ class ShareState {
   /** Changes class c's flow count by `delta` at time t (its load and its resources' busy time). */
   recount(c: number, delta: number, t: number): void {
     const { offsets, resources, weights, counts } = this.k.set;
+    const { used, activeFlows, busySince, busy } = this;
+    const load = delta * this.rate[c];
     for (let i = offsets[c]; i < offsets[c + 1]; i++) {
       const r = resources[i];
-      this.used[r] += delta * weights[i] * this.rate[c];
-      const before = this.activeFlows[r];
-      this.activeFlows[r] = before + delta;
-      if (before === 0 && delta > 0) this.busySince[r] = t;
-      else if (before + delta === 0 && before > 0) this.busy[r] += t - this.busySince[r];
+      used[r] += load * weights[i];
+      const before = activeFlows[r];
+      activeFlows[r] = before + delta;
+      if (before === 0) busySince[r] = t;
+      else if (before + delta === 0) busy[r] += t - busySince[r];
     }
     counts[c] += delta;
   }
@@ -265,7 +276,7 @@ class ShareState {
       finished++;
     } while (w.length > 0 && this.target[w[0]] <= this.served[c] + eps);
     this.recount(c, -finished, t);
-    this.heap.set(c, Infinity);
+    this.schedule(c); // its next flow, at the current rate; re-sharing may move it again
     this.dirty[c] = 1;
     return finished;
   }
@@ -332,27 +343,28 @@ class ShareState {
 
   /** Max-min rates of the component's classes given what the flows outside leave; applies them. */
   private solve(t: number): void {
-    const { members, touched, room, newRate, memberCount, touchedCount } = this;
+    const { members, touched, room, newRate, memberCount, touchedCount, rate, used, capacities, dirty, saturated } = this;
     const { offsets, resources, weights, counts } = this.k.set;
-    for (let i = 0; i < touchedCount; i++) room[touched[i]] = this.capacities[touched[i]] - this.used[touched[i]];
+    for (let i = 0; i < touchedCount; i++) room[touched[i]] = capacities[touched[i]] - used[touched[i]];
     for (let i = 0; i < memberCount; i++) {
-      const c = members[i];
-      for (let k = offsets[c]; k < offsets[c + 1]; k++) room[resources[k]] += counts[c] * weights[k] * this.rate[c];
+      const c = members[i], n = counts[c] * rate[c];
+      for (let k = offsets[c]; k < offsets[c + 1]; k++) room[resources[k]] += n * weights[k];
     }
     fillRates(this.k.set, members, memberCount, this.inComponent, touched, touchedCount, room, newRate, this.scratch);
     for (let i = 0; i < memberCount; i++) {
       const c = members[i];
       // A class whose rate and flows did not change keeps its finish time.
-      if (newRate[c] === this.rate[c] && !this.dirty[c]) continue;
+      if (newRate[c] === rate[c] && !dirty[c]) continue;
       this.advance(c, t);
-      for (let k = offsets[c]; k < offsets[c + 1]; k++) this.used[resources[k]] += counts[c] * weights[k] * (newRate[c] - this.rate[c]);
-      this.rate[c] = newRate[c];
-      this.dirty[c] = 0;
+      const dn = counts[c] * (newRate[c] - rate[c]);
+      for (let k = offsets[c]; k < offsets[c + 1]; k++) used[resources[k]] += dn * weights[k];
+      rate[c] = newRate[c];
+      dirty[c] = 0;
       this.schedule(c);
     }
     for (let i = 0; i < touchedCount; i++) {
       const r = touched[i];
-      this.saturated[r] = this.used[r] >= this.capacities[r] * (1 - 1e-9) ? 1 : 0;
+      saturated[r] = used[r] >= capacities[r] * (1 - 1e-9) ? 1 : 0;
     }
   }
 
@@ -405,32 +417,37 @@ class Arrivals {
   nextTime(): number {
     return this.size > 0 ? this.at[this.heap[0]] : Infinity;
   }
-  private less(a: number, b: number): boolean {
-    return this.at[a] < this.at[b] || (this.at[a] === this.at[b] && a < b);
-  }
   push(f: number): void {
-    const h = this.heap;
+    const h = this.heap, at = this.at, tf = at[f];
     let i = this.size++;
     while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(f, h[p])) break;
-      h[i] = h[p];
+      const p = (i - 1) >> 1, hp = h[p], tp = at[hp];
+      if (tp < tf || (tp === tf && hp < f)) break;
+      h[i] = hp;
       i = p;
     }
     h[i] = f;
   }
   pop(): number {
-    const h = this.heap;
+    const h = this.heap, at = this.at;
     const top = h[0];
     const n = --this.size;
-    const last = h[n];
+    const last = h[n], tl = at[last];
     let i = 0;
     for (;;) {
       let m = 2 * i + 1;
       if (m >= n) break;
-      if (m + 1 < n && this.less(h[m + 1], h[m])) m++;
-      if (!this.less(h[m], last)) break;
-      h[i] = h[m];
+      let hm = h[m], tm = at[hm];
+      if (m + 1 < n) {
+        const hr = h[m + 1], tr = at[hr];
+        if (tr < tm || (tr === tm && hr < hm)) {
+          m++;
+          hm = hr;
+          tm = tr;
+        }
+      }
+      if (tl < tm || (tl === tm && last < hm)) break;
+      h[i] = hm;
       i = m;
     }
     h[i] = last;
