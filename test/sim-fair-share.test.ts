@@ -39,7 +39,8 @@ function fill(set: ClassSet, room: number[]): number[] {
   const n = set.caps.length, members = Int32Array.from({ length: n }, (_, i) => i);
   const touched = Int32Array.from(new Set(set.resources));
   const rates = new Float64Array(n);
-  fillRates(set, members, n, new Uint8Array(n).fill(1), touched, touched.length, Float64Array.from(room), rates, new FillScratch(room.length, n, set.resources.length));
+  const comp = { members, memberCount: n, isMember: new Uint8Array(n).fill(1), touched, touchedCount: touched.length, room: Float64Array.from(room) };
+  fillRates(set, comp, rates, new FillScratch(room.length, n));
   return [...rates];
 }
 

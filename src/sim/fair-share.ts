@@ -3,10 +3,11 @@
 // get equal rates; a class puts `weight` wire bytes per payload byte on each resource it crosses and
 // may be capped by its own limit (its read window over its round trip). A limit is a capacity, so two
 // streams share it: it never multiplies with the number of streams. The water level rises for every
-// unfrozen class at once; the resources' saturation levels sit in a heap, so each class is frozen once
-// and each resource re-keyed once per class it loses (no pass over every class per level).
+// unfrozen class at once; for a large component the resources' saturation levels sit in a heap, so
+// each class is frozen once and each resource re-levelled once per class it loses.
 // Leaves out: credit-based flow-control dynamics and arbitration unfairness inside real switches.
 import { InternalError } from "../units/internal-error.js";
+import { IndexedHeap } from "./indexed-heap.js";
 
 /** Classes in flat arrays: class c crosses res[off[c]..off[c+1]) with weights wt[...]; resource r is
  *  crossed by classes resClasses[resOffsets[r]..resOffsets[r+1]). */
@@ -21,70 +22,38 @@ export interface ClassSet {
   resClasses: Int32Array;
 }
 
-/** Scratch space of one solver, sized once for a class set. */
+/** The classes being re-shared and the resources they cross: `members[0..memberCount)` (marked in
+ *  `isMember`), `touched[0..touchedCount)` each once, and `room[r]`, the capacity of resource r the
+ *  flows outside the component leave. */
+export interface Component {
+  members: Int32Array;
+  memberCount: number;
+  isMember: Uint8Array;
+  touched: Int32Array;
+  touchedCount: number;
+  room: Float64Array;
+}
+
+/** Scratch space of one solver, sized once for a class set: per resource the weight of its unfrozen
+ *  classes and the load of its frozen ones; per class whether it froze; and the saturation levels of
+ *  resources (ids 0..R-1) and the caps of classes (ids R..R+C-1) in one heap. */
 export class FillScratch {
   readonly unfrozenWeight: Float64Array;
   readonly frozenLoad: Float64Array;
   readonly frozen: Uint8Array;
-  private readonly heapKey: Float64Array;
-  private readonly heapId: Int32Array;
-  private heapSize = 0;
+  readonly levels: IndexedHeap;
 
-  constructor(resources: number, classes: number, entries: number) {
-    this.unfrozenWeight = new Float64Array(resources);
-    this.frozenLoad = new Float64Array(resources);
+  constructor(readonly resourceCount: number, classes: number) {
+    this.unfrozenWeight = new Float64Array(resourceCount);
+    this.frozenLoad = new Float64Array(resourceCount);
     this.frozen = new Uint8Array(classes);
-    const cap = resources + classes + entries + 1;
-    this.heapKey = new Float64Array(cap);
-    this.heapId = new Int32Array(cap);
+    this.levels = new IndexedHeap(new Float64Array(resourceCount + classes).fill(Infinity));
   }
 
-  clear(): void {
-    this.heapSize = 0;
-  }
-
-  get size(): number {
-    return this.heapSize;
-  }
-
-  /** Pushes `id` (a resource r as r, a class c as -1 - c) at level `key`. */
-  push(key: number, id: number): void {
-    const k = this.heapKey, h = this.heapId;
-    let i = this.heapSize++;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (k[p] <= key) break;
-      k[i] = k[p];
-      h[i] = h[p];
-      i = p;
-    }
-    k[i] = key;
-    h[i] = id;
-  }
-
-  topKey(): number {
-    return this.heapKey[0];
-  }
-
-  /** Removes the lowest entry and returns its id. */
-  pop(): number {
-    const k = this.heapKey, h = this.heapId;
-    const id = h[0];
-    const n = --this.heapSize;
-    const lk = k[n], lh = h[n];
-    let i = 0;
-    for (;;) {
-      let m = 2 * i + 1;
-      if (m >= n) break;
-      if (m + 1 < n && k[m + 1] < k[m]) m++;
-      if (k[m] >= lk) break;
-      k[i] = k[m];
-      h[i] = h[m];
-      i = m;
-    }
-    k[i] = lk;
-    h[i] = lh;
-    return id;
+  /** Sets the level at which id (a resource, or resourceCount + a class) is next reached. */
+  setLevel(id: number, level: number): void {
+    this.levels.keys[id] = level;
+    this.levels.update(id);
   }
 }
 
@@ -95,15 +64,14 @@ function level(room: Float64Array, s: FillScratch, r: number): number {
 }
 
 /**
- * Writes the per-flow rate (GB/s) of each class of `members` into `rates`: all unfrozen classes grow
- * together until a resource saturates or a class reaches its cap; classes on a saturated resource
- * freeze. `room[r]` is the capacity of resource r left after the flows outside `members`; `touched`
- * lists every resource the members cross (each once); `isMember[c]` marks the members.
+ * Writes the per-flow rate (GB/s) of each class of the component into `rates`: all unfrozen classes
+ * grow together until a resource saturates or a class reaches its cap; classes on a saturated
+ * resource freeze.
  */
-export function fillRates(set: ClassSet, members: Int32Array, memberCount: number, isMember: Uint8Array, touched: Int32Array, touchedCount: number, room: Float64Array, rates: Float64Array, s: FillScratch): void {
-  if (memberCount === 1) fillOne(set, members[0], room, rates);
-  else if (memberCount <= SMALL) fillByLevels(set, members, memberCount, touched, touchedCount, room, rates, s);
-  else fillByHeap(set, members, memberCount, isMember, touched, touchedCount, room, rates, s);
+export function fillRates(set: ClassSet, comp: Component, rates: Float64Array, s: FillScratch): void {
+  if (comp.memberCount === 1) fillOne(set, comp.members[0], comp.room, rates);
+  else if (comp.memberCount <= SMALL) fillByLevels(set, comp, rates, s);
+  else fillByHeap(set, comp, rates, s);
 }
 
 /** One class alone: its cap, or what its tightest resource leaves per flow. */
@@ -123,8 +91,9 @@ const SMALL = 12;
 
 /** Progressive filling one level at a time: every pass raises all unfrozen classes to the next
  *  saturation (or cap) and freezes what it reached. */
-function fillByLevels(set: ClassSet, members: Int32Array, memberCount: number, touched: Int32Array, touchedCount: number, room: Float64Array, rates: Float64Array, s: FillScratch): void {
+function fillByLevels(set: ClassSet, comp: Component, rates: Float64Array, s: FillScratch): void {
   const { offsets, resources, weights, caps, counts } = set;
+  const { members, memberCount, touched, touchedCount, room } = comp;
   const { unfrozenWeight: load, frozenLoad: left, frozen } = s;
   for (let i = 0; i < touchedCount; i++) {
     load[touched[i]] = 0;
@@ -169,11 +138,13 @@ function fillByLevels(set: ClassSet, members: Int32Array, memberCount: number, t
   }
 }
 
-/** Progressive filling with the resources' saturation levels in a heap. */
-function fillByHeap(set: ClassSet, members: Int32Array, memberCount: number, isMember: Uint8Array, touched: Int32Array, touchedCount: number, room: Float64Array, rates: Float64Array, s: FillScratch): void {
+/** Progressive filling with the resources' saturation levels and the classes' caps in a heap: the
+ *  lowest is reached next; each class freezes once and re-levels the resources it crosses. */
+function fillByHeap(set: ClassSet, comp: Component, rates: Float64Array, s: FillScratch): void {
   const { offsets, resources, weights, caps, counts, resOffsets, resClasses } = set;
-  const { unfrozenWeight, frozenLoad, frozen } = s;
-  s.clear();
+  const { members, memberCount, isMember, touched, touchedCount, room } = comp;
+  const { unfrozenWeight, frozenLoad, frozen, levels, resourceCount } = s;
+  levels.clear();
   for (let i = 0; i < touchedCount; i++) {
     unfrozenWeight[touched[i]] = 0;
     frozenLoad[touched[i]] = 0;
@@ -183,27 +154,19 @@ function fillByHeap(set: ClassSet, members: Int32Array, memberCount: number, isM
     frozen[c] = 0;
     rates[c] = 0;
     for (let k = offsets[c]; k < offsets[c + 1]; k++) unfrozenWeight[resources[k]] += counts[c] * weights[k];
-    if (caps[c] !== Infinity) s.push(caps[c], -1 - c);
+    if (caps[c] !== Infinity) s.setLevel(resourceCount + c, caps[c]);
   }
-  for (let i = 0; i < touchedCount; i++) {
-    const r = touched[i];
-    if (unfrozenWeight[r] > 0) s.push(level(room, s, r), r);
-  }
+  for (let i = 0; i < touchedCount; i++) s.setLevel(touched[i], level(room, s, touched[i]));
   let unfrozen = memberCount;
   while (unfrozen > 0) {
-    if (s.size === 0) throw new InternalError("fair share: a flow crosses no resource and has no limit of its own (every path crosses a link)");
-    const key = s.topKey();
-    const id = s.pop();
-    if (id < 0) {
-      const c = -1 - id;
-      if (!frozen[c]) {
-        freeze(set, s, room, rates, c, key);
-        unfrozen--;
-      }
+    if (levels.size === 0) throw new InternalError("fair share: a flow crosses no resource and has no limit of its own (every path crosses a link)");
+    const key = levels.topKey();
+    const id = levels.pop();
+    if (id >= resourceCount) {
+      freeze(set, s, room, rates, id - resourceCount, key);
+      unfrozen--;
       continue;
     }
-    // A resource's entry is current only if its level has not moved since it was pushed.
-    if (unfrozenWeight[id] === 0 || level(room, s, id) !== key) continue;
     for (let j = resOffsets[id]; j < resOffsets[id + 1]; j++) {
       const c = resClasses[j];
       if (isMember[c] && !frozen[c]) {
@@ -214,16 +177,18 @@ function fillByHeap(set: ClassSet, members: Int32Array, memberCount: number, isM
   }
 }
 
-/** Freezes class c at rate x: its resources lose its unfrozen weight and carry its load. */
+/** Freezes class c at rate x: its cap leaves the heap; its resources lose its unfrozen weight, carry
+ *  its load and are re-levelled (a resource no unfrozen class crosses leaves the heap). */
 function freeze(set: ClassSet, s: FillScratch, room: Float64Array, rates: Float64Array, c: number, x: number): void {
   const { offsets, resources, weights, counts } = set;
   s.frozen[c] = 1;
   rates[c] = x;
+  s.setLevel(s.resourceCount + c, Infinity);
   for (let k = offsets[c]; k < offsets[c + 1]; k++) {
     const r = resources[k], w = counts[c] * weights[k];
     s.unfrozenWeight[r] -= w;
     s.frozenLoad[r] += w * x;
-    if (s.unfrozenWeight[r] > 1e-12 * w) s.push(level(room, s, r), r);
-    else s.unfrozenWeight[r] = 0;
+    if (s.unfrozenWeight[r] <= 1e-12 * w) s.unfrozenWeight[r] = 0;
+    s.setLevel(r, level(room, s, r));
   }
 }

@@ -95,7 +95,10 @@ function payloadSizes(fabric: Fabric, cal: Calibration): Map<string, number> {
   return out;
 }
 
-function pcieLink(fabric: Fabric, cal: Calibration, f: PciFunction, parent: FabricNode | undefined, mps: number, internal: boolean): SimLink {
+/** The link above function f (an internal port when f sits on a root bus), with its payload size. */
+function pcieLink(fabric: Fabric, cal: Calibration, f: PciFunction, mps: number): SimLink {
+  const parent = fabric.byId.get(f.parent);
+  const internal = parent?.kind === "hostBridge";
   const speed = linkSpeed(fabric, f, parent);
   const pcie: PcieLinkConfig = {
     gen: (speed.gen ?? param(cal, "pcieDefaultGen")) as PcieGen,
@@ -127,7 +130,7 @@ export function buildLinkGraph(topo: TopologySpec | Fabric, calibration: Calibra
     const internal = parent?.kind === "hostBridge" && f.kind === "endpoint";
     if (!internal && (!parent || !PORT_KINDS.has(parent.kind))) continue;
     upLink.set(f.id, links.length);
-    links.push(pcieLink(fabric, cal, f, parent, mps.get(f.id)!, internal));
+    links.push(pcieLink(fabric, cal, f, mps.get(f.id)!));
   }
   fabric.nvlinks.forEach((l, i) => {
     if (l.gen === undefined) throw new InputError(`links[${i}].gen`, l.gen, "costing an NVLink needs its generation");

@@ -8,7 +8,8 @@
 // wire bytes and busy time are counted. Leaves out: packet-level queueing (the fluid model charges
 // whole TLPs per byte; a transfer's first and partial packets are in its tail, paths.ts packetNs).
 import { InputError } from "../units/input-error.js";
-import { fillRates, FillScratch, type ClassSet } from "./fair-share.js";
+import { fillRates, FillScratch, type ClassSet, type Component } from "./fair-share.js";
+import { IndexedHeap } from "./indexed-heap.js";
 import type { LinkGraph } from "./link-graph.js";
 import { packetNs, type SimPath } from "./paths.js";
 
@@ -106,83 +107,9 @@ function classify(graph: LinkGraph, transfers: readonly Transfer[]): Classes {
   return { set: { offsets, resources, weights, caps, counts: new Float64Array(paths.length), resOffsets: perRes, resClasses }, classOf, tail };
 }
 
-/** Min-heap of classes keyed by the time their next flow finishes (positions kept, so a class's
- *  key is updated in place instead of leaving a stale entry behind). */
-class ClassHeap {
-  readonly key: Float64Array;
-  private readonly heap: Int32Array;
-  private readonly pos: Int32Array;
-  size = 0;
-  constructor(n: number) {
-    this.key = new Float64Array(n).fill(Infinity);
-    this.heap = new Int32Array(n);
-    this.pos = new Int32Array(n).fill(-1);
-  }
-  top(): number {
-    return this.size > 0 ? this.heap[0] : -1;
-  }
-  set(c: number, k: number): void {
-    this.key[c] = k;
-    if (this.pos[c] < 0) {
-      if (k === Infinity) return;
-      this.heap[this.size] = c;
-      this.pos[c] = this.size++;
-      this.up(this.pos[c]);
-    } else if (k === Infinity) this.remove(c);
-    else {
-      this.up(this.pos[c]);
-      this.down(this.pos[c]);
-    }
-  }
-  private remove(c: number): void {
-    const i = this.pos[c];
-    const last = this.heap[--this.size];
-    this.pos[c] = -1;
-    if (last === c) return;
-    this.heap[i] = last;
-    this.pos[last] = i;
-    this.up(i);
-    this.down(this.pos[last]);
-  }
-  private up(i: number): void {
-    const h = this.heap, key = this.key, pos = this.pos, c = h[i], kc = key[c];
-    while (i > 0) {
-      const p = (i - 1) >> 1, hp = h[p], kp = key[hp];
-      if (kp < kc || (kp === kc && hp < c)) break;
-      h[i] = hp;
-      pos[hp] = i;
-      i = p;
-    }
-    h[i] = c;
-    pos[c] = i;
-  }
-  private down(i: number): void {
-    const h = this.heap, key = this.key, pos = this.pos, c = h[i], kc = key[c], n = this.size;
-    for (;;) {
-      let m = 2 * i + 1;
-      if (m >= n) break;
-      let hm = h[m], km = key[hm];
-      if (m + 1 < n) {
-        const hr = h[m + 1], kr = key[hr];
-        if (kr < km || (kr === km && hr < hm)) {
-          m++;
-          hm = hr;
-          km = kr;
-        }
-      }
-      if (kc < km || (kc === km && c < hm)) break;
-      h[i] = hm;
-      pos[hm] = i;
-      i = m;
-    }
-    h[i] = c;
-    pos[c] = i;
-  }
-}
-
 /** The running state: per class its rate, bytes delivered per flow and waiting flows; per resource
- *  its load, saturation and busy time. */
-class ShareState {
+ *  its load, saturation and busy time; and the component being re-shared (fair-share.ts). */
+class ShareState implements Component {
   readonly rate: Float64Array;
   readonly served: Float64Array;
   readonly since: Float64Array;
@@ -194,14 +121,16 @@ class ShareState {
   readonly activeFlows: Float64Array;
   readonly busySince: Float64Array;
   readonly busy: Float64Array;
-  private readonly heap: ClassHeap;
-  private readonly members: Int32Array;
-  private readonly touched: Int32Array;
-  private memberCount = 0;
-  private touchedCount = 0;
-  private readonly inComponent: Uint8Array;
+  /** Classes by the time their next flow finishes. */
+  private readonly heap: IndexedHeap;
+  readonly members: Int32Array;
+  readonly touched: Int32Array;
+  memberCount = 0;
+  touchedCount = 0;
+  /** Classes in the component being re-shared. */
+  readonly isMember: Uint8Array;
   private readonly resSeen: Uint8Array;
-  private readonly room: Float64Array;
+  readonly room: Float64Array;
   private readonly scratch: FillScratch;
   private readonly newRate: Float64Array;
   /** Classes whose flows changed since their finish time was last set. */
@@ -214,7 +143,7 @@ class ShareState {
     this.since = new Float64Array(nc);
     this.waiting = Array.from({ length: nc }, () => []);
     this.target = new Float64Array(flows);
-    this.heap = new ClassHeap(nc);
+    this.heap = new IndexedHeap(new Float64Array(nc).fill(Infinity));
     this.used = new Float64Array(nr);
     this.saturated = new Uint8Array(nr);
     this.activeFlows = new Float64Array(nr);
@@ -222,15 +151,15 @@ class ShareState {
     this.busy = new Float64Array(nr);
     this.members = new Int32Array(nc);
     this.touched = new Int32Array(nr);
-    this.inComponent = new Uint8Array(nc);
+    this.isMember = new Uint8Array(nc);
     this.resSeen = new Uint8Array(nr);
     this.room = new Float64Array(nr);
     this.newRate = new Float64Array(nc);
     this.dirty = new Uint8Array(nc);
-    this.scratch = new FillScratch(nr, nc, k.set.resources.length);
+    this.scratch = new FillScratch(nr, nc);
   }
 
-  get classes(): ClassHeap {
+  get classes(): IndexedHeap {
     return this.heap;
   }
 
@@ -299,7 +228,7 @@ class ShareState {
       for (let i = 0; i < this.touchedCount; i++) this.touch(this.touched[i]);
       if (this.memberCount === before) break;
     }
-    for (let i = 0; i < this.memberCount; i++) this.inComponent[this.members[i]] = 0;
+    for (let i = 0; i < this.memberCount; i++) this.isMember[this.members[i]] = 0;
     for (let i = 0; i < this.touchedCount; i++) this.resSeen[this.touched[i]] = 0;
     for (let i = 0; i < count; i++) {
       const c = changed[i];
@@ -312,8 +241,8 @@ class ShareState {
 
   /** Adds an active class to the component being re-shared. */
   private join(c: number): void {
-    if (this.inComponent[c] || this.k.set.counts[c] === 0) return;
-    this.inComponent[c] = 1;
+    if (this.isMember[c] || this.k.set.counts[c] === 0) return;
+    this.isMember[c] = 1;
     this.members[this.memberCount++] = c;
   }
 
@@ -350,7 +279,7 @@ class ShareState {
       const c = members[i], n = counts[c] * rate[c];
       for (let k = offsets[c]; k < offsets[c + 1]; k++) room[resources[k]] += n * weights[k];
     }
-    fillRates(this.k.set, members, memberCount, this.inComponent, touched, touchedCount, room, newRate, this.scratch);
+    fillRates(this.k.set, this, newRate, this.scratch);
     for (let i = 0; i < memberCount; i++) {
       const c = members[i];
       // A class whose rate and flows did not change keeps its finish time.
@@ -371,8 +300,8 @@ class ShareState {
   /** Sets the time class c's next flow finishes. */
   schedule(c: number): void {
     const w = this.waiting[c];
-    if (w.length === 0 || this.rate[c] <= 0) this.heap.set(c, Infinity);
-    else this.heap.set(c, this.since[c] + Math.max(0, this.target[w[0]] - this.served[c]) / this.rate[c]);
+    this.heap.keys[c] = w.length === 0 || this.rate[c] <= 0 ? Infinity : this.since[c] + Math.max(0, this.target[w[0]] - this.served[c]) / this.rate[c];
+    this.heap.update(c);
   }
 
   push(c: number, flow: number): void {
@@ -407,54 +336,6 @@ class ShareState {
   }
 }
 
-/** Transfers waiting to start, by start time then index (deterministic): a binary heap in a typed array. */
-class Arrivals {
-  private readonly heap: Int32Array;
-  size = 0;
-  constructor(private readonly at: Float64Array) {
-    this.heap = new Int32Array(at.length);
-  }
-  nextTime(): number {
-    return this.size > 0 ? this.at[this.heap[0]] : Infinity;
-  }
-  push(f: number): void {
-    const h = this.heap, at = this.at, tf = at[f];
-    let i = this.size++;
-    while (i > 0) {
-      const p = (i - 1) >> 1, hp = h[p], tp = at[hp];
-      if (tp < tf || (tp === tf && hp < f)) break;
-      h[i] = hp;
-      i = p;
-    }
-    h[i] = f;
-  }
-  pop(): number {
-    const h = this.heap, at = this.at;
-    const top = h[0];
-    const n = --this.size;
-    const last = h[n], tl = at[last];
-    let i = 0;
-    for (;;) {
-      let m = 2 * i + 1;
-      if (m >= n) break;
-      let hm = h[m], tm = at[hm];
-      if (m + 1 < n) {
-        const hr = h[m + 1], tr = at[hr];
-        if (tr < tm || (tr === tm && hr < hm)) {
-          m++;
-          hm = hr;
-          tm = tr;
-        }
-      }
-      if (tl < tm || (tl === tm && last < hm)) break;
-      h[i] = hm;
-      i = m;
-    }
-    h[i] = last;
-    return top;
-  }
-}
-
 /** The transfers' times: when each may start (in a queue), started, finished its data, ended; and
  *  the transfers that wait for another to end (CSR by the one they wait for). */
 class Timeline {
@@ -462,7 +343,8 @@ class Timeline {
   readonly dataEndNs: Float64Array;
   readonly endNs: Float64Array;
   readonly bytes: Float64Array;
-  readonly arrivals: Arrivals;
+  /** Transfers waiting to start, by start time (then index). */
+  readonly arrivals: IndexedHeap;
   makespan = 0;
   private readonly delay: Float64Array;
   private readonly depOffsets: Int32Array;
@@ -479,7 +361,7 @@ class Timeline {
       this.bytes[f] = transfers[f].bytes;
       this.delay[f] = transfers[f].startNs ?? 0;
     }
-    this.arrivals = new Arrivals(this.startNs);
+    this.arrivals = new IndexedHeap(this.startNs);
     this.depOffsets = new Int32Array(n + 1);
     for (const t of transfers) if (t.after !== undefined) this.depOffsets[t.after + 1]++;
     for (let f = 0; f < n; f++) this.depOffsets[f + 1] += this.depOffsets[f];
@@ -489,7 +371,7 @@ class Timeline {
       if (t.after !== undefined) this.dependents[fill[t.after]++] = f;
       else {
         this.startNs[f] = this.delay[f];
-        this.arrivals.push(f);
+        this.arrivals.update(f);
       }
     });
   }
@@ -503,7 +385,7 @@ class Timeline {
     for (let j = this.depOffsets[f]; j < this.depOffsets[f + 1]; j++) {
       const d = this.dependents[j];
       this.startNs[d] = end + this.delay[d];
-      this.arrivals.push(d);
+      this.arrivals.update(d);
     }
   }
 }
@@ -515,12 +397,11 @@ function run(k: Classes, share: ShareState, times: Timeline): number {
   const heap = share.classes, arrivals = times.arrivals;
   let events = 0;
   for (;;) {
-    const top = heap.top();
-    const t = Math.min(arrivals.nextTime(), top < 0 ? Infinity : heap.key[top]);
+    const t = Math.min(arrivals.topKey(), heap.topKey());
     if (t === Infinity) return events;
     let nChanged = 0;
     // Every flow whose class reaches its size by t finishes now (equal flows finish together).
-    while (heap.size > 0 && heap.key[heap.top()] <= t) {
+    while (heap.size > 0 && heap.topKey() <= t) {
       const c = heap.top();
       const finished = share.finishHead(c, t, times);
       events += finished;
@@ -529,7 +410,7 @@ function run(k: Classes, share: ShareState, times: Timeline): number {
         changed[nChanged++] = c;
       }
     }
-    while (arrivals.size > 0 && arrivals.nextTime() <= t) {
+    while (arrivals.size > 0 && arrivals.topKey() <= t) {
       const f = arrivals.pop();
       const c = k.classOf[f];
       share.start(c, f, times.bytes[f], t);
