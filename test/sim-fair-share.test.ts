@@ -1,12 +1,13 @@
 // Checks how concurrent transfers share the machine (src/sim/fair-share.ts, simulate.ts): max-min
 // fairness (costs.md §6.1), a limit that is a capacity shared by streams (two streams never get twice
-// a limit: the nccl #1086 shared uplink, a device's read tags), the incremental re-share equal to a
+// a limit: the nccl #1086 shared uplink, a device's DMA engines and read tags, a root complex's
+// forwarding), the incremental re-share equal to a
 // full recomputation at every event, one event per start and per finish (no stale events), and flows
 // that cross no external link (a root-bus function) or move petabytes finishing in bounded work.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
-  buildLinkGraph, fillRates, packetNs, pathBetween, simulate, soloGBps, writeGBps, type ClassSet, type LinkGraph, type Transfer,
+  buildLinkGraph, fillRates, packetNs, pathBetween, simulate, soloGBps, withParams, writeGBps, type ClassSet, type LinkGraph, type Transfer,
 } from "../src/sim/index.js";
 import { FillScratch } from "../src/sim/fair-share.js";
 import { loadCalibration } from "../src/scenario/load.js";
@@ -113,6 +114,27 @@ describe("max-min fair share", () => {
     expect(shared.payloadBytes[2 * up + 1]).toBe(2 * bytes);
     expect(shared.wireBytes[2 * up + 1]).toBeCloseTo((2 * bytes * (256 + 24)) / 256, 0);
     expect(shared.busyNs[2 * up + 1]).toBeGreaterThan(0.99 * shared.dataEndNs[0]);
+  });
+
+  it("caps a transfer at one DMA engine and shares the device's engines among its transfers; a root complex's forwarding rate is shared too", () => {
+    const spec = topo("pcie-gen4-host");
+    const dev0 = spec.nodes.find((n) => n.id === "dev0")! as { dmaEngines?: { count: number; gbps: number } };
+    dev0.dmaEngines = { count: 2, gbps: 8 };
+    const g = buildLinkGraph(spec, loadCalibration());
+    const push = pathBetween(g, "dev0", "host:0", "write");
+    expect(push.capGBps).toBe(8);
+    expect(g.resourceNames[g.engines.get("dev0")!]).toBe("engines:dev0");
+    const gb = 1 << 30;
+    const one = simulate(g, [{ path: push, bytes: gb }]);
+    expect(gb / one.dataEndNs[0]).toBeCloseTo(8, 6); // one engine
+    const three = simulate(g, [0, 1, 2].map(() => ({ path: push, bytes: gb })));
+    expect((3 * gb) / three.dataEndNs[2]).toBeCloseTo(16, 3); // two engines' worth, never three
+    // A platform giving the root complex a forwarding rate: two peers through it share that rate.
+    const fwd = buildLinkGraph(topo("pcie-gen4-host"), withParams(loadCalibration(), { rcP2pGBps: 12 }));
+    const p2p = pathBetween(fwd, "dev0", "dev2", "write");
+    expect(p2p.throughRootComplex).toBe(true);
+    const both = simulate(fwd, [{ path: p2p, bytes: gb }, { path: pathBetween(fwd, "dev2", "dev0", "write"), bytes: gb }]);
+    expect((2 * gb) / both.dataEndNs[1]).toBeCloseTo(12, 3);
   });
 
   it("shares a device's read tags among its read streams: together they never beat tags x request size over the round trip", () => {

@@ -45,7 +45,8 @@ export function buildFabric(input: unknown, source?: string): Fabric {
   };
 }
 
-/** The inputs only the cost model reads: a host CPU's model and name, a link's dump-time status, a NIC's port rate. */
+/** The inputs only the cost model reads: a host CPU's model and name, a link's dump-time status, a NIC's
+ *  port rate, a device's DMA engines. */
 function copyCostFields(s: Structure): void {
   for (const h of s.hostBridges) {
     const cpu = (s.specOf.get(h.id) as Extract<NodeSpec, { kind: "hostBridge" }>).cpu;
@@ -56,6 +57,7 @@ function copyCostFields(s: Structure): void {
     const spec = s.specOf.get(f.id) as Extract<NodeSpec, { parent: string }>;
     if (spec.linkCurrent) f.linkCurrent = spec.linkCurrent;
     if (spec.kind === "endpoint" && spec.portGbps !== undefined) f.portGbps = spec.portGbps;
+    if (spec.kind === "endpoint" && spec.dmaEngines) f.dmaEngines = spec.dmaEngines;
   }
 }
 

@@ -147,6 +147,10 @@ export const EndpointNode = z.strictObject({
   /** For an SR-IOV virtual function: the id of its physical function. */
   physfn: z.string().min(1).optional(),
   portGbps: z.number().positive().optional().describe("network port line rate of a NIC, Gb/s (its DMA engines move no faster); default: from the device id where the kit knows it"),
+  dmaEngines: z.strictObject({
+    count: z.number().int().min(1).describe("engines the device moves data with (copy engines of a GPU, DMA channels)"),
+    gbps: z.number().positive().describe("payload rate of one engine, GB/s"),
+  }).optional().describe("the device's DMA/copy engines: a transfer it initiates uses one engine, all its transfers share count x gbps; default: no limit of their own"),
 });
 
 /** A non-PCIe NVLink switch (an NVSwitch as a fabric element, not its PCI management function). */

@@ -91,6 +91,8 @@ export interface PciFunction {
   linkCurrent?: { gen: number; width: number };
   /** A NIC's network port line rate, Gb/s, when the input gave it. */
   portGbps?: number;
+  /** The device's DMA/copy engines (how many, each one's GB/s), when the input gave them. */
+  dmaEngines?: { count: number; gbps: number };
   /** null: the function has no ACS capability. */
   acs: AcsState | null;
   /** Several (non-VF) functions share its bus and device number. */

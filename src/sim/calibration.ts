@@ -14,7 +14,7 @@ import { InputError } from "../units/input-error.js";
 export const PARAM_UNITS = {
   // PCIe protocol and configuration (costs.md §1)
   pcieDefaultGen: "gen", pcieDefaultWidth: "lanes", pcieMps: "B", pcieMrrs: "B", flitHeaderBytes: "B",
-  gpuMpsCap: "B", nicMpsCap: "B", endpointMpsCap: "B", rootPortMps: "B", rcP2pTlpBytes: "B",
+  gpuMpsCap: "B", nicMpsCap: "B", endpointMpsCap: "B", rootPortMps: "B", rcP2pTlpBytes: "B", rcP2pGBps: "GB/s",
   gpuReadTags: "requests", nicReadTags: "requests", endpointReadTags: "requests",
   // Latency of each element of a path (costs.md §1.3, §1.4)
   pcieLinkNs: "ns", switchHopNs: "ns", switchHopGen3Ns: "ns", rootComplexHopNs: "ns", memoryReadNs: "ns",

@@ -1,12 +1,13 @@
 // Models: the shared elements of a machine that transfers compete for, each a resource with a
 // capacity per direction (costs.md §6.1): every PCIe link (lanes x rate x encoding, less DLLP and SKP
 // overhead at its payload size), every NVLink bundle (NCCL's effective rate per link x links), every
-// socket link, the host memory of each NUMA node, each NIC's network port and each device's read tags. A link runs at what
+// socket link, the host memory of each NUMA node, each NIC's network port, each device's read tags
+// and DMA engines, and a root complex's peer forwarding where a platform gives its rate. A link runs at what
 // both ends can do (their LnkCap), or at its dump-time status when the topology says so. An
 // integrated endpoint on a root bus attaches to the root complex through an internal port with its
 // own `link` (or the default link). Leaves out: switch and root-port internals (non-blocking: their
-// ports' links carry the limit) and root-complex forwarding rates (no published figure; the
-// re-packetisation of peer traffic is charged per link instead, paths.ts).
+// ports' links carry the limit); no shipped platform gives a root-complex forwarding rate (none is
+// published: the re-packetisation of peer traffic is charged per link instead, paths.ts).
 import { buildFabric } from "../fabric/build.js";
 import type { TopologySpec } from "../fabric/schema.js";
 import type { Fabric, FabricNode, PciFunction } from "../fabric/types.js";
@@ -35,8 +36,10 @@ export interface SimLink {
 }
 
 /** The resources of a machine: link directions first (2 x link + direction), then one host memory
- *  per NUMA node, then one network port per NIC that has a known rate, then each endpoint's read
- *  tags (requests it may keep in flight: a read stream holds rate x round trip / request size). */
+ *  per NUMA node, one network port per NIC that has a known rate, each endpoint's read tags
+ *  (requests it may keep in flight: a read stream holds rate x round trip / request size), each
+ *  device's DMA engines when the topology gives them, and each root complex's peer forwarding when
+ *  the platform gives it a rate. */
 export interface LinkGraph {
   links: SimLink[];
   capacities: Float64Array;
@@ -52,6 +55,9 @@ export interface LinkGraph {
   memory: Map<number, number>;
   port: Map<string, number>;
   tags: Map<string, number>;
+  engines: Map<string, number>;
+  /** Root-complex peer forwarding, by host bridge (only when the platform gives a rate). */
+  forwarding: Map<string, number>;
   numaOf: (id: string) => number;
   /** The run's parameters for this machine (its platform profile applied, platform.ts). */
   calibration: Calibration;
@@ -167,13 +173,28 @@ export function buildLinkGraph(topo: TopologySpec | Fabric, calibration: Calibra
     capacities.push(readTags(cal, f));
     resourceNames.push(`tags:${f.id}`);
   }
+  const engines = new Map<string, number>();
+  for (const f of fabric.functions) {
+    if (!f.dmaEngines) continue;
+    engines.set(f.id, capacities.length);
+    capacities.push(f.dmaEngines.count * f.dmaEngines.gbps);
+    resourceNames.push(`engines:${f.id}`);
+  }
+  const forwarding = new Map<string, number>();
+  if (param(cal, "rcP2pGBps") > 0) {
+    for (const h of fabric.hostBridges) {
+      forwarding.set(h.id, capacities.length);
+      capacities.push(param(cal, "rcP2pGBps"));
+      resourceNames.push(`forwarding:${h.id}`);
+    }
+  }
   // The fabric resolved every node's NUMA node (a host bridge's from the devices below it, DESIGN §4).
   const numaOf = (id: string): number => {
     const n = nodes.get(id);
     return n && "numaNode" in n ? n.numaNode : 0;
   };
   return {
-    links, capacities: Float64Array.from(capacities), resourceNames, fabric, nodes, upLink, mps, memory, port, tags, numaOf, calibration: cal, routes: new Map(),
+    links, capacities: Float64Array.from(capacities), resourceNames, fabric, nodes, upLink, mps, memory, port, tags, engines, forwarding, numaOf, calibration: cal, routes: new Map(),
   };
 }
 

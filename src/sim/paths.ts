@@ -44,8 +44,8 @@ export interface SimPath {
   throughRootComplex: boolean;
   resources: number[];
   weights: number[];
-  /** A rate the transfer cannot exceed of its own (none of the kit's paths has one: a read's window
-   *  is the initiator's tags resource, shared by its reads). GB/s. */
+  /** A rate the transfer cannot exceed of its own: one DMA engine's, when the topology gives the
+   *  initiator's engines (a read's window is the initiator's tags, a resource its reads share). GB/s. */
   capGBps: number;
   /** One way from the initiator's engine to the far end, ns. */
   oneWayNs: number;
@@ -314,9 +314,21 @@ function finish(g: LinkGraph, b: RouteBuilder, ends: { from: string; to: string;
     const port = g.port.get(end);
     if (port !== undefined && !resources.includes(port)) add(port, 1);
   }
+  // Peer traffic is forwarded by the root complex of each host bridge it crosses.
+  if (b.throughRootComplex) {
+    for (const end of [from, to]) {
+      const hb = fn(g, end)?.hostBridge;
+      const r = hb === undefined ? undefined : g.forwarding.get(hb);
+      if (r !== undefined && !resources.includes(r)) add(r, 1);
+    }
+  }
+  // The initiator's engines: a transfer uses one (its rate caps it), all its transfers share them.
+  const engines = g.engines.get(initiator);
+  if (engines !== undefined) add(engines, 1);
+  const engine = fn(g, initiator)?.dmaEngines;
   return {
     from, to, kind, initiator, topoClass: ends.topoClass, interconnect: ends.interconnect, hops: b.hops,
-    throughRootComplex: b.throughRootComplex, resources, weights, capGBps: Infinity, oneWayNs, latencyNs, windowBytes,
+    throughRootComplex: b.throughRootComplex, resources, weights, capGBps: engine?.gbps ?? Infinity, oneWayNs, latencyNs, windowBytes,
   };
 }
 
