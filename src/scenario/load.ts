@@ -119,7 +119,8 @@ export function resolveTopology(topology: string | Record<string, unknown>, base
 
 /**
  * A calibration: undefined is "default"; a name (no "/" and no ".json") is a builtin of
- * data/calibration/; anything else is a path relative to `baseDir`. Overlaid on default.json.
+ * data/calibration/; anything else is a path relative to `baseDir`. Overlaid on default.json; it
+ * carries the platform profiles, of which the cost model applies the one the machine matches.
  */
 export function loadCalibration(nameOrPath?: string, opts: LoadOptions = {}): Calibration {
   const base = builtinCalibrationFile("default");
@@ -132,13 +133,11 @@ export function loadCalibration(nameOrPath?: string, opts: LoadOptions = {}): Ca
   return mergeCalibration(base, parseCalibration(parseJsonText(readText(path, "calibration"), path, "calibration"), path), platforms);
 }
 
-/** The platform profiles of data/calibration/platforms/, read once (the cost model picks one per machine). */
-let platformCache: PlatformSpec[] | undefined;
+/** The platform profiles of data/calibration/platforms/ (the cost model picks one per machine). */
 function platformFiles(): PlatformSpec[] {
-  if (platformCache) return platformCache;
   const dir = `${CALIBRATION_DIR}platforms/`;
-  platformCache = readdirSync(dir).filter((f) => f.endsWith(".json")).sort().map((f) => parsePlatform(parseJsonText(readText(`${dir}${f}`, "platform profile"), `${dir}${f}`, "platform profile"), `${dir}${f}`));
-  return platformCache;
+  return readdirSync(dir).filter((f) => f.endsWith(".json")).sort()
+    .map((f) => parsePlatform(parseJsonText(readText(`${dir}${f}`, "platform profile"), `${dir}${f}`, "platform profile"), `${dir}${f}`));
 }
 
 function builtinCalibrationFile(name: string, source?: string): CalibrationFileSpec {

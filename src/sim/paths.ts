@@ -79,10 +79,13 @@ class RouteBuilder {
     }
   }
 
-  /** Into and out of the root complex (peer traffic turns around there; from here on the target's side). */
-  crossRootComplex(): void {
+  /** Into the root complex: to memory, or (`peer`) turning around towards another device, which makes
+   *  the hops after it the target's side. */
+  crossRootComplex(peer: boolean): void {
     this.rootComplex++;
+    if (!peer) return;
     this.throughRootComplex = true;
+    this.side = "target";
   }
 
   crossSockets(from: number, to: number): void {
@@ -164,16 +167,11 @@ function hostRoute(g: LinkGraph, device: string, numa: number, toHost: boolean):
   const b = new RouteBuilder(g, switchHopNs(g, dev));
   const local = g.numaOf(device);
   if (toHost) b.climb(dev, dev.length - 1, 1);
-  b.crossRootComplex();
-  b.side = "target";
+  b.crossRootComplex(false);
   if (local !== numa) toHost ? b.crossSockets(local, numa) : b.crossSockets(numa, local);
+  if (!toHost) b.climb(dev, dev.length - 1, 0);
   b.switches = switchesBelow(g, dev, dev.length - 1);
-  if (!toHost) {
-    b.side = "initiator";
-    b.climb(dev, dev.length - 1, 0);
-  }
   b.extra.push(g.memory.get(numa)!);
-  b.throughRootComplex = false; // memory traffic ends in the root complex, it is not forwarded peer traffic
   return { b, topoClass: local === numa ? "HOST" : "HOST-SYS" };
 }
 
@@ -214,8 +212,7 @@ function treeRoute(g: LinkGraph, from: string, to: string, kind: TransferKind): 
   }
   // Through the root complex, across sockets when the devices' nodes differ.
   b.climb(up, up.length - 1, initDir);
-  b.crossRootComplex();
-  b.side = "target";
+  b.crossRootComplex(true);
   const ni = g.numaOf(initiator), nt = g.numaOf(target);
   if (ni !== nt) kind === "write" ? b.crossSockets(ni, nt) : b.crossSockets(nt, ni);
   b.climb(down, down.length - 1, targetDir);
