@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { loadCalibration } from "../src/scenario/load.js";
 import { resultOf } from "../src/scenario/results.js";
 import { param } from "../src/sim/calibration.js";
-import { costTransfer } from "../src/sim/designs.js";
+import { bounceCopy, compareDesigns, costTransfer, smallCopyLatencyNs } from "../src/sim/designs.js";
 import { launchNs } from "../src/sim/devices.js";
 import { buildLinkGraph } from "../src/sim/link-graph.js";
 import { migrationCost } from "../src/sim/migration.js";
@@ -224,6 +224,25 @@ describe("the transfer step's designs (DESIGN §4)", () => {
     expect(() => runObject({ topology: "dmirror", steps: [{ op: "transfer", from: "a", to: "b", bytes: 1, design: "teleport" }] })).toThrow(/steps\[0\]\.design.*teleport/);
     expect(() => runObject({ topology: "dmirror", steps: [{ op: "transfer", from: "a", to: "b", bytes: 1, design: "p2p", via: "pcie4" }] })).toThrow(InputError);
     expect(() => runObject({ topology: "dmirror", calibration: "nosuch", steps: [] })).toThrow(InputError);
+  });
+});
+
+describe("designs from the library", () => {
+  it("cost a design alone as the transfer step does, and compare P2P, bounce and migrate for one owner and reader", () => {
+    const topo = join(TOPO, "pcie-gen4-host.json");
+    const g = graphOf(topo);
+    const step = resultOf(runObject({ topology: topo, steps: [{ op: "transfer", from: "dev0", to: "dev1", bytes: "64MiB", design: "bounce" }] }), 0, "transfer");
+    expect(bounceCopy(g, "dev0", "dev1", 64 * MiB).ns).toBeCloseTo(step.ns, 6);
+    const one = resultOf(runObject({ topology: topo, steps: [{ op: "transfer", from: "dev0", to: "dev1", bytes: 1, design: "p2p" }] }), 0, "transfer");
+    expect(smallCopyLatencyNs(g, "dev0", "dev1", "p2p")).toBeCloseTo(one.ns, 6);
+    const c = compareDesigns(g, "dev0", "dev1", 64 * MiB);
+    expect(c.p2p!.topoClass).toBe("PIX");
+    expect(c.p2p!.ns).toBeLessThan(c.bounce.ns);
+    expect(c.bounce.ns).toBeLessThan(c.migrate.ns);
+    // P2PDMA refuses the pair: no p2p entry, the other two still priced.
+    const refused = compareDesigns(graphOf(join(VALIDATION, "haswell-mi25.json")), "gpu0", "gpu1", 64 * MiB);
+    expect(refused.p2p).toBeUndefined();
+    expect(refused.bounce.gbps).toBeGreaterThan(0);
   });
 });
 

@@ -11,10 +11,12 @@ import { InputError } from "../units/input-error.js";
 import { param } from "./calibration.js";
 import { launchNs } from "./devices.js";
 import { dmaMapNs, peerMapNs } from "./hmm-costs.js";
-import type { LinkGraph } from "./link-graph.js";
+import type { TopologySpec } from "../fabric/schema.js";
+import type { Calibration } from "./calibration.js";
+import { buildLinkGraph, type LinkGraph } from "./link-graph.js";
 import { migrationCost, soloGBps, type MigrationCost } from "./migration.js";
 import { hostNuma, iommuTranslates, packetNs, pathBetween, type SimPath } from "./paths.js";
-import type { Transfer } from "./simulate.js";
+import { simulate, type SimResult, type Transfer } from "./simulate.js";
 
 export type DesignName = "dma" | "p2p" | "bounce" | "migrate";
 
@@ -167,4 +169,57 @@ export function costTransfer(graph: LinkGraph, path: SimPath, bytes: number): Tr
   const rate = soloGBps(graph, path);
   const ns = path.latencyNs + packetNs(graph, path, bytes) + bytes / rate;
   return { ns, gbps: bytes / ns, latencyNs: path.latencyNs, rateGBps: rate, topoClass: path.topoClass };
+}
+
+/** The resources of a topology under a calibration (both already loaded). */
+export function machine(topology: TopologySpec, cal: Calibration): LinkGraph {
+  return buildLinkGraph(topology, cal);
+}
+
+export interface DesignCost {
+  /** What the program sees: from the design's start to its last flow's end, ns. */
+  ns: number;
+  gbps: number;
+  plan: DesignPlan;
+  sim: SimResult;
+}
+
+/** One design alone on the machine: its flows simulated (DesignRefused when the machine refuses it). */
+export function costDesign(g: LinkGraph, r: DesignRequest): DesignCost {
+  const plan = planDesign(g, r);
+  const sim = simulate(g, plan.flows);
+  return { ns: sim.makespanNs, gbps: r.bytes / sim.makespanNs, plan, sim };
+}
+
+/** Copy `bytes` from device `a` to device `b` through pinned RAM of a's node (the "bounce" design). */
+export function bounceCopy(g: LinkGraph, a: string, b: string, bytes: number): DesignCost {
+  return costDesign(g, { design: "bounce", from: a, to: b, bytes });
+}
+
+/** API-level latency of a one-byte copy from `a` to `b` (costs.md §2.1): a P2P read or a bounce. */
+export function smallCopyLatencyNs(g: LinkGraph, a: string, b: string, design: "p2p" | "bounce"): number {
+  return costDesign(g, { design, from: a, to: b, bytes: 1, rule: "fabric" }).ns;
+}
+
+export interface DesignComparison {
+  bytes: number;
+  /** Undefined where P2PDMA refuses the pair. */
+  p2p: { ns: number; gbps: number; topoClass: string } | undefined;
+  bounce: { ns: number; gbps: number };
+  migrate: { ns: number; gbps: number };
+}
+
+/** Device `reader` needs `bytes` that live in device `owner`'s memory: a P2P read, a bounce through
+ *  RAM, or stock HMM migrating the pages to RAM before the reader reads them. */
+export function compareDesigns(g: LinkGraph, owner: string, reader: string, bytes: number, opts: { pageBytes?: number } = {}): DesignComparison {
+  const at = (design: DesignName) => costDesign(g, { design, from: owner, to: reader, bytes, pageBytes: opts.pageBytes });
+  let p2p: DesignComparison["p2p"];
+  try {
+    const c = at("p2p");
+    p2p = { ns: c.ns, gbps: c.gbps, topoClass: c.plan.topoClass ?? "" };
+  } catch (e) {
+    if (!(e instanceof DesignRefused)) throw e;
+  }
+  const bounce = at("bounce"), migrate = at("migrate");
+  return { bytes, p2p, bounce: { ns: bounce.ns, gbps: bounce.gbps }, migrate: { ns: migrate.ns, gbps: migrate.gbps } };
 }

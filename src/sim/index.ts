@@ -23,7 +23,10 @@ export {
 export { dmaReadLatencyNs, randomReadGBps } from "./device-read.js";
 export { uvmSmartTransferNs, uvmSmartFaultNs } from "./uvmsmart.js";
 export { chromeTrace, writeChromeTrace, type ChromeTrace, type ChromeTraceEvent, type TraceSpan } from "./trace.js";
-export { planDesign, costTransfer, DesignRefused, type DesignName, type DesignRequest, type DesignPlan, type TransferCost } from "./designs.js";
+export {
+  planDesign, costDesign, costTransfer, bounceCopy, smallCopyLatencyNs, compareDesigns, machine, DesignRefused,
+  type DesignName, type DesignRequest, type DesignPlan, type DesignCost, type DesignComparison, type TransferCost,
+} from "./designs.js";
 export { migrationCost, migrationPath, soloGBps, type MigrationCost, type MigrationOptions, type MigrationDirection } from "./migration.js";
 export {
   ValidationEntry, Probe, parseValidationEntry, measuredValue, probeValue, relativeError, errorSummary, paramStatuses,
