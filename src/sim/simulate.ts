@@ -113,8 +113,11 @@ class ShareState implements Component {
   readonly rate: Float64Array;
   readonly served: Float64Array;
   readonly since: Float64Array;
-  /** Per class, its active flows as a min-heap on `target` (bytes delivered per flow when each ends). */
-  readonly waiting: number[][];
+  /** Per class, its active flows as a min-heap on `target` (bytes delivered per flow when each ends):
+   *  class c's heap is waitHeap[waitStart[c] .. waitStart[c] + waitSize[c]) (room for all its transfers). */
+  private readonly waitStart: Int32Array;
+  readonly waitSize: Int32Array;
+  private readonly waitHeap: Int32Array;
   readonly target: Float64Array;
   readonly used: Float64Array;
   readonly saturated: Uint8Array;
@@ -141,7 +144,11 @@ class ShareState implements Component {
     this.rate = new Float64Array(nc);
     this.served = new Float64Array(nc);
     this.since = new Float64Array(nc);
-    this.waiting = Array.from({ length: nc }, () => []);
+    this.waitStart = new Int32Array(nc + 1);
+    for (let f = 0; f < flows; f++) this.waitStart[k.classOf[f] + 1]++;
+    for (let c = 0; c < nc; c++) this.waitStart[c + 1] += this.waitStart[c];
+    this.waitSize = new Int32Array(nc);
+    this.waitHeap = new Int32Array(flows);
     this.target = new Float64Array(flows);
     this.heap = new IndexedHeap(new Float64Array(nc).fill(Infinity));
     this.used = new Float64Array(nr);
@@ -197,13 +204,12 @@ class ShareState implements Component {
   /** Class c's next flow (and every flow of it done by then) finishes at t; returns how many. */
   finishHead(c: number, t: number, times: Timeline): number {
     this.advance(c, t);
-    const w = this.waiting[c];
-    const eps = 1e-9 * Math.max(1, this.target[w[0]]);
+    const eps = 1e-9 * Math.max(1, this.target[this.head(c)]);
     let finished = 0;
     do {
       times.finish(this.pop(c), t);
       finished++;
-    } while (w.length > 0 && this.target[w[0]] <= this.served[c] + eps);
+    } while (this.waitSize[c] > 0 && this.target[this.head(c)] <= this.served[c] + eps);
     this.recount(c, -finished, t);
     this.schedule(c); // its next flow, at the current rate; re-sharing may move it again
     this.dirty[c] = 1;
@@ -299,39 +305,50 @@ class ShareState implements Component {
 
   /** Sets the time class c's next flow finishes. */
   schedule(c: number): void {
-    const w = this.waiting[c];
-    this.heap.keys[c] = w.length === 0 || this.rate[c] <= 0 ? Infinity : this.since[c] + Math.max(0, this.target[w[0]] - this.served[c]) / this.rate[c];
+    const f = this.head(c);
+    this.heap.keys[c] = f < 0 || this.rate[c] <= 0 ? Infinity : this.since[c] + Math.max(0, this.target[f] - this.served[c]) / this.rate[c];
     this.heap.update(c);
   }
 
+  /** The flow of class c that ends first (-1 when none). */
+  head(c: number): number {
+    return this.waitSize[c] > 0 ? this.waitHeap[this.waitStart[c]] : -1;
+  }
+
   push(c: number, flow: number): void {
-    const w = this.waiting[c], tg = this.target;
-    let i = w.length;
-    w.push(flow);
+    const h = this.waitHeap, tg = this.target, base = this.waitStart[c], t = tg[flow];
+    let i = this.waitSize[c]++;
     while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (tg[w[p]] < tg[flow] || (tg[w[p]] === tg[flow] && w[p] < flow)) break;
-      w[i] = w[p];
+      const p = (i - 1) >> 1, hp = h[base + p];
+      if (tg[hp] < t || (tg[hp] === t && hp < flow)) break;
+      h[base + i] = hp;
       i = p;
     }
-    w[i] = flow;
+    h[base + i] = flow;
   }
 
   pop(c: number): number {
-    const w = this.waiting[c], tg = this.target;
-    const top = w[0];
-    const last = w.pop()!;
-    if (w.length === 0) return top;
+    const h = this.waitHeap, tg = this.target, base = this.waitStart[c];
+    const top = h[base];
+    const n = --this.waitSize[c];
+    const last = h[base + n], t = tg[last];
     let i = 0;
     for (;;) {
       let m = 2 * i + 1;
-      if (m >= w.length) break;
-      if (m + 1 < w.length && (tg[w[m + 1]] < tg[w[m]] || (tg[w[m + 1]] === tg[w[m]] && w[m + 1] < w[m]))) m++;
-      if (tg[last] < tg[w[m]] || (tg[last] === tg[w[m]] && last < w[m])) break;
-      w[i] = w[m];
+      if (m >= n) break;
+      let hm = h[base + m];
+      if (m + 1 < n) {
+        const hr = h[base + m + 1];
+        if (tg[hr] < tg[hm] || (tg[hr] === tg[hm] && hr < hm)) {
+          m++;
+          hm = hr;
+        }
+      }
+      if (t < tg[hm] || (t === tg[hm] && last < hm)) break;
+      h[base + i] = hm;
       i = m;
     }
-    w[i] = last;
+    h[base + i] = last;
     return top;
   }
 }
@@ -434,7 +451,7 @@ export function simulate(graph: LinkGraph, transfers: readonly Transfer[]): SimR
   const times = new Timeline(transfers, k.tail);
   const events = run(k, share, times);
   if (events < 2 * n) {
-    const stuck = k.classOf.findIndex((c) => share.waiting[c].length > 0);
+    const stuck = k.classOf.findIndex((c) => share.waitSize[c] > 0);
     throw new InputError(`transfers[${stuck}].path`, transfers[stuck].path.to, "transfer gets no bandwidth (zero capacity on its path)");
   }
   return {
