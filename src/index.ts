@@ -14,7 +14,7 @@ export { loadScenario, loadScenarioFile, loadCalibration, calibrationNames, reso
 export { runScenario, type RunInput, type RunOutput } from "./scenario/run.js";
 export {
   resultOf, runPassed, runFailure, stepPassed, type ExpectationMarks, type RunResult, type StepResult, type StepOutcome, type StepResults, type StepCounters, type RunViolation,
-  type DeviceCmdResult, type DeviceReadResult, type SnapshotResult, type PeerMapStepResult, type DmaStepResult, type TransferStepResult,
+  type DeviceCmdResult, type DeviceReadResult, type SnapshotResult, type PeerMapStepResult, type DmaStepResult, type TransferStepResult, type ParallelStepResult,
 } from "./scenario/results.js";
 export type { CostCounters } from "./scenario/costs.js";
 export type { ViolationCode } from "./memory/events.js";

@@ -230,7 +230,7 @@ describe("lspci -tv importer (pciutils ls-tree.c format)", () => {
     // 1022:14a4 is the Genoa/Bergamo root complex (pci.ids): family 0x19, as the machine's lscpu says.
     const spec = importFixture("puget-threadripper-pro-wrx90.lspci.txt", DATA);
     for (const hb of spec.nodes.filter((n) => n.kind === "hostBridge")) expect((hb as any).cpu).toEqual({ vendor: "amd", family: 0x19 });
-    expect(spec.platform).toBe("amd-genoa");
+    expect(spec.platform).toBe("genoa");
     // An AMD root complex the table does not know keeps the Zen default.
     const unknown = parseLspciText("-[0000:00]-+-00.0  Advanced Micro Devices, Inc. [AMD] Device 1234\n           \\-01.0  Advanced Micro Devices, Inc. [AMD] Device 4321\n", "u.txt");
     expect((unknown.nodes[0] as any).cpu).toEqual({ vendor: "amd", family: 0x17 });

@@ -24,7 +24,7 @@ describe("applyOverlay", () => {
         "e1:00.0": { zoneDevice: "none" },
       },
       linkSpeed: "current",
-      platform: "amd-genoa-custom",
+      platform: "genoa-custom",
     }, "o.json", "asus.txt", changed);
     expect(JSON.stringify(ASUS)).toBe(before);
     const fabric = buildFabric(out);
@@ -32,7 +32,7 @@ describe("applyOverlay", () => {
     expect(getFunction(fabric, "81:00.0")).toMatchObject({ role: "nic", link: { gen: 5, width: 8 }, linkCurrent: { gen: 5, width: 8 } });
     expect(getFunction(fabric, "e1:00.0").zoneDevice).toBeUndefined();
     expect(getFunction(fabric, "e1:00.0").memory).toBe(48 * GiB); // the memory stays, only behind the BAR now
-    expect(fabric).toMatchObject({ linkSpeed: "current", platform: "amd-genoa-custom" });
+    expect(fabric).toMatchObject({ linkSpeed: "current", platform: "genoa-custom" });
     expect(changed.get("0000:c1:00.0")).toEqual(["memory", "zoneDevice", "name"]);
   });
 

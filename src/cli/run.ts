@@ -34,7 +34,7 @@ function brief(result: unknown): string {
   const parts: string[] = [];
   for (const [k, v] of Object.entries(result as Record<string, unknown>)) {
     if (Array.isArray(v)) {
-      const shown = v.slice(0, 8).map((x) => String(x)).join(" ");
+      const shown = v.slice(0, 8).map((x) => (x && typeof x === "object" ? JSON.stringify(x) : String(x))).join(" ");
       parts.push(`${k}=[${shown}${v.length > 8 ? ` ... (${v.length})` : ""}]`);
     } else if (v && typeof v === "object") parts.push(`${k}=${JSON.stringify(v)}`);
     else parts.push(`${k}=${String(v)}`);

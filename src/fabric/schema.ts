@@ -150,6 +150,11 @@ export const EndpointNode = z.strictObject({
     .describe("Index of the BAR that exposes `memory` to peers (its P2PDMA aperture); default: the largest prefetchable BAR. Smaller than `memory` means an aperture (a 256 MiB classic BAR)."),
   physfn: z.string().min(1).optional()
     .describe("For an SR-IOV virtual function: its physical function, by id or PCI address."),
+  portGbps: z.number().positive().optional().describe("Network port line rate of a NIC, Gb/s (its DMA engines move no faster); default: from the device id where the kit knows it."),
+  dmaEngines: z.strictObject({
+    count: z.number().int().min(1).describe("Engines the device moves data with (copy engines of a GPU, DMA channels)."),
+    gbps: z.number().positive().describe("Payload rate of one engine, GB/s."),
+  }).optional().describe("The device's DMA/copy engines: a transfer it initiates uses one engine, all its transfers share count x gbps; default: no limit of their own."),
 });
 
 /** A non-PCIe NVLink switch (an NVSwitch as a fabric element, not its PCI management function). */
@@ -195,7 +200,7 @@ export const Topology = z.strictObject({
   description: z.string().optional().describe("What the machine is, and what an importer assumed."),
   source: z.string().optional().describe("Where the machine's facts come from (a dump, a paper, a vendor page)."),
   platform: z.string().optional()
-    .describe("Named platform the cost model may pick parameters by (e.g. \"amd-genoa\", \"intel-skylake-sp\"); importers set it from the root complex's PCI ids."),
+    .describe("Named platform the cost model may pick parameters by (e.g. \"genoa\", \"skylake-sp\"); importers set it from the root complex's PCI ids."),
   linkSpeed: z.enum(["capability", "current"]).optional()
     .describe("Which PCIe link speed models the machine: \"capability\" (default: `link`, the speed links train to under load) or \"current\" (`linkCurrent`, as read when the machine was dumped)."),
   nodes: z.array(Node).min(1).describe("Host bridges, PCI functions and NVSwitches."),

@@ -98,6 +98,8 @@ function newFunction(nodeSpec: FunctionSpec, index: number): PciFunction {
     func.zoneDevice = nodeSpec.zoneDevice;
     if (nodeSpec.memoryBar !== undefined) func.memoryBar = nodeSpec.memoryBar;
     func.physfn = nodeSpec.physfn;
+    if (nodeSpec.portGbps !== undefined) func.portGbps = nodeSpec.portGbps;
+    if (nodeSpec.dmaEngines) func.dmaEngines = nodeSpec.dmaEngines;
   }
   return func;
 }

@@ -25,6 +25,14 @@ export interface LinkConfig {
   width: number;
 }
 
+/** The CPU behind a host bridge: vendor, x86 family and model, and its name, as far as the input says. */
+export interface HostCpu {
+  vendor: CpuVendorName;
+  family?: number;
+  model?: number;
+  name?: string;
+}
+
 /** A range of the address map: CPU physical start, PCI bus start (bus = cpu + bus offset), size. */
 export interface AddressRange {
   cpu: number;
@@ -98,6 +106,10 @@ export interface PciFunction {
   link?: LinkConfig;
   /** The link's state when the machine was read (LnkSta). */
   linkCurrent?: LinkConfig;
+  /** A NIC's network port line rate, Gb/s, when the input gave it. */
+  portGbps?: number;
+  /** The device's DMA/copy engines (how many, each one's GB/s), when the input gave them. */
+  dmaEngines?: { count: number; gbps: number };
   /** null: the function has no ACS capability. */
   acs: AcsState | null;
   /** Several (non-VF) functions share its bus and device number. */

@@ -1,20 +1,23 @@
 // Models: the time and link traffic of a scenario run (DESIGN §1 step 7): what a step made the
 // machine do (its effects: faults, notifier callbacks, copies by DMA engines and devices) becomes
-// operations on the run's clock, with copies run over the machine's real links; each step kind
-// adds its own operation (a snapshot walk, a TLB flush, a peer mapping); plus the cost-only
-// `transfer` step that prices one design (p2p, bounce, migrate) of moving bytes between two ends.
+// operations on the run's clock, with copies run over the machine's resources; each step kind adds
+// its own operation (a snapshot walk, a TLB flush, a peer mapping); plus the cost-only `transfer`
+// step that prices one design (dma, p2p, bounce, migrate) of moving bytes between two ends, and the
+// `parallel` step whose transfers start together and share the machine.
 // Leaves out: fork's COW write-protect flush, and pages migrated without a copy (zero-filled).
 import type { Fabric } from "../fabric/types.js";
-import { p2pdmaMapType } from "../fabric/p2pdma.js";
 import { param, type Calibration } from "../sim/calibration.js";
-import { cpuFaultNs, deviceFaultNs, dmaMapNs, peerMapNs, snapshotNs, tlbFlushNs } from "../sim/hmm-costs.js";
+import { DesignRefused, planDesign, type DesignPlan, type DesignRequest } from "../sim/designs.js";
+import { cpuFaultNs, deviceFaultNs, dmaMapNs, otherCpus, peerMapNs, snapshotNs, tlbFlushNs } from "../sim/hmm-costs.js";
 import { CostLedger, type LinkDirectionUse } from "../sim/ledger.js";
-import { iommuTranslates, migrationCost, type MigrationCost } from "../sim/migration.js";
-import { buildLinkGraph, pathBetween, type LinkGraph } from "../sim/paths.js";
+import { buildLinkGraph, type LinkGraph } from "../sim/link-graph.js";
+import { migrationCost, type MigrationCost } from "../sim/migration.js";
+import { iommuTranslates, pathBetween } from "../sim/paths.js";
 import type { SimResult, Transfer } from "../sim/simulate.js";
+import { InputError } from "../units/input-error.js";
 import { parseQuantity } from "../units/size.js";
 import type { StepEffects } from "./effects.js";
-import type { PeerMapStepResult, TransferStepResult } from "./results.js";
+import type { ParallelStepResult, PeerMapStepResult, TransferStepResult } from "./results.js";
 import type { StepOf } from "./schema.js";
 import { StepError } from "./step-error.js";
 
@@ -23,9 +26,11 @@ export const CPU_TRACK = "cpu";
 
 const GRANULARITY: Record<string, number> = { "4KiB": 4096, "64KiB": 65536, "2MiB": 2 * 1024 * 1024 };
 
+type TransferSpec = StepOf<"transfer">;
+
 /** The run-level cost counters added to DESIGN §4's. */
 export interface CostCounters {
-  /** Payload bytes per real link (link ids of sim/paths.ts). */
+  /** Payload bytes per real link (link ids of sim/link-graph.ts). */
   bytesMoved: Record<string, number>;
   /** Bytes and busy time per link direction. */
   links: Record<string, Record<string, LinkDirectionUse>>;
@@ -33,6 +38,7 @@ export interface CostCounters {
   opLatency: Record<string, { count: number; meanNs: number; p50Ns: number; p99Ns: number; maxNs: number }>;
   /** Simulated time of each step, ns. */
   stepTimesNs: number[];
+  /** The calibration, with the platform profile the machine matched ("default+sapphire-rapids"). */
   calibration: string;
 }
 
@@ -40,14 +46,16 @@ export interface CostCounters {
 export class RunCosts {
   readonly graph: LinkGraph;
   readonly ledger: CostLedger;
+  /** The run's parameters for this machine (its platform profile applied). */
+  readonly calibration: Calibration;
   private readonly stepTimes: number[] = [];
   private stepStart = 0;
   /** The running step's clock: where its next operation starts. */
   private t = 0;
-  private readonly remoteCpus = true;
 
-  constructor(readonly fabric: Fabric, readonly calibration: Calibration) {
+  constructor(readonly fabric: Fabric, calibration: Calibration) {
     this.graph = buildLinkGraph(fabric, calibration);
+    this.calibration = this.graph.calibration;
     this.ledger = new CostLedger(this.graph);
   }
 
@@ -83,12 +91,12 @@ export class RunCosts {
       if (c.from === "ram" || c.to === "ram") {
         // A copy between RAM and a device is priced as a migration of its pages: asked for (one
         // migrate_vma over the range) or caused by faults and accesses (fault-driven).
-        const device = c.from === "ram" ? c.to : c.from;
+        const dev = c.from === "ram" ? c.to : c.from;
         const m = migrationCost(this.graph, {
-          device, direction: c.from === "ram" ? "toDevice" : "toRam", bytes: c.bytes, remoteCpus: this.remoteCpus,
+          device: dev, direction: c.from === "ram" ? "toDevice" : "toRam", bytes: c.bytes,
           mode: c.cause === "migrate" ? "prefetch" : "fault", chargeFaults: false,
         });
-        this.migration(device, m);
+        this.migration(dev, m);
       } else {
         const initiator = device === c.to ? c.to : c.from;
         this.run([{ path: pathBetween(this.graph, c.from, c.to, initiator === c.from ? "write" : "read"), bytes: c.bytes, label: "dma copy" }]);
@@ -104,7 +112,7 @@ export class RunCosts {
 
   /** The CPU TLB flush after a range of `pages` pages changed (munmap, mprotect). */
   tlbFlush(pages: number): void {
-    const f = tlbFlushNs(this.calibration, pages, this.remoteCpus);
+    const f = tlbFlushNs(this.calibration, pages, otherCpus(this.calibration));
     this.op(CPU_TRACK, "tlb flush", f.ns, { pages, ipis: f.ipis });
   }
 
@@ -125,48 +133,35 @@ export class RunCosts {
   }
 
   /** The cost-only `transfer` step: prices one design on the step's clock and returns its result. */
-  transfer(step: StepOf<"transfer">, at: (field: string) => string): TransferStepResult {
-    const bytes = parseQuantity(step.bytes);
-    if (bytes === undefined || bytes <= 0) throw new StepError(`${at("bytes")}: ${JSON.stringify(step.bytes)} is not a positive size`);
-    for (const end of ["from", "to"] as const) {
-      const id = step[end];
-      const n = this.graph.nodes.get(id);
-      if (id !== "ram" && (!n || n.kind !== "endpoint")) throw new StepError(`${at(end)}: ${JSON.stringify(id)} is not "ram" or an endpoint of topology "${this.fabric.name}"`);
-    }
-    if (step.from === step.to) throw new StepError(`${at("to")}: ${JSON.stringify(step.to)} is also the source`);
-    const pageBytes = GRANULARITY[step.granularity ?? "4KiB"];
-    const ram = step.from === "ram" || step.to === "ram";
-    if (ram && step.design !== "migrate") throw new StepError(`${at("design")}: ${JSON.stringify(step.design)} needs two devices (RAM to a device is "migrate")`);
-    const out: TransferStepResult = { design: step.design, from: step.from, to: step.to, bytes, ns: 0, gbps: 0, linkBytes: {} };
-    const before = this.ledger.bytesPerLink();
-    if (step.design === "p2p") this.p2pTransfer(step.from, step.to, bytes, pageBytes, out, at);
-    else if (step.design === "bounce") {
-      const host = `host:${this.graph.numaOf(step.from)}`;
-      // Pipelined: the owner pushes into a pinned RAM buffer while the reader pulls (nccl #1086).
-      this.run([
-        { path: pathBetween(this.graph, step.from, host, "write", "pcie"), bytes, label: "bounce D2H" },
-        { path: pathBetween(this.graph, host, step.to, "read", "pcie"), bytes, label: "bounce H2D" },
-      ]);
-    } else {
-      const opts = { bytes, pageBytes, remoteCpus: this.remoteCpus };
-      if (step.from !== "ram") this.migration(step.from, migrationCost(this.graph, { device: step.from, direction: "toRam", ...opts }));
-      if (step.to !== "ram" && step.from !== "ram") {
-        // Stock HMM: the reader gets the pages in RAM; a device reader pulls them over its links.
-        this.run([{ path: pathBetween(this.graph, `host:${this.graph.numaOf(step.from)}`, step.to, "read", "pcie"), bytes, label: "read RAM" }]);
-      } else if (step.to !== "ram") this.migration(step.to, migrationCost(this.graph, { device: step.to, direction: "toDevice", ...opts }));
-    }
-    const after = this.ledger.bytesPerLink();
-    for (const [k, v] of Object.entries(after)) if (v !== (before[k] ?? 0)) out.linkBytes[k] = v - (before[k] ?? 0);
-    out.ns = Math.max(this.t, this.ledger.now) - this.stepStart;
-    out.gbps = bytes / out.ns;
-    return out;
+  transfer(step: TransferSpec, at: (field: string) => string): TransferStepResult {
+    const { plan, bytes } = this.plan(step, at);
+    const sim = this.run(plan.flows);
+    return this.result(step, plan, sim, 0, plan.flows.length, bytes);
+  }
+
+  /** The `parallel` step: every transfer starts at once and they share the machine's resources. */
+  parallel(step: StepOf<"parallel">, at: (field: string) => string): ParallelStepResult {
+    const flows: Transfer[] = [];
+    const spans: { plan: DesignPlan; first: number; bytes: number }[] = [];
+    step.steps.forEach((s, j) => {
+      const inner = (field: string) => at(`steps[${j}].${field}`);
+      const { plan, bytes } = this.plan(s, inner);
+      const first = flows.length;
+      for (const f of plan.flows) flows.push(f.after === undefined ? f : { ...f, after: f.after + first });
+      spans.push({ plan, first, bytes });
+    });
+    const sim = this.run(flows);
+    const transfers = step.steps.map((s, j) => this.result(s, spans[j].plan, sim, spans[j].first, spans[j].plan.flows.length, spans[j].bytes));
+    const bytes = spans.reduce((sum, x) => sum + x.bytes, 0);
+    return { ns: sim.makespanNs, gbps: bytes / sim.makespanNs, transfers };
   }
 
   /** Run-level counters to merge into the RunResult. */
   counters(): CostCounters {
+    const name = this.calibration.platform ? `${this.calibration.name}+${this.calibration.platform}` : this.calibration.name;
     return {
       bytesMoved: this.ledger.bytesPerLink(), links: this.ledger.linkUse(), opLatency: this.ledger.ops.toJSON(),
-      stepTimesNs: this.stepTimes, calibration: this.calibration.name,
+      stepTimesNs: this.stepTimes, calibration: name,
     };
   }
 
@@ -174,24 +169,66 @@ export class RunCosts {
     return this.ledger.now;
   }
 
-  /** The reader `to` peer-maps `from`'s memory and reads it: over NVLink, or over PCIe when the
-   *  P2PDMA map type allows (pci_p2pdma_map_type(provider = the owner, client = the reader)). */
-  private p2pTransfer(from: string, to: string, bytes: number, pageBytes: number, out: TransferStepResult, at: (field: string) => string): void {
-    const via = pathBetween(this.graph, from, to, "read");
-    out.class = via.topoClass;
-    if (!via.topoClass.startsWith("NV")) {
-      const mt = p2pdmaMapType(this.fabric, from, to);
-      out.mapType = mt.mapType;
-      if (mt.mapType === "NOT_SUPPORTED") throw new StepError(`${at("design")}: "p2p" is not supported between ${from} and ${to} (P2PDMA map type NOT_SUPPORTED)`);
-      this.op(to, "peer map", peerMapNs(this.calibration, 1));
-      // Through the host bridge the peer pages are mapped by the IOMMU; by bus address they are not
-      // (reference/p2pdma.md: pci_p2pdma_map_segment vs dma_map_sgtable).
-      if (mt.mapType === "THRU_HOST_BRIDGE" && iommuTranslates(this.graph, to)) {
-        const m = dmaMapNs(this.calibration, Math.ceil(bytes / pageBytes), true);
-        this.op(to, "dma map", m.map + m.unmap);
+  /** A transfer step as a design request: sizes parsed, ends checked, "ram" / "ram:N" resolved to a
+   *  NUMA node's memory (plain "ram" is the other end's own node). */
+  private request(step: TransferSpec, at: (field: string) => string): DesignRequest {
+    const bytes = parseQuantity(step.bytes);
+    if (bytes === undefined || bytes <= 0) throw new StepError(`${at("bytes")}: ${JSON.stringify(step.bytes)} is not a positive size`);
+    const ram = (id: string) => /^ram(:\d+)?$/.test(id);
+    for (const end of ["from", "to"] as const) {
+      const id = step[end];
+      const n = this.graph.nodes.get(id);
+      if (!ram(id) && (!n || n.kind !== "endpoint")) {
+        throw new StepError(`${at(end)}: ${JSON.stringify(id)} is not "ram" or an endpoint of topology "${this.fabric.name}" (RAM of NUMA node N is "ram:N")`);
       }
     }
-    this.run([{ path: via, bytes, label: "p2p read" }]);
+    if (step.from === step.to) throw new StepError(`${at("to")}: ${JSON.stringify(step.to)} is also the source`);
+    if (ram(step.from) && ram(step.to)) throw new StepError(`${at("to")}: ${JSON.stringify(step.to)}: a copy between two RAM ends is not a device transfer`);
+    for (const [field, design] of [["via", "p2p"], ["rule", "p2p"], ["mode", "migrate"]] as const) {
+      if (step[field] !== undefined && step.design !== design) throw new StepError(`${at(field)}: ${JSON.stringify(step[field])} applies to design "${design}", not "${step.design}"`);
+    }
+    const host = (id: string, other: string) => {
+      if (!ram(id)) return id;
+      const node = id.includes(":") ? Number(id.slice(4)) : this.graph.numaOf(other);
+      if (!this.graph.memory.has(node)) throw new StepError(`${at(id === step.from ? "from" : "to")}: ${JSON.stringify(id)}: topology "${this.fabric.name}" has no NUMA node ${node}`);
+      return `host:${node}`;
+    };
+    return {
+      design: step.design, from: host(step.from, step.to), to: host(step.to, step.from), bytes,
+      via: step.via, rule: step.rule, mode: step.mode, pageBytes: GRANULARITY[step.granularity ?? "4KiB"],
+    };
+  }
+
+  /** The design's flows; a refusal or a path the machine lacks is the step's error. */
+  private plan(step: TransferSpec, at: (field: string) => string): { plan: DesignPlan; bytes: number } {
+    const request = this.request(step, at);
+    try {
+      return { plan: planDesign(this.graph, request), bytes: request.bytes };
+    } catch (e) {
+      if (e instanceof DesignRefused) throw new StepError(`${at("design")}: ${e.message}`);
+      if (e instanceof InputError) throw new StepError(`${at(e.field)}${e.message.slice(e.field.length)}`);
+      throw e;
+    }
+  }
+
+  /** One transfer's result from its flows [first, first + count) of a simulation. */
+  private result(step: TransferSpec, plan: DesignPlan, sim: SimResult, first: number, count: number, bytes: number): TransferStepResult {
+    let ns = 0;
+    const linkBytes: Record<string, number> = {};
+    const nLinkRes = this.graph.links.length * 2;
+    for (let f = first; f < first + count; f++) {
+      ns = Math.max(ns, sim.endNs[f]);
+      const flow = plan.flows[f - first];
+      flow.path.resources.forEach((r, k) => {
+        if (r >= nLinkRes || flow.path.weights[k] < 1) return;
+        const id = this.graph.links[r >> 1].id;
+        linkBytes[id] = (linkBytes[id] ?? 0) + flow.bytes;
+      });
+    }
+    const out: TransferStepResult = { design: step.design, from: step.from, to: step.to, bytes, ns, gbps: bytes / ns, linkBytes, interconnect: plan.interconnect === "nvlink" ? "nvlink" : "pcie", fixedNs: plan.fixedNs };
+    if (plan.topoClass) out.class = plan.topoClass;
+    if (plan.mapType) out.mapType = plan.mapType;
+    return out;
   }
 
   /** One operation of `ns` on `track` at the step's clock. */
@@ -199,22 +236,22 @@ export class RunCosts {
     this.t = this.ledger.op(track, name, ns, this.t, args);
   }
 
-  /** Concurrent transfers from the step's clock, run on the links until the last one ends. */
+  /** Concurrent transfers from the step's clock, run on the machine until the last one ends. */
   private run(transfers: Transfer[]): SimResult {
     const sim = this.ledger.transfers(transfers, this.t);
     this.t += sim.makespanNs;
     return sim;
   }
 
-  /** A migration's parts in order on the device's track, the copy over the links. */
+  /** A migration's parts in order on the device's track, the copy over the machine's resources. */
   private migration(device: string, m: MigrationCost): void {
     const args = { pages: m.pages, calls: m.calls };
     this.op(device, "device fault", m.parts.fault);
     this.op(device, "migrate_vma_setup", m.parts.setup + m.parts.pages, args);
     this.op(device, "dma map", m.parts.dmaMap);
-    // The copy's bytes go over the links from here; its time is the migration's copy part.
-    this.ledger.transfers([{ path: m.path, bytes: m.bytes, label: m.path.kind === "write" ? "DMA to RAM" : "DMA from RAM" }], this.t);
-    this.op(device, "migrate copy", m.parts.copy, { bytes: m.bytes });
+    // The copy runs on the links; a fault-driven or batched copy pays the path latency once per batch.
+    const perBatchLatency = m.parts.copy - m.bytes / m.rateGBps;
+    this.run([{ path: m.path, bytes: m.bytes, tailNs: Math.max(0, perBatchLatency - m.path.latencyNs), label: "migrate copy" }]);
     this.op(CPU_TRACK, "tlb flush", m.parts.flush, { ipis: m.ipis });
     this.op(CPU_TRACK, "mmu notifier", m.parts.notifier);
     this.op(device, "migrate_vma_finalize", m.parts.finalize);

@@ -15,7 +15,7 @@ import { detectTopologyFormat, MAX_JSON_DEPTH } from "../fabric/import/detect.js
 import { readOverlayFile, readTopologyFile } from "../fabric/load.js";
 import { applyOverlay } from "../fabric/overlay.js";
 import type { Fabric } from "../fabric/types.js";
-import { mergeCalibration, parseCalibration, type Calibration, type CalibrationFileSpec } from "../sim/calibration.js";
+import { mergeCalibration, parseCalibration, parsePlatform, type Calibration, type CalibrationFileSpec, type PlatformSpec } from "../sim/calibration.js";
 import { InputError } from "../units/input-error.js";
 import { parseScenario } from "./parse.js";
 import type { RunInput } from "./run.js";
@@ -155,16 +155,25 @@ function topologyInput(found: TopologySource, source: string): [unknown, string]
 
 /**
  * A calibration: undefined is "default"; a name (no "/" and no ".json") is a builtin of
- * data/calibration/; anything else is a path relative to `baseDir`. Overlaid on default.json.
+ * data/calibration/; anything else is a path relative to `baseDir`. Overlaid on default.json; it
+ * carries the platform profiles, of which the cost model applies the one the machine matches.
  */
 export function loadCalibration(nameOrPath?: string, opts: LoadOptions = {}): Calibration {
   const base = builtinCalibrationFile("default");
-  if (nameOrPath === undefined || nameOrPath === "default") return mergeCalibration(base);
+  const platforms = platformProfiles();
+  if (nameOrPath === undefined || nameOrPath === "default") return mergeCalibration(base, undefined, platforms);
   const isPath = nameOrPath.endsWith(".json") || /[/\\]/.test(nameOrPath);
-  if (!isPath) return mergeCalibration(base, builtinCalibrationFile(nameOrPath, opts.source));
+  if (!isPath) return mergeCalibration(base, builtinCalibrationFile(nameOrPath, opts.source), platforms);
   const path = resolve(opts.baseDir ?? process.cwd(), nameOrPath);
   if (!existsSync(path)) throw new InputError("calibration", nameOrPath, `no such file ${path}`, opts.source);
-  return mergeCalibration(base, parseCalibration(parseJsonText(readText(path, "calibration"), path, "calibration"), path));
+  return mergeCalibration(base, parseCalibration(parseJsonText(readText(path, "calibration"), path, "calibration"), path), platforms);
+}
+
+/** The platform profiles of data/calibration/platforms/ (the cost model picks one per machine). */
+export function platformProfiles(): PlatformSpec[] {
+  const dir = `${CALIBRATION_DIR}platforms/`;
+  return readdirSync(dir).filter((f) => f.endsWith(".json")).sort()
+    .map((f) => parsePlatform(parseJsonText(readText(`${dir}${f}`, "platform profile"), `${dir}${f}`, "platform profile"), `${dir}${f}`));
 }
 
 function builtinCalibrationFile(name: string, source?: string): CalibrationFileSpec {

@@ -53,10 +53,21 @@ export interface TransferStepResult {
   gbps: number;
   /** Payload bytes per link id. */
   linkBytes: Record<string, number>;
-  /** nvidia-smi class of the peer path (p2p). */
+  /** nvidia-smi class of the path (HOST / HOST-SYS for RAM). */
   class?: string;
-  /** P2PDMA map type (p2p over PCIe). */
+  /** P2PDMA map type of the pair (p2p). */
   mapType?: string;
+  /** What carried the bytes. */
+  interconnect?: "pcie" | "nvlink";
+  /** The design's fixed costs within `ns` (launch, mapping, staging, migration software), ns. */
+  fixedNs?: number;
+}
+
+/** Transfers started together: the last one's end, the aggregate rate, and each one's result. */
+export interface ParallelStepResult {
+  ns: number;
+  gbps: number;
+  transfers: TransferStepResult[];
 }
 
 /** The result of each kind of step; `undefined` where a step returns none. */
@@ -80,6 +91,7 @@ export interface StepResults {
   dma: DmaStepResult;
   peerUnmap: { cpages: number };
   transfer: TransferStepResult;
+  parallel: ParallelStepResult;
 }
 
 /** What one step did to the machine (each a sum the run's counters add up). */

@@ -69,12 +69,15 @@ export const MmapStep = z.strictObject({
 
 /**
  * A cost-only step (the cost layer, src/scenario/costs.ts): moving `bytes` (a number or "64MiB")
- * from `from` to `to` (endpoint ids, or "ram" for the host RAM of the device's NUMA node) by one
- * `design`: "p2p" (the reader `to` peer-maps and reads `from`'s BAR, or NVLink), "bounce" (through
- * pinned host RAM, both legs pipelined) or "migrate" (stock HMM: `from`'s pages migrate to RAM, then
- * `to` reads them; with "ram" as one end, migrate_vma between RAM and the device), at `granularity`
- * (default "4KiB"). Its result reports `ns`, `gbps`, `linkBytes` per link, and the path's `class`
- * and P2PDMA `mapType`; it adds to the run's time and link counters but moves no scenario memory.
+ * from `from` to `to` (endpoint ids, or "ram" / "ram:N": the host RAM of the device's own NUMA node,
+ * or of node N) by one `design`: "dma" (the device's DMA engine between its memory and pinned host
+ * RAM: a CUDA copy from pinned memory, an RDMA NIC's DMA), "p2p" (the reader `to` reads `from`'s
+ * memory over NVLink or through its BAR), "bounce" (through pinned host RAM, both legs pipelined) or
+ * "migrate" (HMM: `from`'s pages migrate to RAM, then `to` reads them; with RAM as one end,
+ * migrate_vma between RAM and the device), at `granularity` (default "4KiB"). Its result reports
+ * `ns` (what the program sees, the design's fixed costs included), `gbps`, `linkBytes` per link, the
+ * `interconnect`, the path's `class` and P2PDMA `mapType`; it adds to the run's time and link
+ * counters but moves no scenario memory.
  */
 export const TransferStep = z.strictObject({
   op: op("transfer", "transfer: price moving `bytes` from `from` to `to` by one `design` (cost only: no scenario memory moves)."),
@@ -82,11 +85,26 @@ export const TransferStep = z.strictObject({
   from: Name.describe("Where the data is: an endpoint id, or \"ram\" for host RAM on the other end's NUMA node."),
   to: Name.describe("Where the data goes (the reader of a P2P transfer): an endpoint id, or \"ram\"."),
   bytes: z.union([z.number().int().min(1), z.string().min(1)]).describe("Bytes moved: a number, or a size such as \"64MiB\"."),
-  design: z.enum(["p2p", "bounce", "migrate"]).describe(
+  design: z.enum(["p2p", "bounce", "migrate", "dma"]).describe(
     "\"p2p\": `to` peer-maps and reads `from`'s BAR (or NVLink); \"bounce\": through pinned host RAM, both legs pipelined; " +
-    "\"migrate\": stock HMM, `from`'s pages migrate to RAM and `to` reads them (migrate_vma when one end is \"ram\")."),
+    "\"migrate\": stock HMM, `from`'s pages migrate to RAM and `to` reads them (migrate_vma when one end is \"ram\"); " +
+    "\"dma\": the device's DMA engine copies between its memory and pinned host RAM (one end \"ram\" or \"ram:N\", RAM of NUMA node N)."),
   granularity: z.enum(["4KiB", "64KiB", "2MiB"]).optional().describe("The page size the design moves and maps (default \"4KiB\")."),
+  via: z.enum(["pcie", "nvlink"]).optional()
+    .describe("p2p: the interconnect; default NVLink where the pair has it, as CUDA chooses."),
+  rule: z.enum(["p2pdma", "fabric"]).optional()
+    .describe("p2p: \"p2pdma\" (default) fails where the kernel's P2PDMA map type is NOT_SUPPORTED; \"fabric\" costs what the hardware routes (vendor stacks with their own checks)."),
+  mode: z.enum(["fault", "prefetch"]).optional()
+    .describe("migrate: \"prefetch\" (default, one migrate_vma call over the range) or \"fault\" (device faults serviced in batches, or one CPU fault per page back to RAM)."),
 }).describe("transfer: the cost of moving data between two devices (or a device and RAM) by one design.");
+
+/** Transfers that start together and share the machine's links; the result is `{ ns: makespan,
+ *  gbps: aggregate, transfers: [each transfer's result] }`. */
+export const ParallelStep = z.strictObject({
+  op: op("parallel", "parallel: start the transfers together; they share every resource they cross."),
+  ...annotations,
+  steps: z.array(TransferStep).min(1).describe("Transfer steps started at the same time; they share every resource they cross."),
+}).describe("parallel: transfers started together; the result is the makespan, the aggregate rate and each transfer's result.");
 
 const deviceStep = <K extends string>(name: K, what: string) =>
   z.strictObject({ op: op(name, what), ...base, ...device, ...range }).describe(what);
@@ -161,6 +179,7 @@ export const Step = z.discriminatedUnion("op", [
   }).describe("dma: DMA through the device's mappings."),
   deviceStep("peerUnmap", "peerUnmap: drop the device's DMA mappings of the range."),
   TransferStep,
+  ParallelStep,
 ]);
 
 export const Scenario = z.strictObject({

@@ -1,38 +1,46 @@
-// Models: a device's DMA reads of host memory: the latency of one outstanding read (fixed round trip
-// plus the root complex serving one cache line per hostReadLineNs, costs.md §1.3) and the throughput
-// of many outstanding random reads, bounded by the link, the root complex and IOTLB misses (§5.1).
-// Leaves out: DRAM misses vs LLC hits (warm-cache numbers), and IOMMU page-walk caches.
+// Models: a device's DMA reads of host memory (costs.md §1.3, §5.1): the latency of one read (the
+// path's round trip to memory plus its completions), and the throughput of many outstanding random
+// reads, bounded by the requests in flight over the round trip, the link's completions and requests,
+// and IOTLB misses (a miss lengthens that read's round trip by a page walk; walks run `iotlbWalkers`
+// at a time). Leaves out: DRAM misses vs LLC hits (one memory latency per platform) and IOMMU
+// page-walk caches (a miss costs a fixed walk).
 import { InputError } from "../units/input-error.js";
-import { param, type Calibration } from "./calibration.js";
+import { param } from "./calibration.js";
+import { costTransfer } from "./designs.js";
 import { iotlbMissProbability } from "./hmm-costs.js";
-import { completionWireBytes, requestWireBytes, tlpGBps, type PcieLinkConfig } from "./pcie-rate.js";
-
-const LINE = 64;
+import type { LinkGraph } from "./link-graph.js";
+import { pathBetween } from "./paths.js";
+import { completionWireBytes, requestWireBytes } from "./pcie-rate.js";
 
 function size(name: string, bytes: number): number {
   if (!(Number.isSafeInteger(bytes) && bytes > 0)) throw new InputError(name, bytes, "must be a positive integer number of bytes");
   return bytes;
 }
 
-/** Median latency of one DMA read of `bytes` (warm host cache); with an IOMMU window, a miss adds
- *  iotlbMissNs whenever misses are the majority (the median of a two-valued distribution). */
-export function dmaReadLatencyNs(cal: Calibration, link: PcieLinkConfig, bytes: number, iommuWindowBytes?: number): number {
+/** Median latency of one DMA read of `bytes` by `device` from its node's memory; with an IOMMU window,
+ *  a miss adds iotlbMissNs whenever misses are the majority (the median of a two-valued distribution). */
+export function dmaReadLatencyNs(g: LinkGraph, device: string, bytes: number, iommuWindowBytes?: number): number {
   size("bytes", bytes);
-  const lines = Math.ceil(bytes / LINE);
-  // The last completion still has to cross the link after the root complex served its line.
-  const lastCpl = completionWireBytes(link, Math.min(bytes, link.mps)) / tlpGBps(link.gen, link.width, link.mps);
-  const serve = Math.max(lines * param(cal, "hostReadLineNs"), lastCpl);
+  const cal = g.calibration;
+  const one = costTransfer(g, pathBetween(g, `host:${g.numaOf(device)}`, device, "read"), bytes).ns;
   const miss = iommuWindowBytes !== undefined && iotlbMissProbability(cal, iommuWindowBytes) > 0.5 ? param(cal, "iotlbMissNs") : 0;
-  return param(cal, "deviceReadRttNs") + serve + miss;
+  return one + miss;
 }
 
-/** Throughput (GB/s) of random `bytes`-sized DMA reads with many outstanding: per read, the slowest of
- *  the link (completions down, requests up), the root complex and the IOTLB miss walks. */
-export function randomReadGBps(cal: Calibration, link: PcieLinkConfig, bytes: number, iommuWindowBytes?: number): number {
+/** Throughput (GB/s) of random `bytes`-sized DMA reads with every tag in flight: the slowest of the
+ *  requests in flight over their round trip (a miss lengthens it), the device's link (completions
+ *  down, requests up) and the IOTLB's page walks. */
+export function randomReadGBps(g: LinkGraph, device: string, bytes: number, iommuWindowBytes?: number): number {
   size("bytes", bytes);
-  const tlp = tlpGBps(link.gen, link.width, link.mps);
-  const linkNs = Math.max(completionWireBytes(link, bytes) / tlp, requestWireBytes(link, bytes) / tlp);
-  const rcNs = param(cal, "hostReadLineNs");
-  const missNs = iommuWindowBytes === undefined ? 0 : (iotlbMissProbability(cal, iommuWindowBytes) * param(cal, "iotlbMissNs")) / param(cal, "iotlbWalkers");
-  return bytes / Math.max(linkNs, rcNs, missNs);
+  const cal = g.calibration;
+  const path = pathBetween(g, `host:${g.numaOf(device)}`, device, "read");
+  const missRate = iommuWindowBytes === undefined ? 0 : iotlbMissProbability(cal, iommuWindowBytes);
+  const inFlight = (path.windowBytes / param(cal, "pcieMrrs")) * bytes;
+  const byWindow = inFlight / (path.latencyNs + missRate * param(cal, "iotlbMissNs"));
+  const own = path.hops.find((h) => h.link === g.upLink.get(device))!;
+  const link = g.links[own.link];
+  const c = { ...link.pcie!, mps: own.tlpBytes };
+  const byLink = bytes / Math.max(completionWireBytes(c, bytes) / link.capacityGBps, requestWireBytes(c, bytes) / link.capacityGBps);
+  const byWalks = missRate === 0 ? Infinity : bytes / ((missRate * param(cal, "iotlbMissNs")) / param(cal, "iotlbWalkers"));
+  return Math.min(byWindow, byLink, byWalks);
 }

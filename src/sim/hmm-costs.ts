@@ -1,7 +1,9 @@
 // Models: the time of the software and hardware steps on the HMM / P2PDMA path (costs.md §3, §5,
-// §6.2, §6.3): CPU and device faults (batched <= faultBatchMax), snapshots, notifier callbacks,
-// CPU TLB flushes (INVLPG up to the ceiling, full flush above, IPIs for remote CPUs), migrate_vma,
-// DMA mapping through an IOMMU and IOTLB misses, peer mapping and BAR aperture remaps.
+// §6.2, §6.3): CPU faults, device faults fetched from the fault buffer and serviced in batches
+// (a fixed pass per batch plus work per fault), snapshots, notifier callbacks, CPU TLB flushes
+// (INVLPG up to the ceiling, a full flush above, a shootdown IPI whose cost grows with the CPUs that
+// run the mm), migrate_vma, DMA mapping through an IOMMU and IOTLB misses, peer mapping and BAR
+// aperture remaps. Every count is a closed form: no work grows with the bytes or pages.
 // Leaves out: lock contention and CPU frequency; every number comes from the calibration.
 import { InputError } from "../units/input-error.js";
 import { param, type Calibration } from "./calibration.js";
@@ -16,9 +18,14 @@ export function cpuFaultNs(cal: Calibration, faults = 1): number {
   return count("faults", faults) * param(cal, "cpuFaultNs");
 }
 
-/** Device faults serviced in batches of at most faultBatchMax (UVM uvm_perf_fault_batch_count). */
+/** Faults the driver takes per batch: uvm_perf_fault_batch_count, no more than the fault buffer holds. */
+export function faultBatchSize(cal: Calibration): number {
+  return Math.max(1, Math.min(param(cal, "faultBatchMax"), param(cal, "faultBufferEntries")));
+}
+
+/** Device faults serviced in batches (uvm_gpu_replayable_faults.c): a pass per batch, work per fault. */
 export function deviceFaultNs(cal: Calibration, faults: number): { batches: number; ns: number } {
-  const batches = Math.ceil(count("faults", faults) / param(cal, "faultBatchMax"));
+  const batches = Math.ceil(count("faults", faults) / faultBatchSize(cal));
   return { batches, ns: batches * param(cal, "deviceFaultBatchNs") + faults * param(cal, "deviceFaultPageNs") };
 }
 
@@ -27,24 +34,31 @@ export function snapshotNs(cal: Calibration, pages: number): number {
   return count("pages", pages) * param(cal, "snapshotPageNs");
 }
 
+/** The other CPUs a multi-threaded process runs on (each gets the shootdown IPI). */
+export function otherCpus(cal: Calibration): number {
+  return Math.max(0, param(cal, "mmCpus") - 1);
+}
+
 /**
  * CPU TLB flush of `pages` pages (arch/x86/mm/tlb.c flush_tlb_mm_range): up to
  * tlb_single_page_flush_ceiling pages one INVLPG each, above it one full flush (charged as the
- * ceiling's worth, the break-even the tunable encodes); plus one IPI round when other CPUs run the mm.
+ * ceiling's worth, the break-even the tunable encodes); when `remote` other CPUs run the mm, one
+ * shootdown IPI round whose cost grows with their number (costs.md §3.5).
  */
-export function tlbFlushNs(cal: Calibration, pages: number, remoteCpus: boolean): { ipis: number; ns: number } {
+export function tlbFlushNs(cal: Calibration, pages: number, remote: number): { ipis: number; ns: number } {
   count("pages", pages);
+  count("cpus", remote);
   if (pages === 0) return { ipis: 0, ns: 0 };
-  const ceiling = param(cal, "tlbFlushCeilingPages");
-  const local = Math.min(pages, ceiling) * param(cal, "invlpgNs");
-  return remoteCpus ? { ipis: 1, ns: local + param(cal, "ipiShootdownNs") } : { ipis: 0, ns: local };
+  const local = Math.min(pages, param(cal, "tlbFlushCeilingPages")) * param(cal, "invlpgNs");
+  if (remote === 0) return { ipis: 0, ns: local };
+  return { ipis: 1, ns: local + param(cal, "ipiShootdownNs") + remote * param(cal, "ipiPerCpuNs") };
 }
 
 /** One invalidation round: each registered interval notifier's callback (device mirrors invalidate
  *  their page tables and device TLBs) plus the CPU TLB flush of the range. */
-export function invalidateNs(cal: Calibration, pages: number, mirrors: number, remoteCpus: boolean): number {
+export function invalidateNs(cal: Calibration, pages: number, mirrors: number, remote: number): number {
   count("mirrors", mirrors);
-  return mirrors * (param(cal, "notifierCallbackNs") + param(cal, "deviceTlbInvalidateNs")) + tlbFlushNs(cal, pages, remoteCpus).ns;
+  return mirrors * (param(cal, "notifierCallbackNs") + param(cal, "deviceTlbInvalidateNs")) + tlbFlushNs(cal, pages, remote).ns;
 }
 
 export interface MigrateCost {
@@ -52,34 +66,41 @@ export interface MigrateCost {
   ipis: number;
   flushes: number;
   copyNs: number;
+  flushNs: number;
+  notifierNs: number;
 }
 
 /**
- * Migrating `pages` pages (migrate_vma_setup / copy / finalize, or migrate_pages): a fixed setup and
- * finalize per call, per-page unmap/remap work, the copy at `copyGBps` with `copyLatencyNs` per batch,
- * and TLB shootdowns: one per page when unbatched, one per batch of <= migrateBatchMax pages when
- * batched (Huang Ying's migrate_pages batch flushing, Linux 6.3; costs.md §3.4).
+ * Migrating `pages` pages in one call (migrate_vma_setup / copy / finalize, or migrate_pages): a fixed
+ * setup and finalize, per-page unmap/remap work, the copy at `copyGBps` with `copyLatencyNs` per
+ * batch, and TLB shootdowns: one per page when unbatched, one per batch of <= migrateBatchMax pages
+ * when batched (Huang Ying's migrate_pages batch flushing, Linux 6.3; costs.md §3.4).
  */
-export function migrateNs(cal: Calibration, pages: number, opts: { pageBytes?: number; copyGBps: number; copyLatencyNs?: number; batchedFlush: boolean; remoteCpus: boolean; mirrors?: number }): MigrateCost {
+export function migrateNs(cal: Calibration, pages: number, opts: { pageBytes?: number; copyGBps: number; copyLatencyNs?: number; batchedFlush: boolean; remote: number; mirrors?: number }): MigrateCost {
   count("pages", pages);
   if (!(opts.copyGBps > 0)) throw new InputError("copyGBps", opts.copyGBps, "must be > 0");
+  if (pages === 0) return { ns: 0, ipis: 0, flushes: 0, copyNs: 0, flushNs: 0, notifierNs: 0 };
   const pageBytes = opts.pageBytes ?? 4096;
   const batchMax = param(cal, "migrateBatchMax");
   const batches = Math.ceil(pages / batchMax);
   const copyNs = (pages * pageBytes) / opts.copyGBps + batches * (opts.copyLatencyNs ?? 0);
-  let flushNs = 0, ipis = 0, flushes = 0;
+  let flushNs: number, ipis: number, flushes: number;
   if (opts.batchedFlush) {
-    for (let left = pages; left > 0; left -= batchMax) {
-      const f = tlbFlushNs(cal, Math.min(left, batchMax), opts.remoteCpus);
-      flushNs += f.ns; ipis += f.ipis; flushes++;
-    }
+    // Full batches and one partial batch, in closed form.
+    const full = Math.floor(pages / batchMax), rest = pages - full * batchMax;
+    const f = tlbFlushNs(cal, batchMax, opts.remote), r = tlbFlushNs(cal, rest, opts.remote);
+    flushNs = full * f.ns + r.ns;
+    ipis = full * f.ipis + r.ipis;
+    flushes = batches;
   } else {
-    const f = tlbFlushNs(cal, 1, opts.remoteCpus);
-    flushNs = pages * f.ns; ipis = pages * f.ipis; flushes = pages;
+    const f = tlbFlushNs(cal, 1, opts.remote);
+    flushNs = pages * f.ns;
+    ipis = pages * f.ipis;
+    flushes = pages;
   }
-  const notifier = (opts.mirrors ?? 0) * batches * (param(cal, "notifierCallbackNs") + param(cal, "deviceTlbInvalidateNs"));
-  const ns = pages === 0 ? 0 : param(cal, "migrateSetupNs") + pages * param(cal, "migratePageNs") + copyNs + flushNs + notifier + param(cal, "migrateFinalizeNs");
-  return { ns, ipis, flushes, copyNs };
+  const notifierNs = (opts.mirrors ?? 0) * batches * (param(cal, "notifierCallbackNs") + param(cal, "deviceTlbInvalidateNs"));
+  const ns = param(cal, "migrateSetupNs") + pages * param(cal, "migratePageNs") + copyNs + flushNs + notifierNs + param(cal, "migrateFinalizeNs");
+  return { ns, ipis, flushes, copyNs, flushNs, notifierNs };
 }
 
 /** dma_map_single per page, or dma_map_sg with `entries` per list (costs.md §5.2), and the unmaps. */

@@ -1,10 +1,11 @@
 // Models: the cost record of one run on one machine: a simulated clock, each operation as a span on
-// its device's track (with a per-operation latency histogram), and each DMA transfer run on the
-// machine's links (fair share among concurrent ones) with per-link bytes and busy time accumulated.
+// its device's track (with a per-operation latency histogram), and each set of concurrent transfers
+// run on the machine's resources (fair share among them) with per-link-direction bytes and busy time
+// accumulated and a span per transfer and per link it loads.
 // Leaves out: overlap between operations of different steps (a run's steps are sequential).
 import { InternalError } from "../units/internal-error.js";
 import { OpStats } from "./histogram.js";
-import type { LinkGraph } from "./paths.js";
+import { directionName, type LinkGraph } from "./link-graph.js";
 import { simulate, type SimResult, type Transfer } from "./simulate.js";
 import type { TraceSpan } from "./trace.js";
 
@@ -36,17 +37,25 @@ export class CostLedger {
     return this.end(startNs + ns);
   }
 
-  /** Runs concurrent transfers from `startNs` on the links; adds their bytes, busy time and spans. */
+  /** Runs concurrent transfers from `startNs` on the machine; adds their bytes, busy time and spans. */
   transfers(list: readonly Transfer[], startNs: number): SimResult {
     const sim = simulate(this.graph, list);
-    sim.links.forEach((l, i) => {
-      this.payload[2 * i] += l.bytes[0];
-      this.payload[2 * i + 1] += l.bytes[1];
-      this.busy[2 * i] += l.busyNs[0];
-      this.busy[2 * i + 1] += l.busyNs[1];
+    for (let r = 0; r < this.payload.length; r++) {
+      this.payload[r] += sim.payloadBytes[r];
+      this.busy[r] += sim.busyNs[r];
+    }
+    list.forEach((t, i) => {
+      const label = t.label ?? `${t.path.from}->${t.path.to}`;
+      const from = startNs + sim.startNs[i];
+      const args = { bytes: t.bytes, kind: t.path.kind, class: t.path.topoClass };
+      this.ops.record(label, sim.endNs[i] - sim.startNs[i]);
+      this.spans.push({ group: "devices", track: t.path.initiator, name: label, startNs: from, durNs: sim.endNs[i] - sim.startNs[i], args });
+      for (const r of t.path.resources) {
+        if (r >= this.payload.length) continue;
+        const l = this.graph.links[r >> 1];
+        this.spans.push({ group: "links", track: `${l.id} ${directionName(l.kind, r & 1)}`, name: label, startNs: from, durNs: sim.dataEndNs[i] - sim.startNs[i], args });
+      }
     });
-    for (const s of sim.spans) this.spans.push({ ...s, startNs: s.startNs + startNs });
-    for (const t of sim.transfers) this.ops.record(t.label, t.endNs - t.startNs);
     this.end(startNs + sim.makespanNs);
     return sim;
   }
@@ -73,9 +82,8 @@ export class CostLedger {
     const out: Record<string, Record<string, LinkDirectionUse>> = {};
     this.graph.links.forEach((l, i) => {
       if (this.busy[2 * i] === 0 && this.busy[2 * i + 1] === 0) return;
-      const names = l.kind === "pcie" ? ["down", "up"] : ["a->b", "b->a"];
       const dirs: Record<string, LinkDirectionUse> = {};
-      for (const d of [0, 1]) if (this.busy[2 * i + d] > 0) dirs[names[d]] = { bytes: this.payload[2 * i + d], busyNs: this.busy[2 * i + d] };
+      for (const d of [0, 1]) if (this.busy[2 * i + d] > 0) dirs[directionName(l.kind, d)] = { bytes: this.payload[2 * i + d], busyNs: this.busy[2 * i + d] };
       out[l.id] = dirs;
     });
     return out;

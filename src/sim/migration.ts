@@ -1,13 +1,16 @@
-// Models: the cost of migrating a range between host RAM (the device's NUMA node) and a device, as the
-// parts a driver pays (costs.md §3.2, §3.4, §6.2): device faults serviced in batches (fault-driven),
-// migrate_vma setup / per-page unmap-remap / copy / TLB flush / finalize, notifier callbacks, and the
-// DMA mapping of the system pages for the copy engine (nouveau_dmem_copy_one maps each page).
-// Leaves out: the UVM prefetcher's density rule (fault-driven migrates exactly the faulted pages).
+// Models: the cost of migrating a range between host RAM and a device, as the parts a driver pays
+// (costs.md §3.2, §3.4, §6.2): device faults serviced in batches (fault-driven to the device), one
+// CPU fault and one migrate_vma call per page (fault-driven back to RAM, do_swap_page ->
+// migrate_to_ram), or one call over the range (prefetch: cudaMemPrefetchAsync, the HMM migrate
+// ioctl); migrate_vma setup, per-page unmap/remap, the copy by the device's DMA engine, batched TLB
+// shootdowns, notifier callbacks and finalize; and the DMA mapping of the system pages under an IOMMU
+// (nouveau_dmem_copy_one maps each page). Every part is a closed form in the number of calls.
+// Leaves out: the UVM prefetcher's density rule (`granularity` says how much one fault migrates).
 import { InputError } from "../units/input-error.js";
 import { param } from "./calibration.js";
-import { costTransfer } from "./designs.js";
-import { cpuFaultNs, deviceFaultNs, dmaMapNs, migrateNs } from "./hmm-costs.js";
-import { pathBetween, type LinkGraph, type SimPath } from "./paths.js";
+import { cpuFaultNs, deviceFaultNs, dmaMapNs, faultBatchSize, migrateNs, otherCpus } from "./hmm-costs.js";
+import type { LinkGraph } from "./link-graph.js";
+import { iommuTranslates, pathBetween, type SimPath } from "./paths.js";
 
 export type MigrationDirection = "toDevice" | "toRam";
 
@@ -17,18 +20,18 @@ export interface MigrationOptions {
   bytes: number;
   /** Migration granularity (4 KiB base pages, 64 KiB UVM big pages, 2 MiB THP): default 4096. */
   pageBytes?: number;
-  /** "prefetch": one migrate_vma call over the range (cudaMemPrefetchAsync, HMM migrate ioctl);
-   *  "fault": each page is faulted (device faults in batches, or CPU faults one by one). Default prefetch. */
+  /** "prefetch": one migrate_vma call over the range; "fault": each page is faulted (device faults in
+   *  batches, or CPU faults one by one). Default prefetch. */
   mode?: "prefetch" | "fault";
-  /** Other CPUs run the mm, so each flush sends a shootdown IPI (default true). */
-  remoteCpus?: boolean;
   /** Whether the fault-driven mode charges the faults themselves (false: the caller counts them). Default true. */
   chargeFaults?: boolean;
   /** Interval notifiers on the range (mirrors invalidated per migrate batch; default 0). */
   mirrors?: number;
+  /** NUMA node of the RAM end (default: the device's own). */
+  ramNuma?: number;
 }
 
-/** Time of each part of a migration, ns; `ns` is their sum. */
+/** Time of each part of a migration, ns; `ns` is their sum with the copy at its solo rate. */
 export interface MigrationCost {
   ns: number;
   pages: number;
@@ -38,24 +41,27 @@ export interface MigrationCost {
   faultBatches: number;
   ipis: number;
   parts: { fault: number; setup: number; pages: number; copy: number; flush: number; notifier: number; finalize: number; dmaMap: number };
+  /** Everything but the copy's bytes: the software parts and the copy's latency once per call. */
+  fixedNs: number;
   /** The copy's path (the device's DMA engine pushes to RAM, or pulls from RAM). */
   path: SimPath;
   /** The copy's payload rate alone on that path, GB/s. */
   rateGBps: number;
 }
 
-/** Whether DMA by `device` is translated by an IOMMU (its host bridge's `iommu` is "dma"). */
-export function iommuTranslates(graph: LinkGraph, device: string): boolean {
-  const n = graph.nodes.get(device);
-  if (!n || n.kind === "hostBridge" || n.kind === "nvswitch") return false;
-  const hb = graph.nodes.get(n.hostBridge);
-  return hb?.kind === "hostBridge" && hb.iommu === "dma";
+/** The DMA-engine path of a copy between the device and RAM of NUMA node `ramNuma` (default its own). */
+export function migrationPath(graph: LinkGraph, device: string, direction: MigrationDirection, ramNuma = graph.numaOf(device)): SimPath {
+  const host = `host:${ramNuma}`;
+  return direction === "toRam" ? pathBetween(graph, device, host, "write") : pathBetween(graph, host, device, "read");
 }
 
-/** The DMA-engine path of a copy between the device and its NUMA node's RAM. */
-export function migrationPath(graph: LinkGraph, device: string, direction: MigrationDirection): SimPath {
-  const host = `host:${graph.numaOf(device)}`;
-  return direction === "toRam" ? pathBetween(graph, device, host, "write") : pathBetween(graph, host, device, "read");
+/** Payload rate of a path alone: its own cap and each resource's capacity over its load. */
+export function soloGBps(graph: LinkGraph, path: SimPath): number {
+  let rate = path.capGBps;
+  path.resources.forEach((r, k) => {
+    rate = Math.min(rate, graph.capacities[r] / path.weights[k]);
+  });
+  return rate;
 }
 
 /** Cost of migrating `bytes` between RAM and `device`, split into the parts a trace shows. */
@@ -65,43 +71,33 @@ export function migrationCost(graph: LinkGraph, opts: MigrationOptions): Migrati
   if (!(Number.isSafeInteger(pageBytes) && pageBytes >= 4096 && pageBytes % 4096 === 0)) throw new InputError("granularity", pageBytes, "must be a multiple of 4 KiB");
   if (!(Number.isSafeInteger(opts.bytes) && opts.bytes > 0)) throw new InputError("bytes", opts.bytes, "must be a positive whole number of bytes");
   const pages = Math.ceil(opts.bytes / pageBytes);
-  const path = migrationPath(graph, opts.device, opts.direction);
-  const t = costTransfer(graph, path, pages * pageBytes);
-  const remoteCpus = opts.remoteCpus ?? true;
-  const mirrors = opts.mirrors ?? 0;
+  const path = migrationPath(graph, opts.device, opts.direction, opts.ramNuma);
+  const rateGBps = soloGBps(graph, path);
   const fault = opts.mode === "fault";
-  // Fault-driven to the device: each batch of <= faultBatchMax device faults is serviced, then migrated
-  // by its own call. Fault-driven to RAM: each CPU fault on a device-private entry migrates its one
-  // page (do_swap_page -> pgmap->ops->migrate_to_ram, mm/memory.c).
   const cpuFaults = fault && opts.direction === "toRam";
-  const perCall = !fault ? pages : cpuFaults ? 1 : param(cal, "faultBatchMax");
-  const calls = Math.ceil(pages / perCall);
-  const iommu = iommuTranslates(graph, opts.device);
-  const parts = { fault: 0, setup: 0, pages: 0, copy: 0, flush: 0, notifier: 0, finalize: 0, dmaMap: 0 };
-  let ipis = 0;
-  for (let left = pages; left > 0; left -= perCall) {
-    const n = Math.min(left, perCall);
-    const m = migrateNs(cal, n, { pageBytes, copyGBps: t.rateGBps, copyLatencyNs: t.latencyNs, batchedFlush: true, remoteCpus, mirrors });
-    const notifier = m.ns - m.copyNs - param(cal, "migrateSetupNs") - n * param(cal, "migratePageNs") - param(cal, "migrateFinalizeNs");
-    parts.setup += param(cal, "migrateSetupNs");
-    parts.pages += n * param(cal, "migratePageNs");
-    parts.copy += m.copyNs;
-    parts.finalize += param(cal, "migrateFinalizeNs");
-    // migrateNs folds flush and notifier together; split them by recomputing the notifier term.
-    const notify = mirrors * Math.ceil(n / param(cal, "migrateBatchMax")) * (param(cal, "notifierCallbackNs") + param(cal, "deviceTlbInvalidateNs"));
-    parts.notifier += notify;
-    parts.flush += notifier - notify;
-    ipis += m.ipis;
-    const charge = opts.chargeFaults ?? true;
-    if (charge && cpuFaults) parts.fault += cpuFaultNs(cal, 1);
-    else if (charge && fault) parts.fault += deviceFaultNs(cal, n).ns;
-    // The driver maps each system page (one segment per folio) for its copy engine; only an IOMMU
-    // in DMA mode costs time (dma-direct just computes the bus address).
-    if (iommu) {
-      const d = dmaMapNs(cal, n, true);
-      parts.dmaMap += d.map + d.unmap;
-    }
+  const perCall = !fault ? pages : cpuFaults ? 1 : faultBatchSize(cal);
+  const full = Math.floor(pages / perCall), rest = pages - full * perCall;
+  const calls = full + (rest > 0 ? 1 : 0);
+  const copyOpts = { pageBytes, copyGBps: rateGBps, copyLatencyNs: path.latencyNs, batchedFlush: true, remote: otherCpus(cal), mirrors: opts.mirrors ?? 0 };
+  const one = migrateNs(cal, perCall, copyOpts), last = migrateNs(cal, rest, copyOpts);
+  const sum = (k: "copyNs" | "flushNs" | "notifierNs" | "ipis") => full * one[k] + last[k];
+  const charge = opts.chargeFaults ?? true;
+  const faultNs = !charge || !fault ? 0 : cpuFaults ? cpuFaultNs(cal, pages) : deviceFaultNs(cal, pages).ns;
+  // The driver maps each system page (one segment per folio) for its copy engine; only an IOMMU in
+  // DMA mode costs time (dma-direct just computes the bus address).
+  let dmaMap = 0;
+  if (iommuTranslates(graph, opts.device)) {
+    const m = dmaMapNs(cal, perCall, true), r = dmaMapNs(cal, rest, true);
+    dmaMap = full * (m.map + m.unmap) + r.map + r.unmap;
   }
+  const parts = {
+    fault: faultNs, setup: calls * param(cal, "migrateSetupNs"), pages: pages * param(cal, "migratePageNs"), copy: sum("copyNs"),
+    flush: sum("flushNs"), notifier: sum("notifierNs"), finalize: calls * param(cal, "migrateFinalizeNs"), dmaMap,
+  };
   const ns = parts.fault + parts.setup + parts.pages + parts.copy + parts.flush + parts.notifier + parts.finalize + parts.dmaMap;
-  return { ns, pages, bytes: pages * pageBytes, calls, faultBatches: fault ? calls : 0, ipis, parts, path, rateGBps: t.rateGBps };
+  const copyBytes = pages * pageBytes;
+  return {
+    ns, pages, bytes: copyBytes, calls, faultBatches: fault && !cpuFaults ? calls : 0, ipis: sum("ipis"), parts,
+    fixedNs: ns - copyBytes / rateGBps, path, rateGBps,
+  };
 }

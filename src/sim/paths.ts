@@ -1,122 +1,105 @@
-// Models: where a transfer's bytes go: the physical links (PCIe per function, NVLink, socket) of a
-// topology and the path between two devices or a device and host memory, with the hop latencies and
-// per-link wire overheads the cost model charges (costs.md §1, §4, §6.1). Paths follow the PCI tree up
-// to the lowest common bridge (a switch turns traffic around; otherwise the root complex forwards it).
-// The graph is built from the fabric layer's Fabric (one notion of topology); a peer request that
-// the fabric's address routing redirects (ACS P2P Request Redirect) goes through the root complex.
-// Leaves out: IOMMU groups; links internal to a root complex or switch are not bandwidth-limited,
-// only charged a hop latency.
-import { InputError } from "../units/input-error.js";
-import { buildFabric } from "../fabric/build.js";
+// Models: where a transfer's bytes go and what they pay on the way (costs.md §1, §4, §6.1): the links
+// between two devices or a device and host memory (NVLink where the pair has it, else the PCI tree up
+// to the lowest common bridge, where a switch turns the traffic around; otherwise through the root
+// complex, and across sockets), the TLPs on each link (payload at most the path's MPS, reads split by
+// the read request size, peer traffic through an Intel root complex cut to 64 B TLPs), and the
+// latency of each hop. A read's rate is bounded by its requests in flight over the path's own round
+// trip; writes are posted. A peer request that ACS redirects goes up to the root complex.
+// Leaves out: IOMMU translation on the path (hmm-costs.ts prices mapping and IOTLB misses) and
+// posted-write flow-control credits (receivers advertise enough to cover their link).
 import { routeAddress } from "../fabric/route.js";
-import type { TopologySpec } from "../fabric/schema.js";
-import type { Fabric, FabricNode, PciFunction } from "../fabric/types.js";
-import { param, type Calibration } from "./calibration.js";
-import {
-  checkPcieConfig, completionChunk, readGBps, tlpGBps, writeGBps, MRD_BYTES, CPLD_OVERHEAD, MWR_OVERHEAD,
-  type PcieGen, type PcieLinkConfig, type PcieWidth,
-} from "./pcie-rate.js";
-
-export type LinkKind = "pcie" | "nvlink" | "socket";
-
-/** One physical link; direction 0 is a -> b (parent -> child for PCIe), 1 is b -> a. */
-export interface SimLink {
-  id: string;
-  kind: LinkKind;
-  a: string;
-  b: string;
-  /** TLP-layer (PCIe) or effective (NVLink, socket) capacity per direction, GB/s = bytes/ns. */
-  capacityGBps: number;
-  pcie?: PcieLinkConfig;
-  /** Bonded NVLinks in this link. */
-  count?: number;
-}
+import { nvlinkCount, pcieTopoClass } from "../fabric/topo-class.js";
+import type { PciFunction } from "../fabric/types.js";
+import { InputError } from "../units/input-error.js";
+import { param } from "./calibration.js";
+import { readTags } from "./devices.js";
+import type { LinkGraph } from "./link-graph.js";
+import { CPLD_OVERHEAD, MRD_BYTES, MWR_OVERHEAD, type PcieLinkConfig } from "./pcie-rate.js";
 
 /** posted write (initiator pushes), non-posted read (initiator pulls). */
 export type TransferKind = "write" | "read";
 
-/** A costed route: resources are link*2+direction, with wire bytes per payload byte on each. */
+/** One link a path crosses: payload goes in `dir`; on PCIe, in TLPs of `tlpBytes`, read requests
+ *  of `requestBytes` going the other way. `side` says which side of the root complex it is on. */
+export interface PathHop {
+  link: number;
+  dir: 0 | 1;
+  tlpBytes: number;
+  requestBytes: number;
+  side: "initiator" | "target";
+}
+
+/** A costed route: the resources a transfer's payload loads (wire bytes per payload byte on each),
+ *  the latency it pays, and the rate it cannot exceed even alone. */
 export interface SimPath {
   from: string;
   to: string;
   kind: TransferKind;
-  /** nvidia-smi style class: PIX/PXB/PHB/NODE/SYS for PCIe, NV<n> for NVLink, HOST for memory. */
+  /** The device whose engine moves the bytes (writes: `from`; reads: `to`). */
+  initiator: string;
+  /** nvidia-smi style class: PIX/PXB/PHB/NODE/SYS for PCIe, NV<n> for NVLink, HOST / HOST-SYS for memory. */
   topoClass: string;
+  interconnect: "pcie" | "nvlink";
+  hops: PathHop[];
+  throughRootComplex: boolean;
   resources: number[];
   weights: number[];
-  /** Payload rate this transfer cannot exceed even alone (protocol, read window, platform), GB/s. */
+  /** A rate the transfer cannot exceed of its own: one DMA engine's, when the topology gives the
+   *  initiator's engines (a read's window is the initiator's tags, a resource its reads share). GB/s. */
   capGBps: number;
-  /** Fixed latency before the last byte lands (hops, read round trip), ns. */
+  /** One way from the initiator's engine to the far end, ns. */
+  oneWayNs: number;
+  /** From the last byte leaving the bottleneck to the transfer's completion: one way for a write,
+   *  the round trip for a read (its first completion arrives after it), ns. Never 0. */
   latencyNs: number;
+  /** Bytes the initiator may keep requested at once (tags x request size), or 0 for a write. */
+  windowBytes: number;
 }
 
-/** The links of a topology and what routing needs from it. */
-export interface LinkGraph {
-  links: SimLink[];
-  /** The built machine the links come from. */
-  fabric: Fabric;
-  nodes: Map<string, FabricNode>;
-  /** For a PCI function: index of the link above it, if it owns one. */
-  upLink: Map<string, number>;
-  numaOf: (id: string) => number;
-  calibration: Calibration;
-}
+/** Route state while a path is built: hops, what its latency is made of, and its extra resources. */
+class RouteBuilder {
+  readonly hops: PathHop[] = [];
+  readonly extra: number[] = [];
+  switches = 0;
+  rootComplex = 0;
+  throughRootComplex = false;
+  side: "initiator" | "target" = "initiator";
+  constructor(readonly g: LinkGraph, readonly switchHopNs: number) {}
 
-const PORT_KINDS = new Set(["rootPort", "switchDownstream", "bridge"]);
-
-function pcieConfigFor(node: PciFunction, parent: FabricNode | undefined, cal: Calibration): PcieLinkConfig {
-  const above = parent && "link" in parent ? parent.link : undefined;
-  const link = node.link ?? above;
-  const c: PcieLinkConfig = {
-    gen: (link?.gen ?? param(cal, "pcieDefaultGen")) as PcieGen,
-    width: (link?.width ?? param(cal, "pcieDefaultWidth")) as PcieWidth,
-    mps: param(cal, "pcieMps"),
-    mrrs: param(cal, "pcieMrrs"),
-    flitHeaderBytes: param(cal, "flitHeaderBytes"),
-  };
-  checkPcieConfig(c, `nodes[${node.id}].link`);
-  return c;
-}
-
-function parentOf(n: FabricNode): string | undefined {
-  return n.kind === "hostBridge" || n.kind === "nvswitch" ? undefined : n.parent;
-}
-
-function isFabric(t: TopologySpec | Fabric): t is Fabric {
-  return "byId" in t;
-}
-
-/**
- * Builds the link list of a machine under a calibration: a built Fabric, or a topology object that
- * the fabric layer builds first (so its checks, defaults and NUMA resolution apply).
- */
-export function buildLinkGraph(topo: TopologySpec | Fabric, cal: Calibration): LinkGraph {
-  const fabric = isFabric(topo) ? topo : buildFabric(topo, "topology");
-  const nodes = fabric.byId;
-  const links: SimLink[] = [];
-  const upLink = new Map<string, number>();
-  for (const n of fabric.functions) {
-    const parent = nodes.get(n.parent);
-    // A physical link joins a port (root port, switch downstream port, bridge) and what sits below it.
-    if (!parent || !PORT_KINDS.has(parent.kind)) continue;
-    const pcie = pcieConfigFor(n, parent, cal);
-    upLink.set(n.id, links.length);
-    links.push({ id: `pcie:${n.parent}-${n.id}`, kind: "pcie", a: n.parent, b: n.id, capacityGBps: tlpGBps(pcie.gen, pcie.width, pcie.mps), pcie });
+  link(link: number, dir: 0 | 1): void {
+    this.hops.push({ link, dir, tlpBytes: 0, requestBytes: 0, side: this.side });
   }
-  fabric.nvlinks.forEach((l, i) => {
-    if (l.gen === undefined) throw new InputError(`links[${i}].gen`, l.gen, "costing an NVLink needs its generation");
-    const perLink = param(cal, `nvlink${l.gen}GBps` as "nvlink1GBps");
-    links.push({ id: `nvlink:${l.a}-${l.b}`, kind: "nvlink", a: l.a, b: l.b, capacityGBps: perLink * l.count, count: l.count });
-  });
-  for (const l of fabric.socketLinks) {
-    links.push({ id: `socket:${l.a}-${l.b}`, kind: "socket", a: `numa${l.a}`, b: `numa${l.b}`, capacityGBps: l.gbps ?? param(cal, "socketGBps") });
+
+  /** Links from chain[0] up to chain[stop] (exclusive), data going up (1) or down (0). */
+  climb(ch: readonly string[], stop: number, dir: 0 | 1): void {
+    const order = dir === 1 ? ch.slice(0, stop) : ch.slice(0, stop).reverse();
+    for (const id of order) {
+      const li = this.g.upLink.get(id);
+      if (li !== undefined) this.link(li, dir);
+    }
   }
-  // The fabric resolved every node's NUMA node (a host bridge's from the devices below it, DESIGN §4).
-  const numaOf = (id: string): number => {
-    const n = nodes.get(id);
-    return n && "numaNode" in n ? n.numaNode : 0;
-  };
-  return { links, fabric, nodes, upLink, numaOf, calibration: cal };
+
+  /** Into the root complex: to memory, or (`peer`) turning around towards another device, which makes
+   *  the hops after it the target's side. */
+  crossRootComplex(peer: boolean): void {
+    this.rootComplex++;
+    if (!peer) return;
+    this.throughRootComplex = true;
+    this.side = "target";
+  }
+
+  crossSockets(from: number, to: number): void {
+    const g = this.g;
+    const i = g.links.findIndex((l) => l.kind === "socket" && ((l.a === `numa${from}` && l.b === `numa${to}`) || (l.a === `numa${to}` && l.b === `numa${from}`)));
+    if (i < 0) throw new InputError("links", `numa${from}-numa${to}`, "no socket link joins these NUMA nodes");
+    this.link(i, g.links[i].a === `numa${from}` ? 0 : 1);
+  }
+}
+
+/** Host memory of NUMA node n is named "host:n" ("host" = node 0). */
+export function hostNuma(id: string): number | undefined {
+  const m = /^host(?::(\d+))?$/.exec(id);
+  return m ? Number(m[1] ?? 0) : undefined;
 }
 
 function chain(g: LinkGraph, id: string): string[] {
@@ -125,203 +108,276 @@ function chain(g: LinkGraph, id: string): string[] {
   while (cur !== undefined) {
     const n = g.nodes.get(cur);
     if (!n) throw new InputError("device", cur, "no node with this id in the topology");
+    if (n.kind === "nvswitch") throw new InputError("device", cur, "an NVSwitch is not a transfer end");
     out.push(cur);
-    cur = parentOf(n);
+    cur = n.kind === "hostBridge" ? undefined : n.parent;
     if (out.length > 256) throw new InputError("nodes", id, "parent chain has a cycle");
   }
   return out;
 }
 
-/** Builds path state incrementally: a resource list with weights, latency and the solo payload rate. */
-class PathBuilder {
-  resources: number[] = [];
-  weights: number[] = [];
-  latencyNs = 0;
-  soloGBps = Infinity;
-  constructor(private readonly g: LinkGraph, private readonly kind: TransferKind) {}
-
-  /** Adds the link with `dataDir` the direction the payload flows on it. */
-  addLink(linkIndex: number, dataDir: 0 | 1): void {
-    const l = this.g.links[linkIndex];
-    if (l.kind === "pcie" && l.pcie) {
-      const c = l.pcie;
-      if (this.kind === "write") {
-        this.push(linkIndex * 2 + dataDir, (c.mps + (c.gen === 6 ? c.flitHeaderBytes ?? 16 : MWR_OVERHEAD)) / c.mps);
-        this.soloGBps = Math.min(this.soloGBps, writeGBps(c));
-      } else {
-        const cpl = completionChunk(c);
-        this.push(linkIndex * 2 + dataDir, (cpl + (c.gen === 6 ? c.flitHeaderBytes ?? 16 : CPLD_OVERHEAD)) / cpl);
-        this.push(linkIndex * 2 + (1 - dataDir), (c.gen === 6 ? c.flitHeaderBytes ?? 16 : MRD_BYTES) / c.mrrs);
-        this.soloGBps = Math.min(this.soloGBps, readGBps(c));
-      }
-    } else {
-      this.push(linkIndex * 2 + dataDir, 1);
-      this.soloGBps = Math.min(this.soloGBps, l.capacityGBps);
-      this.latencyNs += param(this.g.calibration, l.kind === "nvlink" ? "nvlinkHopNs" : "socketHopNs");
-    }
-  }
-
-  private push(resource: number, weight: number): void {
-    const at = this.resources.indexOf(resource);
-    if (at >= 0) this.weights[at] += weight;
-    else {
-      this.resources.push(resource);
-      this.weights.push(weight);
-    }
-  }
+function fn(g: LinkGraph, id: string): PciFunction | undefined {
+  const n = g.nodes.get(id);
+  return n && n.kind !== "hostBridge" && n.kind !== "nvswitch" ? n : undefined;
 }
 
-function findSocketLink(g: LinkGraph, from: number, to: number): [number, 0 | 1] {
-  const i = g.links.findIndex((l) => l.kind === "socket" && ((l.a === `numa${from}` && l.b === `numa${to}`) || (l.a === `numa${to}` && l.b === `numa${from}`)));
-  if (i < 0) throw new InputError("links", `numa${from}-numa${to}`, "no socket link joins these NUMA nodes");
-  return [i, g.links[i].a === `numa${from}` ? 0 : 1];
-}
-
-/** Host memory of NUMA node n is named "host:n" ("host" = node 0). */
-function hostNuma(id: string): number | undefined {
-  const m = /^host(?::(\d+))?$/.exec(id);
-  return m ? Number(m[1] ?? 0) : undefined;
-}
-
-function nvlinkBetween(g: LinkGraph, a: string, b: string): number {
-  return g.links.findIndex((l) => l.kind === "nvlink" && ((l.a === a && l.b === b) || (l.a === b && l.b === a)));
-}
-
-/**
- * The path of a transfer from `from` to `to` (device ids, or "host:<numa>"). `kind` "write": the
- * initiator at `from` pushes posted writes; "read": the initiator at `to` pulls with non-posted reads.
- * `via` "nvlink" prefers a direct NVLink or a shared NVSwitch; "pcie" forces the PCI tree.
- */
-export function pathBetween(g: LinkGraph, from: string, to: string, kind: TransferKind, via: "auto" | "nvlink" | "pcie" = "auto"): SimPath {
+/** Switch latency by the generation of the links around it (costs.md §1.4: Gen3 PEX9700 ~150 ns,
+ *  Gen4 PEX88000 105 ns, reused for Gen5). */
+function switchHopNs(g: LinkGraph, ch: readonly string[]): number {
   const cal = g.calibration;
-  if (from === to) throw new InputError("to", to, "a transfer needs two different ends");
-  const b = new PathBuilder(g, kind);
-  const hostFrom = hostNuma(from), hostTo = hostNuma(to);
-  if (via !== "pcie" && hostFrom === undefined && hostTo === undefined) {
-    const direct = nvlinkBetween(g, from, to);
-    if (direct >= 0) {
-      b.addLink(direct, g.links[direct].a === from ? 0 : 1);
-      return finish(g, b, from, to, kind, `NV${countOf(g, direct)}`, false);
-    }
-    for (const [i, l] of g.links.entries()) {
-      if (l.kind !== "nvlink") continue;
-      const sw = l.a === from ? l.b : l.b === from ? l.a : undefined;
-      if (sw === undefined || g.nodes.get(sw)?.kind !== "nvswitch") continue;
-      const second = nvlinkBetween(g, sw, to);
-      if (second < 0) continue;
-      b.addLink(i, l.a === from ? 0 : 1);
-      b.addLink(second, g.links[second].a === sw ? 0 : 1);
-      return finish(g, b, from, to, kind, `NV${Math.min(countOf(g, i), countOf(g, second))}`, false);
-    }
-    if (via === "nvlink") throw new InputError("via", via, `no NVLink path between ${from} and ${to}`);
-  }
-  if (hostFrom !== undefined && hostTo !== undefined) throw new InputError("to", to, "host-to-host copies are not PCIe transfers");
-  const devFrom = hostFrom === undefined ? chain(g, from) : undefined;
-  const devTo = hostTo === undefined ? chain(g, to) : undefined;
-  if (!devFrom || !devTo) {
-    // Device <-> host memory: up (or down) the device's links, then across sockets if needed.
-    const dev = (devFrom ?? devTo)!;
-    const memNuma = (hostFrom ?? hostTo)!;
-    const toHost = devFrom !== undefined;
-    const numa = g.numaOf(dev[0]);
-    if (toHost) {
-      climb(g, b, dev, dev.length - 1, 1);
-      if (numa !== memNuma) crossSockets(g, b, numa, memNuma);
-    } else {
-      if (numa !== memNuma) crossSockets(g, b, memNuma, numa);
-      climb(g, b, dev, dev.length - 1, 0);
-    }
-    b.latencyNs += switchesOn(g, dev, dev.length - 1) * param(cal, "switchHopNs");
-    return finish(g, b, from, to, kind, numa === memNuma ? "HOST" : "HOST-SYS", false);
-  }
-  const setTo = new Set(devTo);
-  let lcaIdx = devFrom.findIndex((id) => setTo.has(id));
-  let topoClass: string;
-  let throughRc = false;
-  const topoLca = lcaIdx >= 0 ? g.nodes.get(devFrom[lcaIdx])! : undefined;
-  // ACS P2P Request Redirect sends the request up to the root complex (fabric/route.ts): the data
-  // then turns around there, while nvidia-smi's class still names the topology (costs.md §6.1).
-  if (topoLca && topoLca.kind !== "hostBridge" && redirected(g, kind === "write" ? from : to, kind === "write" ? to : from)) {
-    lcaIdx = devFrom.length - 1;
-  }
-  if (lcaIdx >= 0) {
-    const lca = devFrom[lcaIdx];
-    climb(g, b, devFrom, lcaIdx, 1);
-    climb(g, b, devTo, devTo.indexOf(lca), 0);
-    const lcaNode = g.nodes.get(lca)!;
-    let switches = switchesOn(g, devFrom, lcaIdx) + switchesOn(g, devTo, devTo.indexOf(lca));
-    if (lcaNode.kind === "switchUpstream" || lcaNode.kind === "switchDownstream") switches += 1;
-    b.latencyNs += switches * param(cal, "switchHopNs");
-    if (lcaNode.kind === "hostBridge") {
-      throughRc = true;
-      b.latencyNs += param(cal, "rootComplexHopNs");
-    }
-    const topoIdx = devFrom.indexOf(topoLca!.id);
-    topoClass = topoLca!.kind === "hostBridge" ? "PHB" : bridgesBelow(g, devFrom, topoIdx) + bridgesBelow(g, devTo, devTo.indexOf(topoLca!.id)) <= 1 ? "PIX" : "PXB";
-  } else {
-    // Different host bridges: the root complex forwards; across sockets the socket link carries it.
-    throughRc = true;
-    climb(g, b, devFrom, devFrom.length - 1, 1);
-    const na = g.numaOf(from), nb = g.numaOf(to);
-    if (na !== nb) crossSockets(g, b, na, nb);
-    climb(g, b, devTo, devTo.length - 1, 0);
-    b.latencyNs += (switchesOn(g, devFrom, devFrom.length - 1) + switchesOn(g, devTo, devTo.length - 1)) * param(cal, "switchHopNs");
-    b.latencyNs += 2 * param(cal, "rootComplexHopNs");
-    topoClass = na === nb ? "NODE" : "SYS";
-  }
-  return finish(g, b, from, to, kind, topoClass, throughRc);
-}
-
-/** Whether the fabric's address routing redirects a request from `issuer` to `target`'s first
- *  memory BAR to the root complex (ACS RR, drivers/pci/p2pdma.c pci_p2pdma_distance). */
-function redirected(g: LinkGraph, issuer: string, target: string): boolean {
-  const t = g.nodes.get(target);
-  const bar = t && t.kind !== "hostBridge" && t.kind !== "nvswitch" ? t.bars.find((x) => x.size > 0) : undefined;
-  if (!bar) return false;
-  const r = routeAddress(g.fabric, issuer, bar.bus);
-  return !r.unclaimed && r.redirected;
-}
-
-function countOf(g: LinkGraph, linkIndex: number): number {
-  return g.links[linkIndex].count ?? 1;
-}
-
-/** Adds the links from chain[0] up to chain[stop] (exclusive), data going up (1) or down (0). */
-function climb(g: LinkGraph, b: PathBuilder, ch: string[], stop: number, dir: 0 | 1): void {
-  for (let i = 0; i < stop; i++) {
-    const li = g.upLink.get(ch[i]);
-    if (li !== undefined) b.addLink(li, dir);
-  }
-}
-
-function crossSockets(g: LinkGraph, b: PathBuilder, from: number, to: number): void {
-  const [li, dir] = findSocketLink(g, from, to);
-  b.addLink(li, dir);
+  const gens = ch.map((id) => g.upLink.get(id)).filter((li): li is number => li !== undefined).map((li) => g.links[li].pcie?.gen ?? 4);
+  return gens.length > 0 && Math.max(...gens) <= 3 ? param(cal, "switchHopGen3Ns") : param(cal, "switchHopNs");
 }
 
 /** Switches whose upstream port lies strictly below the turnaround point on this side. */
-function switchesOn(g: LinkGraph, ch: string[], stop: number): number {
+function switchesBelow(g: LinkGraph, ch: readonly string[], stop: number): number {
   let n = 0;
   for (let i = 0; i < stop; i++) if (g.nodes.get(ch[i])?.kind === "switchUpstream") n++;
   return n;
 }
 
-function bridgesBelow(g: LinkGraph, ch: string[], stop: number): number {
-  let n = 0;
-  for (let i = 1; i < stop; i++) if (g.nodes.get(ch[i])?.kind === "switchUpstream") n++;
-  return n;
+/** NVLink, direct or through NVSwitch nodes; undefined when the pair has none. */
+function nvlinkRoute(g: LinkGraph, from: string, to: string): { b: RouteBuilder; topoClass: string } | undefined {
+  const count = nvlinkCount(g.fabric, from, to);
+  if (count === 0) return undefined;
+  const b = new RouteBuilder(g, 0);
+  const find = (x: string, y: string) => g.links.findIndex((l) => l.kind === "nvlink" && ((l.a === x && l.b === y) || (l.a === y && l.b === x)));
+  const dirOf = (li: number, x: string): 0 | 1 => (g.links[li].a === x ? 0 : 1);
+  const direct = find(from, to);
+  if (direct >= 0) {
+    b.link(direct, dirOf(direct, from));
+    return { b, topoClass: `NV${count}` };
+  }
+  // Through the NVSwitch fabric: the source's port into a switch, the switch's port to the target.
+  for (const sw of g.fabric.nvswitches) {
+    const up = find(from, sw.id), down = find(sw.id, to);
+    if (up < 0 || down < 0) continue;
+    b.link(up, dirOf(up, from));
+    b.link(down, dirOf(down, sw.id));
+    return { b, topoClass: `NV${count}` };
+  }
+  return undefined;
 }
 
-function finish(g: LinkGraph, b: PathBuilder, from: string, to: string, kind: TransferKind, topoClass: string, throughRc: boolean): SimPath {
-  const cal = g.calibration;
-  let cap = b.soloGBps;
-  const pcie = b.resources.some((r) => g.links[r >> 1].kind === "pcie");
-  if (pcie) cap *= param(cal, "hostDmaEfficiency");
-  if (throughRc) cap *= param(cal, "rcP2pFactor");
-  if (kind === "read" && pcie) {
-    // Non-posted PCIe reads: at most readOutstandingBytes in flight per round trip (costs.md §1.5, §6.1).
-    cap = Math.min(cap, param(cal, "readOutstandingBytes") / param(cal, "deviceReadRttNs"));
-    b.latencyNs = 2 * b.latencyNs + param(cal, "deviceReadRttNs");
+/** Device <-> host memory: the device's links, the root complex, across sockets if the memory is on
+ *  another node, then that node's memory. */
+function hostRoute(g: LinkGraph, device: string, numa: number, toHost: boolean): { b: RouteBuilder; topoClass: string } {
+  const dev = chain(g, device);
+  if (!g.memory.has(numa)) throw new InputError("ram", `ram:${numa}`, `no NUMA node ${numa} in topology "${g.fabric.name}"`);
+  const b = new RouteBuilder(g, switchHopNs(g, dev));
+  const local = g.numaOf(device);
+  if (toHost) b.climb(dev, dev.length - 1, 1);
+  b.crossRootComplex(false);
+  if (local !== numa) toHost ? b.crossSockets(local, numa) : b.crossSockets(numa, local);
+  if (!toHost) b.climb(dev, dev.length - 1, 0);
+  b.switches = switchesBelow(g, dev, dev.length - 1);
+  b.extra.push(g.memory.get(numa)!);
+  return { b, topoClass: local === numa ? "HOST" : "HOST-SYS" };
+}
+
+/** Whether the fabric's address routing redirects a request from `issuer` to `target`'s first
+ *  memory BAR to the root complex (ACS RR, drivers/pci/p2pdma.c pci_p2pdma_distance). */
+function redirected(g: LinkGraph, issuer: string, target: string): boolean {
+  const t = fn(g, target);
+  const bar = t?.bars.find((x) => x.size > 0);
+  if (!bar) return false;
+  const r = routeAddress(g.fabric, issuer, bar.bus);
+  return !r.unclaimed && r.redirected;
+}
+
+/** Device -> device over PCIe: up to the lowest common bridge (a switch turns it around) or through the
+ *  root complex (and the socket link when the devices are on different nodes). Hops are listed from
+ *  the writer's side for a write, from the reader's side for a read. */
+function treeRoute(g: LinkGraph, from: string, to: string, kind: TransferKind): { b: RouteBuilder; topoClass: string } {
+  const initiator = kind === "write" ? from : to;
+  const target = kind === "write" ? to : from;
+  const up = chain(g, initiator), down = chain(g, target);
+  const b = new RouteBuilder(g, Math.min(switchHopNs(g, up), switchHopNs(g, down)));
+  // Data flows from `from` to `to`: on the initiator's links up for a write, down for a read.
+  const initDir: 0 | 1 = kind === "write" ? 1 : 0, targetDir: 0 | 1 = kind === "write" ? 0 : 1;
+  let lca = up.findIndex((id) => down.includes(id));
+  const common = lca >= 0 ? g.nodes.get(up[lca])! : undefined;
+  // ACS P2P Request Redirect sends the request up to the root complex (fabric/route.ts): the data then
+  // turns around there, while nvidia-smi's class still names the topology (costs.md §6.1).
+  if (common && common.kind !== "hostBridge" && redirected(g, initiator, target)) lca = up.length - 1;
+  const topoClass = pcieTopoClass(g.fabric, from, to);
+  if (lca >= 0 && g.nodes.get(up[lca])!.kind !== "hostBridge") {
+    const turn = g.nodes.get(up[lca])!;
+    b.climb(up, lca, initDir);
+    b.side = "target";
+    b.climb(down, down.indexOf(up[lca]), targetDir);
+    b.switches = switchesBelow(g, up, lca) + switchesBelow(g, down, down.indexOf(up[lca]));
+    if (turn.kind === "switchUpstream" || turn.kind === "switchDownstream") b.switches++;
+    return { b, topoClass };
   }
-  return { from, to, kind, topoClass, resources: b.resources, weights: b.weights, capGBps: cap, latencyNs: b.latencyNs };
+  // Through the root complex, across sockets when the devices' nodes differ.
+  b.climb(up, up.length - 1, initDir);
+  b.crossRootComplex(true);
+  const ni = g.numaOf(initiator), nt = g.numaOf(target);
+  if (ni !== nt) kind === "write" ? b.crossSockets(ni, nt) : b.crossSockets(nt, ni);
+  b.climb(down, down.length - 1, targetDir);
+  b.switches = switchesBelow(g, up, up.length - 1) + switchesBelow(g, down, down.length - 1);
+  return { b, topoClass };
+}
+
+/** PCIe TLP sizes on each hop: payload at most the path's MPS (a completion never larger than its
+ *  request); through an Intel root complex, peer TLPs are cut to rcP2pTlpBytes: a write's on the
+ *  target side, a read's requests on the target side and its completions on both (NCCL topo.h:
+ *  "Intel CPUs convert GPU P2P traffic into 64B PCIe TLPs", costs.md §4.3). */
+function sizeTlps(g: LinkGraph, b: RouteBuilder, kind: TransferKind): void {
+  const cal = g.calibration;
+  let mps = 4096;
+  for (const h of b.hops) {
+    const c = g.links[h.link].pcie;
+    if (c) mps = Math.min(mps, c.mps);
+  }
+  const mrrs = param(cal, "pcieMrrs");
+  const cut = b.throughRootComplex ? param(cal, "rcP2pTlpBytes") : Infinity;
+  for (const h of b.hops) {
+    if (!g.links[h.link].pcie) continue;
+    const payload = kind === "read" ? Math.min(mps, mrrs) : mps;
+    const cutHere = kind === "read" || h.side === "target";
+    h.tlpBytes = cutHere ? Math.min(payload, cut) : payload;
+    h.requestBytes = kind === "read" ? (h.side === "target" ? Math.min(mrrs, cut) : mrrs) : 0;
+  }
+}
+
+function headerBytes(c: PcieLinkConfig, nonFlit: number): number {
+  return c.gen === 6 ? (c.flitHeaderBytes ?? 16) : nonFlit;
+}
+
+/** Resources and wire bytes per payload byte: a PCIe hop's data direction carries (payload + header)
+ *  per TLP, a read's request direction one MRd per request; NVLink, socket, memory and port carry 1. */
+function loads(g: LinkGraph, b: RouteBuilder, kind: TransferKind): { resources: number[]; weights: number[] } {
+  const resources: number[] = [];
+  const weights: number[] = [];
+  const add = (r: number, w: number) => {
+    const at = resources.indexOf(r);
+    if (at >= 0) weights[at] += w;
+    else {
+      resources.push(r);
+      weights.push(w);
+    }
+  };
+  for (const h of b.hops) {
+    const c = g.links[h.link].pcie;
+    if (!c) {
+      add(2 * h.link + h.dir, 1);
+      continue;
+    }
+    add(2 * h.link + h.dir, (h.tlpBytes + headerBytes(c, kind === "write" ? MWR_OVERHEAD : CPLD_OVERHEAD)) / h.tlpBytes);
+    if (kind === "read") add(2 * h.link + (1 - h.dir), headerBytes(c, MRD_BYTES) / h.requestBytes);
+  }
+  for (const r of b.extra) add(r, 1);
+  return { resources, weights };
+}
+
+/** One-way latency: the engine's issue, each link, switch, root complex and socket crossing. */
+function oneWay(g: LinkGraph, b: RouteBuilder): number {
+  const cal = g.calibration;
+  let ns = param(cal, "deviceDmaIssueNs") + b.switches * b.switchHopNs + b.rootComplex * param(cal, "rootComplexHopNs");
+  for (const h of b.hops) ns += g.links[h.link].latencyNs;
+  return ns;
+}
+
+function finish(g: LinkGraph, b: RouteBuilder, ends: { from: string; to: string; kind: TransferKind; topoClass: string; interconnect: "pcie" | "nvlink"; completer: "memory" | "device" }): SimPath {
+  const cal = g.calibration;
+  const { from, to, kind } = ends;
+  const initiator = kind === "write" ? from : to;
+  sizeTlps(g, b, kind);
+  const { resources, weights } = loads(g, b, kind);
+  const oneWayNs = oneWay(g, b);
+  let latencyNs = oneWayNs, windowBytes = 0;
+  const add = (r: number, w: number) => {
+    resources.push(r);
+    weights.push(w);
+  };
+  if (kind === "read") {
+    // A read waits for its completer and comes back the same way. By Little's law a read stream at
+    // rate x keeps x x round trip / request size requests in flight: the initiator's tags are a
+    // resource its reads share, so tags x request size over the round trip bounds one stream and
+    // all of them together (costs.md §1.5, §6.1).
+    const issue = param(cal, "deviceDmaIssueNs");
+    latencyNs = issue + 2 * (oneWayNs - issue) + param(cal, ends.completer === "memory" ? "memoryReadNs" : "barReadNs");
+    const tags = g.tags.get(initiator);
+    if (ends.interconnect === "pcie" && tags !== undefined) {
+      const requestBytes = b.hops.find((h) => h.side === "initiator" && h.requestBytes > 0)?.requestBytes ?? param(cal, "pcieMrrs");
+      windowBytes = g.capacities[tags] * requestBytes;
+      add(tags, latencyNs / requestBytes);
+    }
+  }
+  // A NIC's network port feeds or drains its DMA, whichever end of the transfer it is.
+  for (const end of [from, to]) {
+    const port = g.port.get(end);
+    if (port !== undefined && !resources.includes(port)) add(port, 1);
+  }
+  // Peer traffic is forwarded by the root complex of each host bridge it crosses.
+  if (b.throughRootComplex) {
+    for (const end of [from, to]) {
+      const hb = fn(g, end)?.hostBridge;
+      const r = hb === undefined ? undefined : g.forwarding.get(hb);
+      if (r !== undefined && !resources.includes(r)) add(r, 1);
+    }
+  }
+  // The initiator's engines: a transfer uses one (its rate caps it), all its transfers share them.
+  const engines = g.engines.get(initiator);
+  if (engines !== undefined) add(engines, 1);
+  const engine = fn(g, initiator)?.dmaEngines;
+  return {
+    from, to, kind, initiator, topoClass: ends.topoClass, interconnect: ends.interconnect, hops: b.hops,
+    throughRootComplex: b.throughRootComplex, resources, weights, capGBps: engine?.gbps ?? Infinity, oneWayNs, latencyNs, windowBytes,
+  };
+}
+
+/**
+ * The path of a transfer from `from` to `to` (device ids, or "host:<numa>"). `kind` "write": the
+ * device at `from` pushes posted writes; "read": the device at `to` pulls with non-posted reads.
+ * `via` "nvlink" requires NVLink, "pcie" forces the PCI tree, "auto" takes NVLink where the pair has it.
+ */
+export function pathBetween(g: LinkGraph, from: string, to: string, kind: TransferKind, via: "auto" | "nvlink" | "pcie" = "auto"): SimPath {
+  const key = `${from}|${to}|${kind}|${via}`;
+  let path = g.routes.get(key);
+  if (!path) g.routes.set(key, (path = route(g, from, to, kind, via)));
+  return path;
+}
+
+function route(g: LinkGraph, from: string, to: string, kind: TransferKind, via: "auto" | "nvlink" | "pcie"): SimPath {
+  if (from === to) throw new InputError("to", to, "a transfer needs two different ends");
+  const hostFrom = hostNuma(from), hostTo = hostNuma(to);
+  if (hostFrom !== undefined && hostTo !== undefined) throw new InputError("to", to, "host-to-host copies are not device transfers");
+  if (hostFrom !== undefined || hostTo !== undefined) {
+    const device = hostFrom === undefined ? from : to;
+    if ((kind === "write") !== (hostTo !== undefined)) throw new InputError("kind", kind, `host memory does not initiate DMA: a ${hostTo !== undefined ? "device-to-host copy is the device's write" : "host-to-device copy is the device's read"}`);
+    const { b, topoClass } = hostRoute(g, device, (hostFrom ?? hostTo)!, hostTo !== undefined);
+    return finish(g, b, { from, to, kind, topoClass, interconnect: "pcie", completer: "memory" });
+  }
+  if (via !== "pcie") {
+    const nv = nvlinkRoute(g, from, to);
+    if (nv) return finish(g, nv.b, { from, to, kind, topoClass: nv.topoClass, interconnect: "nvlink", completer: "device" });
+    if (via === "nvlink") throw new InputError("via", via, `no NVLink path between ${from} and ${to}`);
+  }
+  const { b, topoClass } = treeRoute(g, from, to, kind);
+  return finish(g, b, { from, to, kind, topoClass, interconnect: "pcie", completer: "device" });
+}
+
+/** Whole packets: the fluid rate charges each payload byte its share of a TLP header; a transfer
+ *  pays whole headers (a 4-byte write is one 28-byte TLP). The difference, at the slowest link, ns. */
+export function packetNs(g: LinkGraph, path: SimPath, bytes: number): number {
+  let worst = 0;
+  for (const h of path.hops) {
+    const l = g.links[h.link];
+    if (!l.pcie) continue;
+    const hdr = headerBytes(l.pcie, path.kind === "write" ? MWR_OVERHEAD : CPLD_OVERHEAD);
+    const extra = Math.ceil(bytes / h.tlpBytes) * hdr - (bytes * hdr) / h.tlpBytes;
+    worst = Math.max(worst, extra / l.capacityGBps);
+  }
+  return worst;
+}
+
+/** Whether DMA by `device` is translated by an IOMMU (its host bridge's `iommu` is "dma"). */
+export function iommuTranslates(g: LinkGraph, device: string): boolean {
+  const f = fn(g, device);
+  if (!f) return false;
+  const hb = g.nodes.get(f.hostBridge);
+  return hb?.kind === "hostBridge" && hb.iommu === "dma";
 }

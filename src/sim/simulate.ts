@@ -1,174 +1,221 @@
-// Models: concurrent transfers on a topology's links over simulated time: each transfer starts at
-// its start time, streams at its max-min fair share (recomputed whenever one starts or finishes),
-// and completes its fixed path latency after its last byte; per-link bytes and busy time are counted.
-// Leaves out: packet-level effects (each transfer is a fluid flow), retries, and host-memory bandwidth.
+// Models: concurrent transfers on a machine's resources over simulated time (a fluid model): each
+// transfer starts its data at its start time (or when the transfer it waits for ends) and streams at
+// its max-min fair share; it completes its path latency and fixed tail after its last byte.
+// Transfers on the same path form a class (share-state.ts re-shares only the classes a start or
+// finish couples to); every event processed is a transfer starting or finishing (no stale events).
+// Per-resource payload, wire bytes and busy time are counted. Leaves out: packet-level queueing (the fluid model charges
+// whole TLPs per byte; a transfer's first and partial packets are in its tail, paths.ts packetNs).
 import { InputError } from "../units/input-error.js";
-import { Engine } from "./engine.js";
-import { maxMinRates } from "./fair-share.js";
-import type { LinkGraph, SimPath } from "./paths.js";
-import type { TraceSpan } from "./trace.js";
+import { ShareState, type Classes, type FlowEnds } from "./share-state.js";
+import { IndexedHeap } from "./indexed-heap.js";
+import type { LinkGraph } from "./link-graph.js";
+import { packetNs, type SimPath } from "./paths.js";
 
 export interface Transfer {
   path: SimPath;
   bytes: number;
+  /** When its data may start, ns (its design's fixed costs before the data are already in it); with
+   *  `after`, the delay after that transfer ends. */
   startNs?: number;
+  /** Index of an earlier transfer that must end before this one starts (a design's second phase). */
+  after?: number;
+  /** Fixed time after its last byte besides the path latency (a design's fixed costs after the data), ns. */
+  tailNs?: number;
   label?: string;
 }
 
-export interface TransferResult {
-  label: string;
-  startNs: number;
-  /** When the last byte left the bottleneck. */
-  dataEndNs: number;
-  /** dataEndNs + the path's fixed latency. */
-  endNs: number;
-  /** bytes / (endNs - startNs), GB/s. */
-  gbps: number;
-}
-
-export interface LinkUsage {
-  id: string;
-  /** Payload bytes per direction (0: a -> b, 1: b -> a). */
-  bytes: [number, number];
-  /** Wire bytes (payload + TLP/DLLP overhead) per direction. */
-  wireBytes: [number, number];
-  /** Time with at least one transfer on the direction, ns. */
-  busyNs: [number, number];
-}
-
+/** Times of each transfer (typed arrays, index = transfer) and use of each resource. */
 export interface SimResult {
-  transfers: TransferResult[];
-  links: LinkUsage[];
+  count: number;
+  startNs: Float64Array;
+  /** When its last byte left the bottleneck. */
+  dataEndNs: Float64Array;
+  /** dataEndNs + path latency + packets + tail. */
+  endNs: Float64Array;
   makespanNs: number;
+  /** Transfers started plus transfers finished (every event processed). */
   events: number;
-  spans: TraceSpan[];
+  /** Per resource (link directions, memories, ports; link-graph.ts): payload and wire bytes, busy time. */
+  payloadBytes: Float64Array;
+  wireBytes: Float64Array;
+  busyNs: Float64Array;
 }
 
-/** Runs the transfers to completion on the links of `graph`. */
+function checkTransfer(t: Transfer, i: number): void {
+  if (!(Number.isFinite(t.bytes) && t.bytes > 0)) throw new InputError(`transfers[${i}].bytes`, t.bytes, "must be a positive number of bytes");
+  const s = t.startNs ?? 0;
+  if (!(Number.isFinite(s) && s >= 0)) throw new InputError(`transfers[${i}].startNs`, t.startNs, "must be a time >= 0");
+  const tail = t.tailNs ?? 0;
+  if (!(Number.isFinite(tail) && tail >= 0)) throw new InputError(`transfers[${i}].tailNs`, t.tailNs, "must be a time >= 0");
+  if (t.after !== undefined && !(Number.isInteger(t.after) && t.after >= 0 && t.after < i)) throw new InputError(`transfers[${i}].after`, t.after, "must be the index of an earlier transfer");
+}
+
+function checkPath(p: SimPath, i: number, resourceCount: number): void {
+  for (const r of p.resources) if (!(r >= 0 && r < resourceCount)) throw new InputError(`transfers[${i}].path.resources`, r, "no such resource in this graph");
+}
+
+function classify(graph: LinkGraph, transfers: readonly Transfer[]): Classes {
+  const nRes = graph.capacities.length;
+  const index = new Map<SimPath, number>();
+  const paths: SimPath[] = [];
+  const classOf = new Int32Array(transfers.length);
+  const tail = new Float64Array(transfers.length);
+  const packets = new Map<SimPath, Map<number, number>>();
+  transfers.forEach((t, i) => {
+    checkTransfer(t, i);
+    let c = index.get(t.path);
+    if (c === undefined) {
+      checkPath(t.path, i, nRes);
+      c = paths.length;
+      index.set(t.path, c);
+      paths.push(t.path);
+      packets.set(t.path, new Map());
+    }
+    classOf[i] = c;
+    const known = packets.get(t.path)!;
+    let p = known.get(t.bytes);
+    if (p === undefined) known.set(t.bytes, (p = packetNs(graph, t.path, t.bytes)));
+    tail[i] = t.path.latencyNs + p + (t.tailNs ?? 0);
+  });
+  const offsets = new Int32Array(paths.length + 1);
+  paths.forEach((p, c) => (offsets[c + 1] = offsets[c] + p.resources.length));
+  const resources = new Int32Array(offsets[paths.length]);
+  const weights = new Float64Array(offsets[paths.length]);
+  const caps = new Float64Array(paths.length);
+  const perRes = new Int32Array(nRes + 1);
+  paths.forEach((p, c) => {
+    resources.set(p.resources, offsets[c]);
+    weights.set(p.weights, offsets[c]);
+    caps[c] = p.capGBps;
+    for (const r of p.resources) perRes[r + 1]++;
+  });
+  for (let r = 0; r < nRes; r++) perRes[r + 1] += perRes[r];
+  const fill = perRes.slice(0, nRes);
+  const resClasses = new Int32Array(perRes[nRes]);
+  paths.forEach((p, c) => {
+    for (const r of p.resources) resClasses[fill[r]++] = c;
+  });
+  return { set: { offsets, resources, weights, caps, counts: new Float64Array(paths.length), resOffsets: perRes, resClasses }, classOf, tail };
+}
+
+/** The transfers' times: when each may start (in a queue), started, finished its data, ended; and
+ *  the transfers that wait for another to end (CSR by the one they wait for). */
+class Timeline implements FlowEnds {
+  readonly startNs: Float64Array;
+  readonly dataEndNs: Float64Array;
+  readonly endNs: Float64Array;
+  readonly bytes: Float64Array;
+  /** Transfers waiting to start, by start time (then index). */
+  readonly arrivals: IndexedHeap;
+  makespan = 0;
+  private readonly delay: Float64Array;
+  private readonly depOffsets: Int32Array;
+  private readonly dependents: Int32Array;
+
+  constructor(transfers: readonly Transfer[], private readonly tail: Float64Array) {
+    const n = transfers.length;
+    this.startNs = new Float64Array(n);
+    this.dataEndNs = new Float64Array(n);
+    this.endNs = new Float64Array(n);
+    this.bytes = new Float64Array(n);
+    this.delay = new Float64Array(n);
+    for (let f = 0; f < n; f++) {
+      this.bytes[f] = transfers[f].bytes;
+      this.delay[f] = transfers[f].startNs ?? 0;
+    }
+    this.arrivals = new IndexedHeap(this.startNs);
+    this.depOffsets = new Int32Array(n + 1);
+    for (const t of transfers) if (t.after !== undefined) this.depOffsets[t.after + 1]++;
+    for (let f = 0; f < n; f++) this.depOffsets[f + 1] += this.depOffsets[f];
+    const fill = this.depOffsets.slice(0, n);
+    this.dependents = new Int32Array(this.depOffsets[n]);
+    transfers.forEach((t, f) => {
+      if (t.after !== undefined) this.dependents[fill[t.after]++] = f;
+      else {
+        this.startNs[f] = this.delay[f];
+        this.arrivals.update(f);
+      }
+    });
+  }
+
+  /** Transfer f's last byte left at t: it ends after its tail; those waiting for it are queued. */
+  finish(f: number, t: number): void {
+    const end = t + this.tail[f];
+    this.dataEndNs[f] = t;
+    this.endNs[f] = end;
+    if (end > this.makespan) this.makespan = end;
+    for (let j = this.depOffsets[f]; j < this.depOffsets[f + 1]; j++) {
+      const d = this.dependents[j];
+      this.startNs[d] = end + this.delay[d];
+      this.arrivals.update(d);
+    }
+  }
+}
+
+/** Processes every start and finish until no transfer is left; returns the events processed. */
+function run(k: Classes, share: ShareState, times: Timeline): number {
+  const changed = new Int32Array(k.set.caps.length);
+  const isChanged = new Uint8Array(k.set.caps.length);
+  const heap = share.classes, arrivals = times.arrivals;
+  let events = 0;
+  for (;;) {
+    const t = Math.min(arrivals.topKey(), heap.topKey());
+    if (t === Infinity) return events;
+    let nChanged = 0;
+    // Every flow whose class reaches its size by t finishes now (equal flows finish together).
+    while (heap.size > 0 && heap.topKey() <= t) {
+      const c = heap.top();
+      const finished = share.finishHead(c, t, times);
+      events += finished;
+      if (!isChanged[c]) {
+        isChanged[c] = 1;
+        changed[nChanged++] = c;
+      }
+    }
+    while (arrivals.size > 0 && arrivals.topKey() <= t) {
+      const f = arrivals.pop();
+      const c = k.classOf[f];
+      share.start(c, f, times.bytes[f], t);
+      times.startNs[f] = t;
+      events++;
+      if (!isChanged[c]) {
+        isChanged[c] = 1;
+        changed[nChanged++] = c;
+      }
+    }
+    share.reshare(changed, nChanged, t);
+    for (let i = 0; i < nChanged; i++) isChanged[changed[i]] = 0;
+  }
+}
+
+/** Runs the transfers to completion on the resources of `graph`. */
 export function simulate(graph: LinkGraph, transfers: readonly Transfer[]): SimResult {
   const n = transfers.length;
-  const nRes = graph.links.length * 2;
-  const capacities = new Float64Array(nRes);
-  graph.links.forEach((l, i) => {
-    capacities[2 * i] = l.capacityGBps;
-    capacities[2 * i + 1] = l.capacityGBps;
-  });
-  const offsets = new Int32Array(n + 1);
-  transfers.forEach((t, i) => {
-    if (!(Number.isFinite(t.bytes) && t.bytes > 0)) throw new InputError(`transfers[${i}].bytes`, t.bytes, "must be a positive number of bytes");
-    const s = t.startNs ?? 0;
-    if (!(Number.isFinite(s) && s >= 0)) throw new InputError(`transfers[${i}].startNs`, t.startNs, "must be a time >= 0");
-    offsets[i + 1] = offsets[i] + t.path.resources.length;
-  });
-  const resources = new Int32Array(offsets[n]);
-  const weights = new Float64Array(offsets[n]);
-  const caps = new Float64Array(n);
-  transfers.forEach((t, i) => {
-    t.path.resources.forEach((r, k) => {
-      if (r < 0 || r >= nRes) throw new InputError(`transfers[${i}].path.resources[${k}]`, r, "no such link direction in this graph");
-      resources[offsets[i] + k] = r;
-      weights[offsets[i] + k] = t.path.weights[k];
-    });
-    caps[i] = t.path.capGBps;
-  });
-  const active = new Uint8Array(n);
-  const set = { count: n, offsets, resources, weights, caps, active };
-  const rates = new Float64Array(n);
-  const remaining = new Float64Array(n);
-  const startAt = new Float64Array(n);
-  const dataEnd = new Float64Array(n).fill(-1);
-  const scratch = { left: new Float64Array(nRes), load: new Float64Array(nRes), frozen: new Uint8Array(n) };
-  const payloadBytes = new Float64Array(nRes);
-  const wireBytes = new Float64Array(nRes);
-  const busy = new Float64Array(nRes);
-  const resLoad = new Float64Array(nRes);
-  let last = 0;
-  let epoch = 0;
-  let running = 0;
-
-  const engine = new Engine(Math.max(16, 2 * n));
-  const advance = (now: number): void => {
-    const dt = now - last;
-    if (dt <= 0) return;
-    resLoad.fill(0);
-    for (let f = 0; f < n; f++) {
-      if (!active[f]) continue;
-      const moved = Math.min(remaining[f], rates[f] * dt);
-      remaining[f] -= moved;
-      for (let k = offsets[f]; k < offsets[f + 1]; k++) {
-        // Data directions carry (payload + header)/payload >= 1 wire bytes per byte; read-request
-        // directions carry less than 1 and move no payload.
-        if (weights[k] >= 1) payloadBytes[resources[k]] += moved;
-        wireBytes[resources[k]] += moved * weights[k];
-        resLoad[resources[k]] = 1;
-      }
-    }
-    for (let r = 0; r < nRes; r++) if (resLoad[r]) busy[r] += dt;
-    last = now;
+  const k = classify(graph, transfers);
+  const share = new ShareState(k, graph.capacities, n);
+  const times = new Timeline(transfers, k.tail);
+  const events = run(k, share, times);
+  if (events < 2 * n) {
+    const stuck = k.classOf.findIndex((c) => share.waitSize[c] > 0);
+    throw new InputError(`transfers[${stuck}].path`, transfers[stuck].path.to, "transfer gets no bandwidth (zero capacity on its path)");
+  }
+  return {
+    count: n, startNs: times.startNs, dataEndNs: times.dataEndNs, endNs: times.endNs, makespanNs: times.makespan, events,
+    ...resourceUse(k, transfers, share.busy, graph.capacities.length),
   };
-  const reschedule = (e: Engine): void => {
-    maxMinRates(set, capacities, rates, scratch);
-    let next = Infinity;
-    for (let f = 0; f < n; f++) {
-      if (!active[f]) continue;
-      if (rates[f] <= 0) throw new InputError(`transfers[${f}].path`, transfers[f].path.to, "transfer gets no bandwidth (zero capacity on its path)");
-      next = Math.min(next, remaining[f] / rates[f]);
-    }
-    epoch++;
-    if (next < Infinity) e.after(Math.max(1, next), FINISH, epoch);
-  };
-  const START = engine.register("transfer-start", (e, f) => {
-    advance(e.now);
-    active[f] = 1;
-    running++;
-    reschedule(e);
-  });
-  const FINISH = engine.register("transfer-progress", (e, ep) => {
-    if (ep !== epoch) return; // superseded by a later start or finish
-    advance(e.now);
-    for (let f = 0; f < n; f++) {
-      if (active[f] && remaining[f] <= 1e-6 * Math.max(1, transfers[f].bytes)) {
-        active[f] = 0;
-        remaining[f] = 0;
-        dataEnd[f] = e.now;
-        running--;
-      }
-    }
-    if (running > 0) reschedule(e);
-  });
-  transfers.forEach((t, i) => {
-    remaining[i] = t.bytes;
-    startAt[i] = Math.ceil(t.startNs ?? 0);
-    engine.at(startAt[i], START, i);
-  });
-  engine.run();
-
-  const results: TransferResult[] = [];
-  const spans: TraceSpan[] = [];
-  let makespan = 0;
-  transfers.forEach((t, i) => {
-    const end = dataEnd[i] + Math.ceil(t.path.latencyNs);
-    makespan = Math.max(makespan, end);
-    const label = t.label ?? `${t.path.from}->${t.path.to}`;
-    results.push({ label, startNs: startAt[i], dataEndNs: dataEnd[i], endNs: end, gbps: t.bytes / (end - startAt[i]) });
-    const args = { bytes: t.bytes, kind: t.path.kind, class: t.path.topoClass };
-    spans.push({ group: "devices", track: t.path.kind === "write" ? t.path.from : t.path.to, name: label, startNs: startAt[i], durNs: end - startAt[i], args });
-    for (const r of t.path.resources) {
-      const l = graph.links[r >> 1];
-      spans.push({ group: "links", track: `${l.id} ${directionName(l.kind, r & 1)}`, name: label, startNs: startAt[i], durNs: dataEnd[i] - startAt[i], args });
-    }
-  });
-  const links: LinkUsage[] = graph.links.map((l, i) => ({
-    id: l.id,
-    bytes: [payloadBytes[2 * i], payloadBytes[2 * i + 1]],
-    wireBytes: [wireBytes[2 * i], wireBytes[2 * i + 1]],
-    busyNs: [busy[2 * i], busy[2 * i + 1]],
-  }));
-  return { transfers: results, links, makespanNs: makespan, events: engine.dispatched, spans };
 }
 
-/** PCIe direction 0 is parent -> child (down); other links name their ends' order. */
-function directionName(kind: string, dir: number): string {
-  if (kind === "pcie") return dir ? "up" : "down";
-  return dir ? "b->a" : "a->b";
+function resourceUse(k: Classes, transfers: readonly Transfer[], busyNs: Float64Array, nRes: number): Pick<SimResult, "payloadBytes" | "wireBytes" | "busyNs"> {
+  const perClass = new Float64Array(k.set.caps.length);
+  transfers.forEach((t, i) => (perClass[k.classOf[i]] += t.bytes));
+  const payloadBytes = new Float64Array(nRes), wireBytes = new Float64Array(nRes);
+  const { offsets, resources, weights } = k.set;
+  for (let c = 0; c < perClass.length; c++) {
+    for (let i = offsets[c]; i < offsets[c + 1]; i++) {
+      // Data directions carry >= 1 wire byte per payload byte; a read's request direction less.
+      if (weights[i] >= 1) payloadBytes[resources[i]] += perClass[c];
+      wireBytes[resources[i]] += perClass[c] * weights[i];
+    }
+  }
+  return { payloadBytes, wireBytes, busyNs };
 }

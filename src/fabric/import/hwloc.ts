@@ -72,13 +72,13 @@ export function parseHwlocXml(text: string, source: string, options: ImportOptio
     "Link gen/width: the widest PCIe configuration giving hwloc's GB/s (hwloc stores bandwidth only), read from the link's state (LnkSta, hwloc pci-common.c hwloc_pci_find_linkspeed): kept as `linkCurrent` and taken as `link` too, as hwloc does not record the capability (a device idle at export shows 2.5 GT/s; an overlay sets its `link`).",
     "Switch ports by shape (hwloc has no port type): a root-bus bridge is a root port, a bridge with only bridges below is a switch upstream port, its children downstream ports.",
     ...nv.notes,
-    ...(read.platform ? [`Platform ${read.platform.platform} from the root bus function ${read.platform.vendor}:${read.platform.device} (${read.platform.name}).`] : []),
+    ...(read.platform?.platform ? [`Platform ${read.platform.platform} from the root bus function ${read.platform.vendor}:${read.platform.device} (${read.platform.name}).`] : []),
     ...(memory ? [memory] : []),
     ...(sockets.note ? [sockets.note] : []),
   ].join(" ");
   return {
     name: productName ? slug(productName) : topologyName(source), description, source,
-    ...(read.platform ? { platform: read.platform.platform } : {}), nodes: read.nodes, links: [...nv.links, ...sockets.links],
+    ...(read.platform?.platform ? { platform: read.platform.platform } : {}), nodes: read.nodes, links: [...nv.links, ...sockets.links],
   };
 }
 

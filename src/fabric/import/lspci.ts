@@ -80,7 +80,7 @@ export function parseLspciText(text: string, source: string, options: ImportOpti
   const sockets = assumedSocketLinks(emit.nodes);
   const description = [describeImport(emit), ...(memory ? [memory] : []), ...(sockets.note ? [sockets.note] : [])].join(" ");
   return {
-    name: topologyName(source), description, source, ...(emit.platform ? { platform: emit.platform.platform } : {}), nodes: emit.nodes, links: sockets.links,
+    name: topologyName(source), description, source, ...(emit.platform?.platform ? { platform: emit.platform.platform } : {}), nodes: emit.nodes, links: sockets.links,
   };
 }
 
@@ -198,7 +198,7 @@ function describeImport(emit: Emit): string {
   const { dump, defaulted, platform } = emit;
   const { blocks, source } = dump;
   const cpu = platform
-    ? `CPU and platform ${platform.platform} from the root bus function ${platform.vendor}:${platform.device} (${platform.name})`
+    ? `CPU${platform.platform ? ` and platform ${platform.platform}` : ""} from the root bus function ${platform.vendor}:${platform.device} (${platform.name})`
     : "CPU from the first root-bus function's vendor (AMD assumed family 0x17)";
   const parts = [
     `Imported from lspci -tv${blocks.length ? ` and ${blocks.length} lspci -vvv block(s)` : ""} (${source}).`,
