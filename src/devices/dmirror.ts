@@ -1,30 +1,34 @@
-// Models: the dmirror test driver of lib/test_hmm.c over one Device: a mirror page table per
-// process (each open() of /dev/hmm_dmirrorN), kept coherent by an interval notifier that skips
-// the device's own migrations; the ioctls READ, WRITE, MIGRATE_TO_DEV, MIGRATE_TO_SYS, SNAPSHOT,
-// EXCLUSIVE, CHECK_EXCLUSIVE, RELEASE and FLAGS with their cpages/faults counting
-// (hmm-tests-cases.md §2, §6); and migrate_to_ram for its device-private pages. With `p2p` a
+// Models: the dmirror test driver of lib/test_hmm.c (the THP device-migration tree, linux-mm
+// 05ab5121) over one Device: a mirror page table per process (each open() of /dev/hmm_dmirrorN,
+// sparse like the CPU's), kept coherent by an interval notifier that skips the device's own
+// migrations; the ioctls READ, WRITE, MIGRATE_TO_DEV, MIGRATE_TO_SYS, SNAPSHOT, EXCLUSIVE,
+// CHECK_EXCLUSIVE, RELEASE and FLAGS after the generic checks of dmirror_fops_unlocked_ioctl, with
+// their cpages/faults counting (hmm-tests-cases.md §2, §6); device THPs (one compound migrate
+// entry per 2 MiB folio); and migrate_to_ram for its device-private pages. With `p2p` a
 // READ/WRITE/SNAPSHOT asks for HMM_PFN_ALLOW_P2P: another device's private page comes back as
 // that owner's P2PDMA page, which the copy reaches through the owner's BAR aperture. A device
 // with a BAR aperture offers get_dma_pfn_for_device in the page-map ops it registers.
 // Leaves out: the bounce buffer and copy_to_user (-EFAULT on a bad user pointer), the 1 s
 // retry timeout (a retry cap stands for it), and eviction on close.
 import { Mm } from "../memory/address-space.js";
-import { EBUSY, EINVAL, ENOENT, ENOMEM, EPERM } from "../memory/errno.js";
+import { EBUSY, EFAULT, EINVAL, ENOENT, ENOMEM, EPERM } from "../memory/errno.js";
 import { makeDeviceExclusive } from "../memory/exclusive.js";
-import { CHUNK_SHIFT, POOL_COHERENT, POOL_P2PDMA, POOL_PRIVATE, ZERO_PFN } from "../memory/frames.js";
+import { CHUNK_SHIFT, POOL_COHERENT, POOL_P2PDMA, POOL_PRIVATE, POOL_RAM, ZERO_PFN } from "../memory/frames.js";
 import type { Memory } from "../memory/memory.js";
 import { MMU_NOTIFY_MIGRATE, NotifierRange } from "../memory/mmu-notifier.js";
 import { VM_FAULT_SIGBUS } from "../memory/pagemap.js";
 import { KIND_DEVICE_PRIVATE, KIND_PRESENT, PTE_KIND_SHIFT, PTE_PFN_MASK } from "../memory/pte.js";
-import { PROT_READ, PROT_WRITE, Region } from "../memory/vma.js";
+import { BlockDirectory, inBlock, nextBlockStart, PTRS_PER_PTE, type Region } from "../memory/page-table.js";
+import { PROT_READ } from "../memory/vma.js";
 import { HMM_PFN_ALLOW_P2P, HMM_PFN_REQ_FAULT, HMM_PFN_REQ_WRITE, HMM_PFN_VALID, HMM_PFN_WRITE, hmmPfnToMapOrder, HMM_PFN_ERROR } from "../hmm/hmm-pfn.js";
 import {
   IntervalNotifier, intervalNotifierInsert, intervalNotifierRemove, readBegin, readRetry, setSeq,
 } from "../hmm/interval-notifier.js";
 import {
-  MIGRATE_PFN_COMPOUND, MIGRATE_PFN_MIGRATE, MIGRATE_PFN_SHIFT, MIGRATE_PFN_VALID, MIGRATE_PFN_WRITE,
+  HPAGE_PMD_NR, MIGRATE_PFN_COMPOUND, MIGRATE_PFN_MIGRATE, MIGRATE_PFN_SHIFT, MIGRATE_PFN_VALID, MIGRATE_PFN_WRITE,
   MIGRATE_VMA_SELECT_COMPOUND, MIGRATE_VMA_SELECT_DEVICE_COHERENT, MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
-  MIGRATE_VMA_SELECT_SYSTEM, MigrateVma, migratePfn, migrateVmaFinalize, migrateVmaPages, migrateVmaSetup, newMigrateVma,
+  MIGRATE_VMA_SELECT_SYSTEM, MigrateVma, migratedEntries, migratePfn, migrateVmaFinalize, migrateVmaPages, migrateVmaSetup,
+  newMigrateVma,
 } from "../hmm/migrate.js";
 import { rangeFault } from "../hmm/range-fault.js";
 import { PMD_ORDER } from "../memory/vma.js";
@@ -114,19 +118,21 @@ export class DmirrorDevice {
     return d;
   }
 
-  /** dmirror_devmem_fault: migrate the faulting page (or its whole huge block) back to RAM. */
+  /** dmirror_devmem_fault: migrate the faulting page (or its whole PMD-mapped device THP) back to RAM. */
   private devmemFault(mm: Mm, vpn: number, frame: number): number {
     const vma = mm.find(vpn);
     if (!vma) return VM_FAULT_SIGBUS;
-    const { huge, order } = vma.region;
+    const region = vma.region;
     const idx = Mm.index(vma, vpn);
     let start = vpn;
     let end = vpn + 1;
-    if (huge !== null && huge[idx >> order]) {
-      start = vpn - (idx & ((1 << order) - 1));
-      end = start + (1 << order);
+    let flags = MIGRATE_VMA_SELECT_DEVICE_PRIVATE;
+    if (region.isHuge(idx)) {
+      start = vpn - (idx % (1 << region.order));
+      end = start + (1 << region.order);
+      flags |= MIGRATE_VMA_SELECT_COMPOUND;
     }
-    const args = newMigrateVma(mm, start, end, MIGRATE_VMA_SELECT_DEVICE_PRIVATE | MIGRATE_VMA_SELECT_COMPOUND, this.device, frame);
+    const args = newMigrateVma(mm, start, end, flags, this.device, frame);
     if (migrateVmaSetup(args) !== 0) return VM_FAULT_SIGBUS;
     const ret = this.allocToRam(args, this.mirrors.get(mm) ?? null, "fault");
     migrateVmaPages(args);
@@ -135,9 +141,9 @@ export class DmirrorDevice {
   }
 
   /**
-   * dmirror_devmem_fault_alloc_and_copy: a RAM page (or huge folio) per collected device page,
-   * contents copied by the DMA engine, mirror entries erased. FAIL_ALLOC makes a huge folio fall
-   * back to base pages, and fails a base page with -ENOMEM.
+   * dmirror_devmem_fault_alloc_and_copy: a RAM page (or a huge folio, for a compound entry) per
+   * collected device page, contents copied by the DMA engine, mirror entries erased. FAIL_ALLOC
+   * makes a huge folio fall back to base pages, and fails a base page with -ENOMEM.
    */
   allocToRam(args: MigrateVma, mirror: Dmirror | null, cause: CopyCause): number {
     const { src, dst, npages } = args;
@@ -145,72 +151,80 @@ export class DmirrorDevice {
     const dma = new DmaBatch(mem, cause);
     const devPool = this.device.pool.id;
     const ram = mem.ram[0].id;
-    for (let o = 0; o < npages; o++) {
+    for (let o = 0; o < npages; ) {
       const s = src[o];
-      if (!(s & MIGRATE_PFN_MIGRATE) || !(s & MIGRATE_PFN_VALID)) continue;
-      let n = 1;
-      let base = -1;
-      if (s & MIGRATE_PFN_COMPOUND) {
-        n = 1 << PMD_ORDER;
-        if (mirror && mirror.flags & FLAG_FAIL_ALLOC) mirror.flags &= ~FLAG_FAIL_ALLOC;
-        else base = mem.allocRamContig(PMD_ORDER);
+      if (!(s & MIGRATE_PFN_MIGRATE) || !(s & MIGRATE_PFN_VALID)) {
+        o++;
+        continue;
       }
-      for (let k = 0; k < n && o + k < npages; k++) {
-        const sk = src[o + k];
-        if (!(sk & MIGRATE_PFN_MIGRATE) || !(sk & MIGRATE_PFN_VALID)) continue;
-        let f: number;
-        if (base >= 0) f = base + k;
-        else {
-          if (n === 1 && mirror && mirror.flags & FLAG_FAIL_ALLOC) {
-            mirror.flags &= ~FLAG_FAIL_ALLOC;
-            dma.flush();
-            return -ENOMEM;
-          }
+      const n = s & MIGRATE_PFN_COMPOUND ? HPAGE_PMD_NR : 1;
+      let base = -1;
+      if (mirror && mirror.flags & FLAG_FAIL_ALLOC) mirror.flags &= ~FLAG_FAIL_ALLOC;
+      else base = n > 1 ? mem.allocRamContig(PMD_ORDER) : mem.allocRam();
+      if (base < 0 && n === 1) {
+        dma.flush();
+        return -ENOMEM;
+      }
+      dst[o] = base >= 0 ? migratePfn(base) | (n > 1 ? MIGRATE_PFN_COMPOUND : 0) | (s & MIGRATE_PFN_WRITE) : 0;
+      const sf = s >>> MIGRATE_PFN_SHIFT;
+      for (let k = 0; k < n; k++) {
+        let f = base + k;
+        if (base < 0) {
+          // Try with smaller pages if the large allocation failed.
           f = mem.allocRam();
           if (f < 0) {
+            for (let i = 0; i < k; i++) mem.frames.put(dst[o + i] >>> MIGRATE_PFN_SHIFT);
+            dst.fill(0, o, o + n);
             dma.flush();
             return -ENOMEM;
           }
+          dst[o + k] = migratePfn(f);
         }
-        const sf = sk >>> MIGRATE_PFN_SHIFT;
-        mem.frames.content[f] = mem.frames.content[sf];
+        mem.frames.content[f] = mem.frames.content[sf + k];
         dma.copy(devPool, ram);
-        dst[o + k] = migratePfn(f) | (sk & MIGRATE_PFN_WRITE);
-        mirror?.eraseOne(args.start + o + k);
       }
-      if (base >= 0) dst[o] |= MIGRATE_PFN_COMPOUND;
-      o += n - 1;
+      mirror?.eraseRange(args.start + o, args.start + o + n);
+      o += n;
     }
     dma.flush();
     return 0;
   }
 
-  /** Evicts every page of this device from every process back to RAM (migrate_device_range). */
+  /** Evicts every page of this device from every process back to RAM (migrate_device_range), reading only page tables that exist. */
   evictAll(): void {
     const frames = this.mem.frames;
     const poolId = this.device.pool.id;
     const wantKind = this.device.isPrivate ? KIND_DEVICE_PRIVATE : KIND_PRESENT;
     for (const mm of this.mem.mms.slice()) {
       for (const vma of mm.vmas.slice()) {
-        const pte = vma.region.pte;
+        const region = vma.region;
+        const i1 = Mm.index(vma, vma.end);
         let runStart = -1;
-        for (let v = vma.start; v <= vma.end; v++) {
-          let mine = false;
-          if (v < vma.end) {
-            const p = pte[Mm.index(vma, v)];
-            mine = p >>> PTE_KIND_SHIFT === wantKind && frames.chunkPool[(p & PTE_PFN_MASK) >>> CHUNK_SHIFT] === poolId && (p & PTE_PFN_MASK) !== ZERO_PFN;
+        const flush = (v: number) => {
+          if (runStart >= 0) this.migrateOut(mm, runStart, v, this.mirrors.get(mm) ?? null);
+          runStart = -1;
+        };
+        for (let i = region.next(vma.regionOff, i1); i < i1; ) {
+          const stop = Math.min(i1, nextBlockStart(i));
+          const b = region.block(i)!;
+          for (let j = inBlock(i); i < stop; i++, j++) {
+            const p = b[j];
+            const f = p & PTE_PFN_MASK;
+            const mine = p >>> PTE_KIND_SHIFT === wantKind && f !== ZERO_PFN && frames.chunkPool[f >>> CHUNK_SHIFT] === poolId;
+            const v = vma.start + (i - vma.regionOff);
+            if (!mine || v - runStart >= MIGRATE_CHUNK) flush(v);
+            if (mine && runStart < 0) runStart = v;
           }
-          if (mine && runStart < 0) runStart = v;
-          if ((!mine || v - runStart >= MIGRATE_CHUNK) && runStart >= 0) {
-            this.migrateOut(mm, runStart, v, this.mirrors.get(mm) ?? null);
-            runStart = mine ? v : -1;
-          }
+          const next = region.next(stop, i1);
+          if (next !== stop) flush(vma.start + (stop - vma.regionOff));
+          i = next;
         }
+        flush(vma.end);
       }
     }
   }
 
-  /** One migrate_vma of this device's pages in [start, end) to RAM; returns pages moved or -errno. */
+  /** One migrate_vma of this device's pages in [start, end) to RAM; returns the entries moved (a THP counts once) or -errno. */
   migrateOut(mm: Mm, start: number, end: number, mirror: Dmirror | null): number {
     const select = this.device.isPrivate ? MIGRATE_VMA_SELECT_DEVICE_PRIVATE : MIGRATE_VMA_SELECT_DEVICE_COHERENT;
     const args = newMigrateVma(mm, start, end, select | MIGRATE_VMA_SELECT_COMPOUND, this.device);
@@ -218,10 +232,7 @@ export class DmirrorDevice {
     if (ret !== 0) return ret;
     const err = this.allocToRam(args, mirror, "migrate");
     migrateVmaPages(args);
-    let moved = 0;
-    for (let o = 0; o < args.npages; o++) {
-      if (args.src[o] & MIGRATE_PFN_VALID && args.src[o] & MIGRATE_PFN_MIGRATE) moved++;
-    }
+    const moved = migratedEntries(args); // dmirror_successful_migrated_pages: one per compound entry
     migrateVmaFinalize(args);
     return err !== 0 ? err : moved;
   }
@@ -229,8 +240,8 @@ export class DmirrorDevice {
 
 /** One open file of the device: the mirror of one process. */
 export class Dmirror {
-  /** dmirror->pt: per CPU page-table region, one entry per page (0 = none). */
-  private readonly pt = new Map<Region, Uint32Array>();
+  /** dmirror->pt: per CPU page-table region, one entry per page (0 = none), in blocks made on first store. */
+  private readonly pt = new Map<Region, BlockDirectory<Uint32Array>>();
   readonly notifier: IntervalNotifier;
   /** dmirror->flags (HMM_DMIRROR_FLAGS). */
   flags = 0;
@@ -244,7 +255,7 @@ export class Dmirror {
   /** Bytes of mirror page-table state held (for the state-per-page figure). */
   mirrorBytes(): number {
     let n = 0;
-    for (const t of this.pt.values()) n += t.byteLength;
+    for (const t of this.pt.values()) n += t.count * PTRS_PER_PTE * Uint32Array.BYTES_PER_ELEMENT;
     return n;
   }
 
@@ -256,23 +267,28 @@ export class Dmirror {
   private invalidate(sub: IntervalNotifier, range: NotifierRange, cur: number): boolean {
     if (range.event === MMU_NOTIFY_MIGRATE && range.owner === this.driver.device) return true;
     setSeq(sub, cur);
-    this.mm.forEachVmaPart(range.start, range.end, (vma, s, e) => {
-      const t = this.pt.get(vma.region);
-      if (t) t.fill(0, Mm.index(vma, s), Mm.index(vma, e));
-    });
+    this.eraseRange(range.start, range.end);
     return true;
   }
 
-  eraseOne(vpn: number): void {
-    const vma = this.mm.find(vpn);
-    const t = vma && this.pt.get(vma.region);
-    if (t) t[Mm.index(vma!, vpn)] = 0;
+  /** dmirror_do_update / xa_erase over pages [start, end): only blocks that exist are touched. */
+  eraseRange(start: number, end: number): void {
+    this.mm.forEachVmaPart(start, end, (vma, s, e) => {
+      const t = this.pt.get(vma.region);
+      if (!t) return;
+      const i1 = Mm.index(vma, e);
+      for (let i = t.next(Mm.index(vma, s), i1); i < i1; ) {
+        const stop = Math.min(i1, nextBlockStart(i));
+        t.get(i)!.fill(0, inBlock(i), inBlock(i) + (stop - i));
+        i = t.next(stop, i1);
+      }
+    });
   }
 
-  private table(region: Region): Uint32Array {
+  private table(region: Region): BlockDirectory<Uint32Array> {
     let t = this.pt.get(region);
     if (!t) {
-      t = new Uint32Array(region.pte.length);
+      t = new BlockDirectory(() => new Uint32Array(PTRS_PER_PTE));
       this.pt.set(region, t);
     }
     return t;
@@ -282,13 +298,21 @@ export class Dmirror {
   entry(vpn: number): number {
     const vma = this.mm.find(vpn);
     if (!vma) return 0;
-    const t = this.pt.get(vma.region);
-    return t ? t[Mm.index(vma, vpn)] : 0;
+    const b = this.pt.get(vma.region)?.get(Mm.index(vma, vpn));
+    return b ? b[inBlock(Mm.index(vma, vpn))] : 0;
   }
 
-  private store(vpn: number, value: number): void {
+  /** Stores mirror entries for pages [vpn, vpn + n) (one VMA): `entry` plus k for the k-th page when `step` is 1. */
+  private store(vpn: number, n: number, entry: number, step: number): void {
     const vma = this.mm.find(vpn);
-    if (vma) this.table(vma.region)[Mm.index(vma, vpn)] = value;
+    if (!vma) return;
+    const t = this.table(vma.region);
+    const i0 = Mm.index(vma, vpn);
+    for (let i = i0; i < i0 + n; ) {
+      const b = t.ensure(i);
+      const stop = Math.min(i0 + n, nextBlockStart(i));
+      for (let j = inBlock(i); i < stop; i++, j++) b[j] = (entry + step * (i - i0)) >>> 0;
+    }
   }
 
   /**
@@ -300,37 +324,41 @@ export class Dmirror {
     const dma = new DmaBatch(this.mem, "access");
     const devPool = this.driver.device.pool.id;
     let v = from;
-    while (v < end) {
+    outer: while (v < end) {
       const vma = this.mm.find(v);
       if (!vma) break;
       const t = this.pt.get(vma.region);
       if (!t) break;
       const stop = Math.min(end, vma.end);
-      let i = Mm.index(vma, v);
-      for (; v < stop; v++, i++) {
-        const e = t[i];
-        if (!(e & PT_PRESENT) || (write && !(e & PT_WRITE))) break;
-        let f = e & PTE_PFN_MASK;
-        let pool = frames.chunkPool[f >>> CHUNK_SHIFT];
-        if (frames.pools[pool].kind === POOL_P2PDMA) {
-          // A peer's BAR page: the access lands on the device page its aperture slot exposes now.
-          f = frames.pools[pool].pagemap!.ops.barTarget!(f);
-          if (f < 0) {
-            this.violation(v, "empty-bar-slot", write);
-            break;
+      while (v < stop) {
+        const i = Mm.index(vma, v);
+        const b = t.get(i);
+        if (b === undefined) break outer;
+        const blockEnd = Math.min(stop, v + (nextBlockStart(i) - i));
+        for (let j = inBlock(i); v < blockEnd; v++, j++) {
+          const e = b[j];
+          if (!(e & PT_PRESENT) || (write && !(e & PT_WRITE))) break outer;
+          let f = e & PTE_PFN_MASK;
+          let pool = frames.chunkPool[f >>> CHUNK_SHIFT];
+          if (frames.pools[pool].kind === POOL_P2PDMA) {
+            // A peer's BAR page: the access lands on the device page its aperture slot exposes now.
+            f = frames.pools[pool].pagemap!.ops.barTarget!(f);
+            if (f < 0) {
+              this.violation(v, "empty-bar-slot", write);
+              break outer;
+            }
+            pool = frames.chunkPool[f >>> CHUNK_SHIFT];
           }
-          pool = frames.chunkPool[f >>> CHUNK_SHIFT];
-        }
-        if (frames.isFree(f)) this.violation(v, "freed-page", write);
-        if (write) {
-          frames.content[f] = data[v - start];
-          dma.copy(devPool, pool);
-        } else {
-          data[v - start] = frames.content[f];
-          dma.copy(pool, devPool);
+          if (frames.isFree(f)) this.violation(v, "freed-page", write);
+          if (write) {
+            frames.content[f] = data[v - start];
+            dma.copy(devPool, pool);
+          } else {
+            data[v - start] = frames.content[f];
+            dma.copy(pool, devPool);
+          }
         }
       }
-      if (v < stop) break;
     }
     dma.flush();
     return v - from;
@@ -341,7 +369,7 @@ export class Dmirror {
   }
 
   /** dmirror_fault: hmm_range_fault in 32-page chunks with REQ_FAULT (| REQ_WRITE), then mirror the result. */
-  private fault(start: number, end: number, write: boolean, p2p: boolean): { ret: number; page: number } {
+  private fault(start: number, end: number, write: boolean, p2p: boolean): { ret: number; page: number; reason?: string } {
     const pfns = new Uint32Array(FAULT_CHUNK);
     for (let addr = start; addr < end; ) {
       const next = Math.min(end, addr + FAULT_CHUNK);
@@ -360,10 +388,15 @@ export class Dmirror {
         if (readRetry(this.notifier, range.notifierSeq)) continue;
         break;
       }
-      // dmirror_do_fault: store each page, tagged WRITE when hmm reported it writable.
+      // dmirror_do_fault: store each page, tagged WRITE when hmm reported it writable; a write that
+      // got a read-only page (its own read-only device-private page, which hmm reports without
+      // faulting) fails with -EFAULT.
       for (let v = addr; v < next; v++) {
         const e = pfns[v - addr];
-        this.store(v, (PT_PRESENT | (e & HMM_PFN_WRITE ? PT_WRITE : 0) | (e & PTE_PFN_MASK)) >>> 0);
+        if (write && !(e & HMM_PFN_WRITE)) {
+          return { ret: -EFAULT, page: v, reason: "the page is read-only (hmm_range_fault reported it without HMM_PFN_WRITE: dmirror_do_fault)" };
+        }
+        this.store(v, 1, (PT_PRESENT | (e & HMM_PFN_WRITE ? PT_WRITE : 0) | (e & PTE_PFN_MASK)) >>> 0, 0);
       }
       addr = next;
     }
@@ -379,7 +412,7 @@ export class Dmirror {
       cpages += this.copy(start, start + cpages, end, data, write);
       if (cpages === npages) break;
       const r = this.fault(start + cpages, end, write, p2p);
-      if (r.ret !== 0) return fail(r.ret, r.page, reasonFor(r.ret, write));
+      if (r.ret !== 0) return fail(r.ret, r.page, r.reason ?? reasonFor(r.ret, write));
       faults++;
       if (faults > MAX_RETRIES) return fail(-EBUSY, start + cpages, "mirror kept being invalidated");
     }
@@ -435,55 +468,66 @@ export class Dmirror {
   }
 
   /**
-   * dmirror_migrate_alloc_and_copy: a device page (or huge device folio) per collected entry,
-   * filled by the DMA engine (zeroed for holes); writable when the source was, or was a hole in a
-   * writable VMA. FAIL_ALLOC fails the next allocation once: a huge folio falls back to base
-   * pages, a base page stays behind.
+   * dmirror_migrate_alloc_and_copy: a device page per collected entry, or a device THP for a
+   * compound one (device memory grows in 256 MiB chunks as dmirror_allocate_chunk does, up to
+   * what the topology gives the device), filled by the DMA engine (zeroed for holes), writable
+   * exactly when the source entry was (MIGRATE_PFN_WRITE). A source already in device memory is
+   * left (the driver's WARN). FAIL_ALLOC fails the next allocation once: a THP falls back to 512
+   * base pages, a base page stays behind.
    */
   private allocAndCopy(args: MigrateVma): void {
     const { src, dst, npages } = args;
     const frames = this.mem.frames;
     const pool = this.driver.device.pool;
     const dma = new DmaBatch(this.mem, "migrate");
-    const vmaWrite = (args.vma!.prot & PROT_WRITE) !== 0;
-    for (let o = 0; o < npages; o++) {
+    for (let o = 0; o < npages; ) {
       const s = src[o];
-      if (!(s & MIGRATE_PFN_MIGRATE)) continue;
-      let n = 1;
-      let base = -1;
-      if (s & MIGRATE_PFN_COMPOUND) {
-        n = 1 << PMD_ORDER;
-        if (this.flags & FLAG_FAIL_ALLOC) this.flags &= ~FLAG_FAIL_ALLOC;
-        else base = frames.allocContig(pool, n);
-      } else if (this.flags & FLAG_FAIL_ALLOC) {
-        this.flags &= ~FLAG_FAIL_ALLOC;
+      if (!(s & MIGRATE_PFN_MIGRATE)) {
+        o++;
         continue;
       }
-      for (let k = 0; k < n && o + k < npages; k++) {
-        const sk = src[o + k];
-        if (!(sk & MIGRATE_PFN_MIGRATE)) continue;
-        const f = base >= 0 ? base + k : frames.alloc(pool);
-        if (f < 0) continue;
-        if (sk & MIGRATE_PFN_VALID) {
-          const sf = sk >>> MIGRATE_PFN_SHIFT;
-          frames.content[f] = frames.content[sf];
-          dma.copy(frames.chunkPool[sf >>> CHUNK_SHIFT], pool.id);
-        }
-        const w = sk & MIGRATE_PFN_WRITE || (!(sk & MIGRATE_PFN_VALID) && vmaWrite) ? MIGRATE_PFN_WRITE : 0;
-        dst[o + k] = migratePfn(f) | w;
+      const large = (s & MIGRATE_PFN_COMPOUND) !== 0;
+      const n = large ? HPAGE_PMD_NR : 1;
+      const write = s & MIGRATE_PFN_WRITE;
+      const sf = s & MIGRATE_PFN_VALID ? s >>> MIGRATE_PFN_SHIFT : -1;
+      if (sf >= 0 && frames.chunkKind[sf >>> CHUNK_SHIFT] !== POOL_RAM) {
+        o += n;
+        continue;
       }
-      if (base >= 0) dst[o] |= MIGRATE_PFN_COMPOUND;
-      o += n - 1;
+      let base = -1;
+      if (this.flags & FLAG_FAIL_ALLOC) this.flags &= ~FLAG_FAIL_ALLOC;
+      else base = large ? frames.allocContig(pool, n) : frames.alloc(pool);
+      if (base < 0 && large) {
+        for (let k = 0; k < n; k++) {
+          const f = frames.alloc(pool);
+          if (f < 0) continue;
+          dst[o + k] = migratePfn(f) | write;
+          if (sf >= 0) this.fill(dma, f, sf + k);
+        }
+      } else if (base >= 0) {
+        dst[o] = migratePfn(base) | write | (large ? MIGRATE_PFN_COMPOUND : 0);
+        if (sf >= 0) for (let k = 0; k < n; k++) this.fill(dma, base + k, sf + k);
+      }
+      o += n;
     }
     dma.flush();
   }
 
-  /** dmirror_migrate_finalize_and_map: mirror every page that migrate_vma_pages kept. */
+  /** copy_highpage of RAM frame `from` into device frame `to` by the DMA engine. */
+  private fill(dma: DmaBatch, to: number, from: number): void {
+    const frames = this.mem.frames;
+    frames.content[to] = frames.content[from];
+    dma.copy(frames.chunkPool[from >>> CHUNK_SHIFT], this.driver.device.pool.id);
+  }
+
+  /** dmirror_migrate_finalize_and_map: mirror every page that migrate_vma_pages kept (all 512 of a THP), tagged WRITE when dst is. */
   private finalizeAndMap(args: MigrateVma): void {
+    const { src, dst } = args;
     for (let o = 0; o < args.npages; o++) {
-      if (!(args.src[o] & MIGRATE_PFN_MIGRATE) || !(args.dst[o] & MIGRATE_PFN_VALID)) continue;
-      const d = args.dst[o];
-      this.store(args.start + o, (PT_PRESENT | (d & MIGRATE_PFN_WRITE ? PT_WRITE : 0) | (d >>> MIGRATE_PFN_SHIFT)) >>> 0);
+      if (!(src[o] & MIGRATE_PFN_MIGRATE) || !(dst[o] & MIGRATE_PFN_VALID)) continue;
+      const d = dst[o];
+      const n = d & MIGRATE_PFN_COMPOUND ? HPAGE_PMD_NR : 1;
+      this.store(args.start + o, n, (PT_PRESENT | (d & MIGRATE_PFN_WRITE ? PT_WRITE : 0) | (d >>> MIGRATE_PFN_SHIFT)) >>> 0, 1);
     }
   }
 
@@ -570,7 +614,7 @@ export class Dmirror {
       got.push(f);
     }
     // dmirror_atomic_map for the pages made exclusive.
-    for (let k = 0; k < got.length; k++) this.store(start + k, (PT_PRESENT | PT_ATOMIC | got[k]) >>> 0);
+    for (let k = 0; k < got.length; k++) this.store(start + k, 1, (PT_PRESENT | PT_ATOMIC | got[k]) >>> 0, 0);
     if (ret !== 0) return fail(ret, v, "make_device_exclusive failed (not an anonymous writable page)");
     return this.readBack(start, npages);
   }
@@ -591,8 +635,12 @@ export class Dmirror {
     return { ret: 0, cpages: 0, faults: 0 };
   }
 
-  /** HMM_DMIRROR_FLAGS. */
+  /**
+   * HMM_DMIRROR_FLAGS: the flag word travels in cmd.npages, so the ioctl's generic checks apply to
+   * it (dmirror_fops_unlocked_ioctl: addr >= addr + (npages << PAGE_SHIFT) is -EINVAL): 0 fails.
+   */
   setFlags(flags: number): DmirrorCmd {
+    if (!(flags > 0)) return { ret: -EINVAL, cpages: 0, faults: 0, reason: "the flag word travels in npages, and npages 0 fails the ioctl's generic checks" };
     this.flags = flags;
     return { ret: 0, cpages: 0, faults: 0 };
   }

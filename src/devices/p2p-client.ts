@@ -16,7 +16,7 @@ import { EBUSY, EFAULT } from "../memory/errno.js";
 import { POOL_P2PDMA, POOL_PRIVATE } from "../memory/frames.js";
 import type { Memory } from "../memory/memory.js";
 import type { NotifierRange } from "../memory/mmu-notifier.js";
-import type { Region } from "../memory/vma.js";
+import { BlockDirectory, inBlock, nextBlockStart, PTRS_PER_PTE, type Region } from "../memory/page-table.js";
 import { HMM_PFN_ALLOW_P2P, HMM_PFN_PFN_MASK as HMM_PFN_FRAME, HMM_PFN_REQ_FAULT, HMM_PFN_REQ_WRITE, HMM_PFN_WRITE } from "../hmm/hmm-pfn.js";
 import { IntervalNotifier, intervalNotifierInsert, readBegin, readRetry, setSeq } from "../hmm/interval-notifier.js";
 import { rangeFault } from "../hmm/range-fault.js";
@@ -71,6 +71,7 @@ export interface PeerMapOptions {
   write?: boolean;
 }
 
+/** One block (PTRS_PER_PTE pages) of a client's device page table, made on first mapping. */
 interface Table {
   dma: Float64Array;
   /** Frame hmm reported (the P2PDMA frame for P2P pages). */
@@ -79,6 +80,11 @@ interface Table {
   mapped: Int32Array;
   gen: Uint32Array;
   flags: Uint8Array;
+}
+
+function newTable(): Table {
+  const n = PTRS_PER_PTE;
+  return { dma: new Float64Array(n), target: new Int32Array(n), mapped: new Int32Array(n), gen: new Uint32Array(n), flags: new Uint8Array(n) };
 }
 
 export interface PeerMapResult {
@@ -151,7 +157,8 @@ export class P2pClient {
 /** One process as seen by a client device. */
 export class ClientMirror {
   readonly notifier: IntervalNotifier;
-  private readonly tables = new Map<Region, Table>();
+  /** The device page table per CPU page-table region, in blocks made on first mapping. */
+  private readonly tables = new Map<Region, BlockDirectory<Table>>();
   /** lateIovaUnmap: entries whose zap and IOVA unmap were deferred to the next map call. */
   private deferred: Array<[Table, number]> = [];
 
@@ -167,20 +174,30 @@ export class ClientMirror {
     const policy = this.client.policy;
     if (policy === "ignoreInvalidation") return true; // the bug: entries stay, DMA keeps going
     let zapped = 0;
-    this.mm.forEachVmaPart(range.start, range.end, (vma, s, e) => {
-      const t = this.tables.get(vma.region);
-      if (!t) return;
-      for (let i = Mm.index(vma, s), n = i + (e - s); i < n; i++) {
-        if (t.flags[i] === 0) continue;
-        if (policy === "lateIovaUnmap" && t.flags[i] & F_IOVA) this.deferred.push([t, i]); // the bug
-        else {
-          this.zap(t, i);
-          zapped++;
-        }
+    this.forEachMapped(range.start, range.end, (t, j) => {
+      if (policy === "lateIovaUnmap" && t.flags[j] & F_IOVA) this.deferred.push([t, j]); // the bug
+      else {
+        this.zap(t, j);
+        zapped++;
       }
     });
     this.mm.mem.events.peerUnmap(this.client.id, zapped, true);
     return true;
+  }
+
+  /** Calls `visit(block, index)` for each mapped entry of pages [start, end), reading only blocks that exist. */
+  private forEachMapped(start: number, end: number, visit: (t: Table, j: number) => void): void {
+    this.mm.forEachVmaPart(start, end, (vma, s, e) => {
+      const dir = this.tables.get(vma.region);
+      if (!dir) return;
+      const i1 = Mm.index(vma, e);
+      for (let i = dir.next(Mm.index(vma, s), i1); i < i1; ) {
+        const t = dir.get(i)!;
+        const stop = Math.min(i1, nextBlockStart(i));
+        for (let j = inBlock(i), n = j + (stop - i); j < n; j++) if (t.flags[j] !== 0) visit(t, j);
+        i = dir.next(stop, i1);
+      }
+    });
   }
 
   private zap(t: Table, i: number): void {
@@ -200,31 +217,38 @@ export class ClientMirror {
     this.mm.mem.events.peerUnmap(this.client.id, zapped, true);
   }
 
-  private table(region: Region): Table {
+  private directory(region: Region): BlockDirectory<Table> {
     let t = this.tables.get(region);
     if (!t) {
-      const n = region.pte.length;
-      t = { dma: new Float64Array(n), target: new Int32Array(n), mapped: new Int32Array(n), gen: new Uint32Array(n), flags: new Uint8Array(n) };
+      t = new BlockDirectory(newTable);
       this.tables.set(region, t);
     }
     return t;
   }
 
+  /** The table block and index of page `vpn`'s entry, or null when no block holds it. */
+  private slot(vpn: number): { t: Table; j: number } | null {
+    const vma = this.mm.find(vpn);
+    const t = vma && this.tables.get(vma.region)?.get(Mm.index(vma, vpn));
+    return vma && t ? { t, j: inBlock(Mm.index(vma, vpn)) } : null;
+  }
+
   /** Mapped pages (for tests and figures). */
   mappedPages(): number {
     let n = 0;
-    for (const t of this.tables.values()) for (let i = 0; i < t.flags.length; i++) if (t.flags[i] !== 0) n++;
+    for (const dir of this.tables.values()) dir.forEach((t) => {
+      for (let j = 0; j < PTRS_PER_PTE; j++) if (t.flags[j] !== 0) n++;
+    });
     return n;
   }
 
   /** Path name and DMA address of page `vpn`'s entry, or null. */
   entry(vpn: number): { path: string; dma: number; iova: boolean; writable: boolean } | null {
-    const vma = this.mm.find(vpn);
-    const t = vma && this.tables.get(vma.region);
-    if (!vma || !t) return null;
-    const f = t.flags[Mm.index(vma, vpn)];
+    const at = this.slot(vpn);
+    if (!at) return null;
+    const f = at.t.flags[at.j];
     if (f === 0) return null;
-    return { path: PATH_NAMES[f & 7], dma: t.dma[Mm.index(vma, vpn)], iova: (f & F_IOVA) !== 0, writable: (f & F_WRITE) !== 0 };
+    return { path: PATH_NAMES[f & 7], dma: at.t.dma[at.j], iova: (f & F_IOVA) !== 0, writable: (f & F_WRITE) !== 0 };
   }
 
   /** peerMap: fault [start, start+npages) with ALLOW_P2P and DMA-map every page. */
@@ -300,8 +324,8 @@ export class ClientMirror {
       const e = pfns[o];
       const f = e & HMM_PFN_FRAME;
       const vma = this.mm.find(v)!;
-      const t = this.table(vma.region);
-      const i = Mm.index(vma, v);
+      const t = this.directory(vma.region).ensure(Mm.index(vma, v));
+      const i = inBlock(Mm.index(vma, v));
       if (t.flags[i] !== 0) this.zap(t, i); // re-mapping replaces the old mapping
       const pool = frames.poolOf(f);
       const ap = pool.kind === POOL_P2PDMA ? apertureOfFrame(frames, f) : undefined;
@@ -356,14 +380,9 @@ export class ClientMirror {
   peerUnmap(start: number, npages: number): number {
     this.flushDeferred();
     let n = 0;
-    this.mm.forEachVmaPart(start, start + npages, (vma, s, e) => {
-      const t = this.tables.get(vma.region);
-      if (!t) return;
-      for (let i = Mm.index(vma, s), m = i + (e - s); i < m; i++) {
-        if (t.flags[i] === 0) continue;
-        this.zap(t, i);
-        n++;
-      }
+    this.forEachMapped(start, start + npages, (t, j) => {
+      this.zap(t, j);
+      n++;
     });
     this.mm.mem.events.peerUnmap(this.client.id, n, false);
     return n;
@@ -385,9 +404,9 @@ export class ClientMirror {
     const moved = new Map<string, number>();
     for (let k = 0; k < npages; k++) {
       const v = start + k;
-      const vma = this.mm.find(v);
-      const t = vma && this.tables.get(vma.region);
-      const i = vma ? Mm.index(vma, v) : 0;
+      const at = this.slot(v);
+      const t = at?.t;
+      const i = at ? at.j : 0;
       const fl = t ? t.flags[i] : 0;
       if (!t || fl === 0) return this.dmaFail(k, v, "the device has no mapping for the page (IOMMU fault)", values, write);
       if (write && !(fl & F_WRITE)) return this.dmaFail(k, v, "the device maps the page read-only", values, write);

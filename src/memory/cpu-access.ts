@@ -11,13 +11,12 @@ import { PROT_READ, PROT_WRITE } from "./vma.js";
 export function cpuAccess(mm: Mm, vpn: number, write: boolean): number {
   const vma = mm.find(vpn);
   if (!vma || !(vma.prot & (write ? PROT_WRITE : PROT_READ))) return -EFAULT;
-  const idx = Mm.index(vma, vpn);
-  let p = vma.region.pte[idx];
+  let p = Mm.pte(vma, vpn);
   if (p >>> PTE_KIND_SHIFT !== KIND_PRESENT || (write && !(p & PTE_WRITE))) {
     const ret = handleMmFault(mm, vpn, write ? FAULT_FLAG_WRITE : 0);
     if (ret !== 0) return ret;
     const again = mm.find(vpn)!;
-    p = again.region.pte[Mm.index(again, vpn)];
+    p = Mm.pte(again, vpn);
   }
   return p & PTE_PFN_MASK;
 }

@@ -90,9 +90,9 @@ export class FrameTable {
       freeHead: -1, bump: 0, bumpEnd: 0,
     };
     this.pools.push(pool);
-    // memremap_pages creates the struct pages of a device's memory up front: reserve metadata for
-    // up to 4 GiB of it now, so that filling the device does not pay for growing the arrays.
-    if (pagemap !== null) this.grow(Math.min(MAX_FRAMES, this.carvedFrames + Math.min(capacityPages, 1 << 20) + CHUNK_PAGES));
+    // memremap_pages creates the struct pages of a device's first chunk up front (dmirror_device_init
+    // allocates one chunk): reserve that metadata now; more grows with use.
+    if (pagemap !== null) this.grow(Math.min(MAX_FRAMES, this.carvedFrames + Math.min(capacityPages, CHUNK_PAGES) + CHUNK_PAGES));
     return pool;
   }
 
@@ -123,9 +123,14 @@ export class FrameTable {
     return f;
   }
 
-  /** Allocates `n` (a power of two) naturally aligned adjacent frames, as a large folio, or -1. */
+  /**
+   * Allocates `n` (a power of two) adjacent frames, as a large folio, or -1: naturally aligned
+   * inside a chunk, or (a folio larger than a chunk: a 1 GiB hugetlb page) in fresh chunks carved
+   * back to back.
+   */
   allocContig(pool: Pool, n: number): number {
     if (pool.inUse + n > pool.capacityPages) return -1;
+    if (n > CHUNK_PAGES) return this.allocChunks(pool, n);
     let start = (pool.bump + n - 1) & ~(n - 1);
     if (start + n > pool.bumpEnd) {
       this.releaseBump(pool, pool.bumpEnd);
@@ -177,6 +182,28 @@ export class FrameTable {
       this.free(pool, f);
     }
     pool.bump = upTo;
+  }
+
+  /** `n` frames (a multiple of the chunk size) in chunks carved back to back for `pool`, or -1. */
+  private allocChunks(pool: Pool, n: number): number {
+    const k = Math.ceil(n / CHUNK_PAGES);
+    if (pool.carved + k * CHUNK_PAGES > pool.capacityPages || this.carvedFrames + k * CHUNK_PAGES > MAX_FRAMES) return -1;
+    this.releaseBump(pool, pool.bumpEnd);
+    const first = this.carvedFrames;
+    this.carvedFrames += k * CHUNK_PAGES;
+    this.grow(this.carvedFrames);
+    for (let c = 0; c < k; c++) {
+      const chunk = (first >>> CHUNK_SHIFT) + c;
+      this.chunkPool[chunk] = pool.id;
+      this.chunkKind[chunk] = pool.kind;
+      this.chunkOffset[chunk] = pool.carved;
+      pool.carved += CHUNK_PAGES;
+    }
+    pool.bump = first + n;
+    pool.bumpEnd = first + k * CHUNK_PAGES;
+    pool.inUse += n;
+    this.refcount.fill(1, first, first + n);
+    return first;
   }
 
   private carve(pool: Pool): boolean {
