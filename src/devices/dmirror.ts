@@ -13,22 +13,25 @@
 import { Mm } from "../memory/address-space.js";
 import { EBUSY, EFAULT, EINVAL, ENOENT, ENOMEM, EPERM } from "../memory/errno.js";
 import { makeDeviceExclusive } from "../memory/exclusive.js";
-import { CHUNK_SHIFT, POOL_COHERENT, POOL_P2PDMA, POOL_PRIVATE, POOL_RAM, ZERO_PFN } from "../memory/frames.js";
+import { CHUNK_SHIFT, FRAME_BITS, type FrameTable, POOL_COHERENT, POOL_P2PDMA, POOL_PRIVATE, POOL_RAM, ZERO_PFN } from "../memory/frames.js";
 import type { Memory } from "../memory/memory.js";
 import { MMU_NOTIFY_MIGRATE, NotifierRange } from "../memory/mmu-notifier.js";
 import { VM_FAULT_SIGBUS } from "../memory/pagemap.js";
 import { KIND_DEVICE_PRIVATE, KIND_PRESENT, PTE_KIND_SHIFT, PTE_PFN_MASK } from "../memory/pte.js";
 import { BlockDirectory, inBlock, nextBlockStart, PTRS_PER_PTE, type Region } from "../memory/page-table.js";
-import { PROT_READ } from "../memory/vma.js";
-import { HMM_PFN_ALLOW_P2P, HMM_PFN_REQ_FAULT, HMM_PFN_REQ_WRITE, HMM_PFN_VALID, HMM_PFN_WRITE, hmmPfnToMapOrder, HMM_PFN_ERROR } from "../hmm/hmm-pfn.js";
+import { PROT_READ, type Vma } from "../memory/vma.js";
+import {
+  HMM_PFN_ALLOW_P2P, HMM_PFN_ERROR, HMM_PFN_LEVEL_MASK, HMM_PFN_LEVEL_SHIFT, HMM_PFN_REQ_FAULT, HMM_PFN_REQ_WRITE, HMM_PFN_VALID,
+  HMM_PFN_WRITE,
+} from "../hmm/hmm-pfn.js";
 import {
   IntervalNotifier, intervalNotifierInsert, intervalNotifierRemove, readBegin, readRetry, setSeq,
 } from "../hmm/interval-notifier.js";
 import {
   HPAGE_PMD_NR, MIGRATE_PFN_COMPOUND, MIGRATE_PFN_MIGRATE, MIGRATE_PFN_SHIFT, MIGRATE_PFN_VALID, MIGRATE_PFN_WRITE,
   MIGRATE_VMA_SELECT_COMPOUND, MIGRATE_VMA_SELECT_DEVICE_COHERENT, MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
-  MIGRATE_VMA_SELECT_SYSTEM, MigrateVma, migratedEntries, migratePfn, migrateVmaFinalize, migrateVmaPages, migrateVmaSetup,
-  newMigrateVma,
+  MIGRATE_VMA_SELECT_SYSTEM, MigrateVma, migratedEntries, migratePfn, migrateVmaFinalize, migrateVmaPages, migrateVmaRange,
+  migrateVmaSetup, newMigrateVma,
 } from "../hmm/migrate.js";
 import { rangeFault } from "../hmm/range-fault.js";
 import { PMD_ORDER } from "../memory/vma.js";
@@ -56,6 +59,8 @@ export const FLAG_FAIL_ALLOC = 1;
 
 /** Pages per hmm_range_fault call in dmirror_fault / dmirror_snapshot. */
 const FAULT_CHUNK = 32;
+/** Pages per walk of a snapshot that cannot be invalidated while it runs (no P2P). */
+const SNAPSHOT_CHUNK = 4096;
 /** Pages per migrate_vma call (PTRS_PER_PTE). */
 const MIGRATE_CHUNK = 512;
 /** Stands for HMM_RANGE_DEFAULT_TIMEOUT: retries before -EBUSY. */
@@ -84,6 +89,8 @@ export interface AccessOptions {
   /** Ask for HMM_PFN_ALLOW_P2P: another device's private page is reached through its BAR. */
   p2p?: boolean;
 }
+
+const BOUNCE_REASON = "the bounce buffer does not fit in RAM (dmirror_bounce_init)";
 
 function fail(ret: number, page: number, reason: string): DmirrorCmd {
   return { ret, cpages: 0, faults: 0, page, reason };
@@ -148,12 +155,16 @@ export class DmirrorDevice {
   allocToRam(args: MigrateVma, mirror: Dmirror | null, cause: CopyCause): number {
     const { src, dst, npages } = args;
     const mem = this.mem;
-    const dma = new DmaBatch(mem, cause);
-    const devPool = this.device.pool.id;
-    const ram = mem.ram[0].id;
-    for (let o = 0; o < npages; ) {
+    let copied = 0;
+    // Mirror entries are erased per run of collected pages (xa_erase per page in the driver).
+    let eraseFrom = -1;
+    let ret = 0;
+    let o = 0;
+    while (o < npages) {
       const s = src[o];
       if (!(s & MIGRATE_PFN_MIGRATE) || !(s & MIGRATE_PFN_VALID)) {
+        if (eraseFrom >= 0) mirror?.eraseIn(args.vma!, args.start + eraseFrom, o - eraseFrom);
+        eraseFrom = -1;
         o++;
         continue;
       }
@@ -162,33 +173,40 @@ export class DmirrorDevice {
       if (mirror && mirror.flags & FLAG_FAIL_ALLOC) mirror.flags &= ~FLAG_FAIL_ALLOC;
       else base = n > 1 ? mem.allocRamContig(PMD_ORDER) : mem.allocRam();
       if (base < 0 && n === 1) {
-        dma.flush();
-        return -ENOMEM;
+        ret = -ENOMEM;
+        break;
       }
       dst[o] = base >= 0 ? migratePfn(base) | (n > 1 ? MIGRATE_PFN_COMPOUND : 0) | (s & MIGRATE_PFN_WRITE) : 0;
       const sf = s >>> MIGRATE_PFN_SHIFT;
-      for (let k = 0; k < n; k++) {
+      let k = 0;
+      for (; k < n; k++) {
         let f = base + k;
         if (base < 0) {
           // Try with smaller pages if the large allocation failed.
           f = mem.allocRam();
-          if (f < 0) {
-            for (let i = 0; i < k; i++) mem.frames.put(dst[o + i] >>> MIGRATE_PFN_SHIFT);
-            dst.fill(0, o, o + n);
-            dma.flush();
-            return -ENOMEM;
-          }
+          if (f < 0) break;
           dst[o + k] = migratePfn(f);
         }
-        mem.frames.content[f] = mem.frames.content[sf + k];
-        dma.copy(devPool, ram);
+        const content = mem.frames.content; // after the allocation: it may have grown the frame table
+        content[f] = content[sf + k];
+        copied++;
       }
-      mirror?.eraseRange(args.start + o, args.start + o + n);
+      if (k < n) {
+        for (let i = 0; i < k; i++) mem.frames.put(dst[o + i] >>> MIGRATE_PFN_SHIFT);
+        dst.fill(0, o, o + n);
+        ret = -ENOMEM;
+        break;
+      }
+      if (eraseFrom < 0) eraseFrom = o;
       o += n;
     }
+    if (eraseFrom >= 0) mirror?.eraseIn(args.vma!, args.start + eraseFrom, o - eraseFrom);
+    const dma = new DmaBatch(mem, cause);
+    dma.copyPages(this.device.pool.id, mem.ram[0].id, copied);
     dma.flush();
-    return 0;
+    return ret;
   }
+
 
   /** Evicts every page of this device from every process back to RAM (migrate_device_range), reading only page tables that exist. */
   evictAll(): void {
@@ -225,9 +243,9 @@ export class DmirrorDevice {
   }
 
   /** One migrate_vma of this device's pages in [start, end) to RAM; returns the entries moved (a THP counts once) or -errno. */
-  migrateOut(mm: Mm, start: number, end: number, mirror: Dmirror | null): number {
+  migrateOut(mm: Mm, start: number, end: number, mirror: Dmirror | null, reuse?: MigrateVma): number {
     const select = this.device.isPrivate ? MIGRATE_VMA_SELECT_DEVICE_PRIVATE : MIGRATE_VMA_SELECT_DEVICE_COHERENT;
-    const args = newMigrateVma(mm, start, end, select | MIGRATE_VMA_SELECT_COMPOUND, this.device);
+    const args = reuse ? migrateVmaRange(reuse, start, end) : newMigrateVma(mm, start, end, select | MIGRATE_VMA_SELECT_COMPOUND, this.device);
     const ret = migrateVmaSetup(args);
     if (ret !== 0) return ret;
     const err = this.allocToRam(args, mirror, "migrate");
@@ -273,16 +291,19 @@ export class Dmirror {
 
   /** dmirror_do_update / xa_erase over pages [start, end): only blocks that exist are touched. */
   eraseRange(start: number, end: number): void {
-    this.mm.forEachVmaPart(start, end, (vma, s, e) => {
-      const t = this.pt.get(vma.region);
-      if (!t) return;
-      const i1 = Mm.index(vma, e);
-      for (let i = t.next(Mm.index(vma, s), i1); i < i1; ) {
-        const stop = Math.min(i1, nextBlockStart(i));
-        t.get(i)!.fill(0, inBlock(i), inBlock(i) + (stop - i));
-        i = t.next(stop, i1);
-      }
-    });
+    this.mm.forEachVmaPart(start, end, (vma, s, e) => this.eraseIn(vma, s, e - s));
+  }
+
+  /** xa_erase of pages [vpn, vpn + n) of `vma`. */
+  eraseIn(vma: Vma, vpn: number, n: number): void {
+    const t = this.pt.get(vma.region);
+    if (!t) return;
+    const i1 = Mm.index(vma, vpn + n);
+    for (let i = t.next(Mm.index(vma, vpn), i1); i < i1; ) {
+      const stop = Math.min(i1, nextBlockStart(i));
+      t.get(i)!.fill(0, inBlock(i), inBlock(i) + (stop - i));
+      i = t.next(stop, i1);
+    }
   }
 
   private table(region: Region): BlockDirectory<Uint32Array> {
@@ -303,8 +324,7 @@ export class Dmirror {
   }
 
   /** Stores mirror entries for pages [vpn, vpn + n) (one VMA): `entry` plus k for the k-th page when `step` is 1. */
-  private store(vpn: number, n: number, entry: number, step: number): void {
-    const vma = this.mm.find(vpn);
+  private store(vpn: number, n: number, entry: number, step: number, vma = this.mm.find(vpn)): void {
     if (!vma) return;
     const t = this.table(vma.region);
     const i0 = Mm.index(vma, vpn);
@@ -419,9 +439,22 @@ export class Dmirror {
     return { ret: 0, cpages, faults, values: write ? undefined : data };
   }
 
+  /**
+   * dmirror_bounce_init: the bounce buffer of an ioctl moving data, one value per page, or null
+   * when vmalloc could not find that much memory (more pages than the machine has RAM).
+   */
+  bounce(npages: number): Float64Array | null {
+    let ram = 0;
+    for (const p of this.mem.ram) ram += p.capacityPages;
+    return npages > ram ? null : new Float64Array(Math.max(0, npages));
+  }
+
   /** HMM_DMIRROR_READ. */
   read(start: number, npages: number, opts: AccessOptions = {}): DmirrorCmd {
-    return this.readOrWrite(start, npages, false, new Float64Array(Math.max(0, npages)), opts.p2p ?? false);
+    if (!(npages > 0)) return fail(-EINVAL, start, "npages is 0");
+    const data = this.bounce(npages);
+    if (data === null) return fail(-ENOMEM, start, BOUNCE_REASON);
+    return this.readOrWrite(start, npages, false, data, opts.p2p ?? false);
   }
 
   /** HMM_DMIRROR_WRITE: `data` holds one value per page. */
@@ -431,7 +464,8 @@ export class Dmirror {
 
   /** The read-back after a migrate or exclusive: pages mirrored from `start` until the first hole (-ENOENT). */
   private readBack(start: number, npages: number): DmirrorCmd {
-    const data = new Float64Array(npages);
+    const data = this.bounce(npages);
+    if (data === null) return fail(-ENOMEM, start, BOUNCE_REASON);
     const cpages = this.copy(start, start, start + npages, data, false);
     if (cpages < npages) return fail(-ENOENT, start + cpages, "page is not mirrored by this device after the operation");
     return { ret: 0, cpages, faults: 0, values: data };
@@ -453,8 +487,11 @@ export class Dmirror {
   /** HMM_DMIRROR_MIGRATE_TO_DEV. */
   migrateToDevice(start: number, npages: number): DmirrorCmd {
     if (!(npages > 0)) return fail(-EINVAL, start, "npages is 0");
+    // src/dst arrays of PTRS_PER_PTE entries, allocated once per ioctl as the driver does.
+    const flags = MIGRATE_VMA_SELECT_SYSTEM | MIGRATE_VMA_SELECT_COMPOUND;
+    const reuse = newMigrateVma(this.mm, start, start + Math.min(npages, MIGRATE_CHUNK), flags, this.driver.device);
     const r = this.chunks(start, start + npages, (addr, next) => {
-      const args = newMigrateVma(this.mm, addr, next, MIGRATE_VMA_SELECT_SYSTEM | MIGRATE_VMA_SELECT_COMPOUND, this.driver.device);
+      const args = migrateVmaRange(reuse, addr, next);
       const ret = migrateVmaSetup(args);
       if (ret !== 0) return ret;
       this.allocAndCopy(args);
@@ -523,11 +560,26 @@ export class Dmirror {
   /** dmirror_migrate_finalize_and_map: mirror every page that migrate_vma_pages kept (all 512 of a THP), tagged WRITE when dst is. */
   private finalizeAndMap(args: MigrateVma): void {
     const { src, dst } = args;
-    for (let o = 0; o < args.npages; o++) {
-      if (!(src[o] & MIGRATE_PFN_MIGRATE) || !(dst[o] & MIGRATE_PFN_VALID)) continue;
-      const d = dst[o];
-      const n = d & MIGRATE_PFN_COMPOUND ? HPAGE_PMD_NR : 1;
-      this.store(args.start + o, n, (PT_PRESENT | (d & MIGRATE_PFN_WRITE ? PT_WRITE : 0) | (d >>> MIGRATE_PFN_SHIFT)) >>> 0, 1);
+    // Runs of entries whose pages follow each other in device memory are stored together.
+    let runStart = -1;
+    let runEntry = 0;
+    let runLen = 0;
+    for (let o = 0; o <= args.npages; o++) {
+      let entry = 0;
+      let n = 0;
+      if (o < args.npages && src[o] & MIGRATE_PFN_MIGRATE && dst[o] & MIGRATE_PFN_VALID) {
+        const d = dst[o];
+        n = d & MIGRATE_PFN_COMPOUND ? HPAGE_PMD_NR : 1;
+        entry = (PT_PRESENT | (d & MIGRATE_PFN_WRITE ? PT_WRITE : 0) | (d >>> MIGRATE_PFN_SHIFT)) >>> 0;
+      }
+      if (n > 0 && runLen > 0 && o === runStart + runLen && entry === runEntry + runLen) {
+        runLen += n;
+        continue;
+      }
+      if (runLen > 0) this.store(args.start + runStart, runLen, runEntry, 1, args.vma);
+      runStart = o;
+      runEntry = entry;
+      runLen = n;
     }
   }
 
@@ -535,8 +587,10 @@ export class Dmirror {
   migrateToSystem(start: number, npages: number): DmirrorCmd {
     if (!(npages > 0)) return fail(-EINVAL, start, "npages is 0");
     let cpages = 0;
+    const select = this.driver.device.isPrivate ? MIGRATE_VMA_SELECT_DEVICE_PRIVATE : MIGRATE_VMA_SELECT_DEVICE_COHERENT;
+    const reuse = newMigrateVma(this.mm, start, start + Math.min(npages, MIGRATE_CHUNK), select | MIGRATE_VMA_SELECT_COMPOUND, this.driver.device);
     const r = this.chunks(start, start + npages, (addr, next) => {
-      const moved = this.driver.migrateOut(this.mm, addr, next, this);
+      const moved = this.driver.migrateOut(this.mm, addr, next, this, reuse);
       if (moved > 0) cpages += moved;
       return moved < 0 ? moved : 0;
     });
@@ -546,15 +600,24 @@ export class Dmirror {
     return { ret: 0, cpages, faults: 0 };
   }
 
-  /** HMM_DMIRROR_SNAPSHOT: one byte per page from hmm_range_fault without faulting. */
-  snapshot(start: number, npages: number, opts: AccessOptions = {}): DmirrorCmd {
+  /**
+   * HMM_DMIRROR_SNAPSHOT: one byte per page from hmm_range_fault without faulting, each chunk
+   * under a temporary interval notifier (dmirror_range_snapshot). With `sink`, each chunk's bytes
+   * go to it (at their offset in the range; the buffer is reused) and none are kept; else they
+   * come back as `bytes`. Without P2P nothing can invalidate a walk that never faults, so chunks
+   * are larger than the driver's 32 pages (the same bytes, fewer notifier inserts).
+   */
+  snapshot(start: number, npages: number, opts: AccessOptions = {}, sink?: (bytes: Uint8Array, at: number) => void): DmirrorCmd {
     const p2p = opts.p2p ?? false;
     if (!(npages > 0)) return fail(-EINVAL, start, "npages is 0");
-    const bytes = new Uint8Array(npages);
-    const pfns = new Uint32Array(FAULT_CHUNK);
+    const all = sink === undefined ? new Uint8Array(npages) : null;
+    const chunk = p2p ? FAULT_CHUNK : SNAPSHOT_CHUNK;
+    const pfns = new Uint32Array(chunk);
+    const perm = new Uint8Array(chunk);
     const ops = { invalidate: (s: IntervalNotifier, _r: NotifierRange, cur: number) => (setSeq(s, cur), true) };
+    const entries = new SnapshotEntries(this.mem.frames, this.driver.device);
     for (let addr = start; addr < start + npages; ) {
-      const next = Math.min(start + npages, addr + FAULT_CHUNK);
+      const next = Math.min(start + npages, addr + chunk);
       const sub = intervalNotifierInsert(this.mm, addr, next - addr, ops);
       if (typeof sub === "number") return fail(-EINVAL, addr, "process has exited");
       const range = {
@@ -574,29 +637,15 @@ export class Dmirror {
       }
       intervalNotifierRemove(sub);
       if (ret !== 0) return fail(ret, addr, "hmm_range_fault failed");
-      for (let v = addr; v < next; v++) bytes[v - start] = this.mkentry(pfns[v - addr]);
+      const n = next - addr;
+      if (all !== null) entries.fill(pfns, n, all, addr - start);
+      else {
+        entries.fill(pfns, n, perm, 0);
+        sink!(perm.subarray(0, n), addr - start);
+      }
       addr = next;
     }
-    return { ret: 0, cpages: npages, faults: 0, bytes };
-  }
-
-  /** dmirror_mkentry. */
-  private mkentry(e: number): number {
-    if (e & HMM_PFN_ERROR) return PROT_ERROR;
-    if (!(e & HMM_PFN_VALID)) return PROT_NONE;
-    const f = e & PTE_PFN_MASK;
-    const frames = this.mem.frames;
-    const pool = frames.poolOf(f);
-    let b: number;
-    if (pool.kind === POOL_PRIVATE) b = pool.pagemap!.owner === this.driver.device ? PROT_DEV_PRIVATE_LOCAL : PROT_DEV_PRIVATE_REMOTE;
-    else if (pool.kind === POOL_COHERENT) b = pool.pagemap!.owner === this.driver.device ? PROT_DEV_COHERENT_LOCAL : PROT_DEV_COHERENT_REMOTE;
-    else if (pool.kind === POOL_P2PDMA) b = PROT_P2P;
-    else b = f === ZERO_PFN ? PROT_ZERO : PROT_NONE;
-    b |= e & HMM_PFN_WRITE ? PROT_WRITE_BYTE : PROT_READ_BYTE;
-    const order = hmmPfnToMapOrder(e);
-    if (order === PMD_ORDER) b |= PROT_PMD;
-    else if (order > PMD_ORDER) b |= PROT_PUD;
-    return b;
+    return { ret: 0, cpages: npages, faults: 0, bytes: all ?? undefined };
   }
 
   /** HMM_DMIRROR_EXCLUSIVE: make_device_exclusive per page, ATOMIC mirror entries, read-back. */
@@ -643,6 +692,46 @@ export class Dmirror {
     if (!(flags > 0)) return { ret: -EINVAL, cpages: 0, faults: 0, reason: "the flag word travels in npages, and npages 0 fails the ioctl's generic checks" };
     this.flags = flags;
     return { ret: 0, cpages: 0, faults: 0 };
+  }
+}
+
+/**
+ * dmirror_mkentry over a run of hmm_pfns: the byte of each entry, with the memory kind of each
+ * 256 MiB frame chunk looked up once per snapshot.
+ */
+class SnapshotEntries {
+  /** Byte qualifier (PROT_DEV_*, PROT_P2P, or PROT_NONE for RAM) per frame chunk, -1 until looked up. */
+  private readonly kindOfChunk = new Int16Array(1 << (FRAME_BITS - CHUNK_SHIFT)).fill(-1);
+  constructor(private readonly frames: FrameTable, private readonly device: unknown) {}
+
+  fill(pfns: Uint32Array, n: number, out: Uint8Array, at: number): void {
+    const kinds = this.kindOfChunk;
+    for (let i = 0; i < n; i++) {
+      const e = pfns[i];
+      let b: number;
+      if (e & HMM_PFN_ERROR) b = PROT_ERROR;
+      else if (!(e & HMM_PFN_VALID)) b = PROT_NONE;
+      else {
+        const f = e & PTE_PFN_MASK;
+        let k = kinds[f >>> CHUNK_SHIFT];
+        if (k < 0) k = kinds[f >>> CHUNK_SHIFT] = this.kindOf(f);
+        b = (f === ZERO_PFN ? PROT_ZERO : k) | (e & HMM_PFN_WRITE ? PROT_WRITE_BYTE : PROT_READ_BYTE);
+        const level = (e & HMM_PFN_LEVEL_MASK) >>> HMM_PFN_LEVEL_SHIFT;
+        if (level === 1) b |= PROT_PMD;
+        else if (level === 2) b |= PROT_PUD;
+      }
+      out[at + i] = b;
+    }
+  }
+
+  /** Is the page migrated to this device or some other (dmirror_mkentry)? */
+  private kindOf(f: number): number {
+    const pool = this.frames.poolOf(f);
+    const local = pool.pagemap?.owner === this.device;
+    if (pool.kind === POOL_PRIVATE) return local ? PROT_DEV_PRIVATE_LOCAL : PROT_DEV_PRIVATE_REMOTE;
+    if (pool.kind === POOL_COHERENT) return local ? PROT_DEV_COHERENT_LOCAL : PROT_DEV_COHERENT_REMOTE;
+    if (pool.kind === POOL_P2PDMA) return PROT_P2P;
+    return PROT_NONE;
   }
 }
 

@@ -50,6 +50,7 @@ const MIGRATE = MIGRATE_PFN_MIGRATE;
 const COMPOUND = MIGRATE_PFN_COMPOUND;
 const SHIFT = MIGRATE_PFN_SHIFT;
 const SELECT_SYSTEM = MIGRATE_VMA_SELECT_SYSTEM;
+const SELECT_PRIVATE = MIGRATE_VMA_SELECT_DEVICE_PRIVATE;
 const PFN_MASK = PTE_PFN_MASK;
 const KIND_SHIFT = PTE_KIND_SHIFT;
 const WRITE_BIT = PTE_WRITE;
@@ -105,6 +106,14 @@ export function newMigrateVma(mm: Mm, start: number, end: number, flags: number,
     mm, start, end, src: new Uint32Array(n), dst: new Uint32Array(n), npages: 0, cpages: 0, pgmapOwner, flags, faultPage,
     otherIndex: [], otherMm: [],
   };
+}
+
+/** Points `args` at [start, end) for another migrate_vma_setup, reusing its src/dst arrays (a driver's per-chunk loop). */
+export function migrateVmaRange(args: MigrateVma, start: number, end: number): MigrateVma {
+  args.start = start;
+  args.end = end;
+  args.vma = undefined;
+  return args;
 }
 
 /** dmirror_successful_migrated_pages (lib/test_hmm.c): src entries with VALID and MIGRATE; a compound entry counts once. */
@@ -228,15 +237,19 @@ function collectPtes(args: MigrateVma, vma: Vma, o: number, stop: number): void 
  * fall back on a branch it has not seen yet.)
  */
 function collectRun(args: MigrateVma, vma: Vma, pte: Uint32Array, j: number, o: number, oEnd: number): number {
-  const { refcount, mapcount, chunkKind } = args.mm.mem.frames;
+  const { refcount, mapcount, chunkKind, chunkPool } = args.mm.mem.frames;
   const src = args.src;
   const faultPage = args.faultPage;
-  const fast = (args.flags & SELECT_SYSTEM) !== 0 && vma.file === null;
+  // The kind of PTE taken inline: a present RAM page (SELECT_SYSTEM), or a device-private page of
+  // the owner's pool (SELECT_DEVICE_PRIVATE); -1 when neither applies to this VMA.
+  const fastKind = vma.file !== null ? -1 : args.flags & SELECT_SYSTEM ? PRESENT : args.flags & SELECT_PRIVATE ? DEVICE_PRIVATE : -1;
+  const fastPool = fastKind === DEVICE_PRIVATE ? privatePoolOf(args) : -1;
   let cpages = 0;
   for (; o < oEnd; o++, j++) {
     const p = pte[j];
     const f = p & PFN_MASK;
-    if (fast && p >>> KIND_SHIFT === PRESENT && chunkKind[f >>> CHUNK] === RAM && f !== ZERO && f !== faultPage && mapcount[f] === 1) {
+    if (p >>> KIND_SHIFT === fastKind && f !== ZERO && f !== faultPage && mapcount[f] === 1 &&
+        (fastPool < 0 ? chunkKind[f >>> CHUNK] === RAM : chunkPool[f >>> CHUNK] === fastPool)) {
       // migrate_vma_check_page: pinned when references exceed the collect reference plus mappings.
       if (refcount[f] > 1) {
         src[o] = 0;
@@ -253,6 +266,12 @@ function collectRun(args: MigrateVma, vma: Vma, pte: Uint32Array, j: number, o: 
     }
   }
   return cpages;
+}
+
+/** The device-private pool whose page map `args.pgmapOwner` owns, or -1. */
+function privatePoolOf(args: MigrateVma): number {
+  for (const pool of args.mm.mem.frames.pools) if (pool.kind === POOL_PRIVATE && pool.pagemap?.owner === args.pgmapOwner) return pool.id;
+  return -1;
 }
 
 /** The pgmap owner of device frame `f`. */

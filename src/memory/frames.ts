@@ -67,10 +67,10 @@ export class FrameTable {
   generation: Uint32Array | null = null;
   private carvedFrames = 0;
 
-  constructor(private readonly events = new MachineEvents([]), initialFrames = CHUNK_PAGES) {
-    this.refcount = new Int32Array(initialFrames);
-    this.mapcount = new Int32Array(initialFrames);
-    this.content = new Float64Array(initialFrames);
+  constructor(private readonly events = new MachineEvents([])) {
+    this.refcount = new Int32Array(CHUNK_PAGES);
+    this.mapcount = new Int32Array(CHUNK_PAGES);
+    this.content = new Float64Array(CHUNK_PAGES);
   }
 
   /** Starts counting frees per frame (idempotent). */
@@ -90,9 +90,6 @@ export class FrameTable {
       freeHead: -1, bump: 0, bumpEnd: 0,
     };
     this.pools.push(pool);
-    // memremap_pages creates the struct pages of a device's first chunk up front (dmirror_device_init
-    // allocates one chunk): reserve that metadata now; more grows with use.
-    if (pagemap !== null) this.grow(Math.min(MAX_FRAMES, this.carvedFrames + Math.min(capacityPages, CHUNK_PAGES) + CHUNK_PAGES));
     return pool;
   }
 
@@ -220,10 +217,12 @@ export class FrameTable {
     return true;
   }
 
+  /** Makes room for `frames` frames: the tables grow fourfold (the OS commits only what is used), so that few copies are made. */
   private grow(frames: number): void {
     if (frames <= this.refcount.length) return;
     let cap = this.refcount.length;
-    while (cap < frames) cap *= 2;
+    while (cap < frames) cap *= 4;
+    cap = Math.min(cap, MAX_FRAMES);
     const r = new Int32Array(cap);
     r.set(this.refcount);
     const m = new Int32Array(cap);
