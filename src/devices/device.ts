@@ -57,7 +57,7 @@ export class DmaBatch {
 
   /** `n` pages copied from pool `fromPool` into pool `toPool`. */
   copyPages(fromPool: number, toPool: number, n: number): void {
-    if (fromPool === toPool || n === 0) return;
+    if (fromPool === toPool || n <= 0) return;
     const key = fromPool * 65536 + toPool;
     if (key !== this.lastKey) {
       this.settle();

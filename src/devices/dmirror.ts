@@ -153,6 +153,7 @@ export class DmirrorDevice {
    * makes a huge folio fall back to base pages, and fails a base page with -ENOMEM.
    */
   allocToRam(args: MigrateVma, mirror: Dmirror | null, cause: CopyCause): number {
+    if (!(mirror && mirror.flags & FLAG_FAIL_ALLOC) && this.allocToRamBase(args, mirror, cause)) return 0;
     const { src, dst, npages } = args;
     const mem = this.mem;
     let copied = 0;
@@ -207,6 +208,51 @@ export class DmirrorDevice {
     return ret;
   }
 
+
+  /**
+   * allocToRam when every collected entry is a base page and no allocation is to fail: the RAM
+   * pages come from one allocMany call on node 0 (in entry order, as one alloc_page per entry);
+   * returns false (nothing done) for any other case, or when RAM runs short.
+   */
+  private allocToRamBase(args: MigrateVma, mirror: Dmirror | null, cause: CopyCause): boolean {
+    const { src, dst, npages } = args;
+    const frames = this.mem.frames;
+    let need = 0;
+    for (let o = 0; o < npages; o++) {
+      const s = src[o];
+      if (!(s & MIGRATE_PFN_MIGRATE) || !(s & MIGRATE_PFN_VALID)) continue;
+      if (s & MIGRATE_PFN_COMPOUND) return false;
+      need++;
+    }
+    if (this.scratch.length < need) this.scratch = new Int32Array(need);
+    const ram = this.mem.ram[0];
+    const got = frames.allocMany(ram, need, this.scratch);
+    if (got < need) {
+      for (let k = got - 1; k >= 0; k--) frames.put(this.scratch[k]); // back as they came: the general path retries
+      return false;
+    }
+    const content = frames.content;
+    let eraseFrom = -1;
+    for (let o = 0, k = 0; o <= npages; o++) {
+      const s = o < npages ? src[o] : 0;
+      if (!(s & MIGRATE_PFN_MIGRATE) || !(s & MIGRATE_PFN_VALID)) {
+        if (eraseFrom >= 0) mirror?.eraseIn(args.vma!, args.start + eraseFrom, o - eraseFrom);
+        eraseFrom = -1;
+        continue;
+      }
+      const f = this.scratch[k++];
+      dst[o] = migratePfn(f) | (s & MIGRATE_PFN_WRITE);
+      content[f] = content[s >>> MIGRATE_PFN_SHIFT];
+      if (eraseFrom < 0) eraseFrom = o;
+    }
+    const dma = new DmaBatch(this.mem, cause);
+    dma.copyPages(this.device.pool.id, ram.id, need);
+    dma.flush();
+    return true;
+  }
+
+  /** Frames handed out by one allocMany call (grown as needed). */
+  private scratch = new Int32Array(0);
 
   /** Evicts every page of this device from every process back to RAM (migrate_device_range), reading only page tables that exist. */
   evictAll(): void {
@@ -263,6 +309,8 @@ export class Dmirror {
   readonly notifier: IntervalNotifier;
   /** dmirror->flags (HMM_DMIRROR_FLAGS). */
   flags = 0;
+  /** Frames handed out by one allocMany call (grown as needed). */
+  private scratch = new Int32Array(0);
 
   constructor(readonly driver: DmirrorDevice, readonly mm: Mm) {
     const sub = intervalNotifierInsert(mm, 0, 2 ** 36, { invalidate: (s, range, cur) => this.invalidate(s, range, cur) });
@@ -331,7 +379,7 @@ export class Dmirror {
     for (let i = i0; i < i0 + n; ) {
       const b = t.ensure(i);
       const stop = Math.min(i0 + n, nextBlockStart(i));
-      for (let j = inBlock(i); i < stop; i++, j++) b[j] = (entry + step * (i - i0)) >>> 0;
+      for (let j = inBlock(i); i < stop; i++, j++) b[j] = entry + step * (i - i0);
     }
   }
 
@@ -341,8 +389,12 @@ export class Dmirror {
    */
   private copy(start: number, from: number, end: number, data: Float64Array, write: boolean): number {
     const frames = this.mem.frames;
+    const { chunkKind, chunkPool, refcount, content } = frames;
     const dma = new DmaBatch(this.mem, "access");
     const devPool = this.driver.device.pool.id;
+    // Pages copied with the pool they were in, counted per run of one pool.
+    let runPool = -1;
+    let runPages = 0;
     let v = from;
     outer: while (v < end) {
       const vma = this.mm.find(v);
@@ -359,27 +411,28 @@ export class Dmirror {
           const e = b[j];
           if (!(e & PT_PRESENT) || (write && !(e & PT_WRITE))) break outer;
           let f = e & PTE_PFN_MASK;
-          let pool = frames.chunkPool[f >>> CHUNK_SHIFT];
-          if (frames.pools[pool].kind === POOL_P2PDMA) {
+          if (chunkKind[f >>> CHUNK_SHIFT] === POOL_P2PDMA) {
             // A peer's BAR page: the access lands on the device page its aperture slot exposes now.
-            f = frames.pools[pool].pagemap!.ops.barTarget!(f);
+            f = frames.pools[chunkPool[f >>> CHUNK_SHIFT]].pagemap!.ops.barTarget!(f);
             if (f < 0) {
               this.violation(v, "empty-bar-slot", write);
               break outer;
             }
-            pool = frames.chunkPool[f >>> CHUNK_SHIFT];
           }
-          if (frames.isFree(f)) this.violation(v, "freed-page", write);
-          if (write) {
-            frames.content[f] = data[v - start];
-            dma.copy(devPool, pool);
-          } else {
-            data[v - start] = frames.content[f];
-            dma.copy(pool, devPool);
+          if (f !== ZERO_PFN && refcount[f] <= 0) this.violation(v, "freed-page", write);
+          const pool = chunkPool[f >>> CHUNK_SHIFT];
+          if (pool !== runPool) {
+            if (runPages > 0) dma.copyPages(write ? devPool : runPool, write ? runPool : devPool, runPages);
+            runPool = pool;
+            runPages = 0;
           }
+          runPages++;
+          if (write) content[f] = data[v - start];
+          else data[v - start] = content[f];
         }
       }
     }
+    if (runPages > 0) dma.copyPages(write ? devPool : runPool, write ? runPool : devPool, runPages);
     dma.flush();
     return v - from;
   }
@@ -513,6 +566,7 @@ export class Dmirror {
    * base pages, a base page stays behind.
    */
   private allocAndCopy(args: MigrateVma): void {
+    if (!(this.flags & FLAG_FAIL_ALLOC) && this.allocAndCopyBase(args)) return;
     const { src, dst, npages } = args;
     const frames = this.mem.frames;
     const pool = this.driver.device.pool;
@@ -550,6 +604,50 @@ export class Dmirror {
     dma.flush();
   }
 
+  /**
+   * allocAndCopy when every collected entry is a base page of RAM or a hole and no allocation is
+   * to fail: the device pages come from one allocMany call, given out in entry order as one
+   * allocation per entry would. Returns false (nothing done) for any other case.
+   */
+  private allocAndCopyBase(args: MigrateVma): boolean {
+    const { src, dst, npages } = args;
+    const frames = this.mem.frames;
+    const { chunkKind, chunkPool } = frames;
+    let need = 0;
+    for (let o = 0; o < npages; o++) {
+      const s = src[o];
+      if (!(s & MIGRATE_PFN_MIGRATE)) continue;
+      if (s & MIGRATE_PFN_COMPOUND || (s & MIGRATE_PFN_VALID && chunkKind[s >>> MIGRATE_PFN_SHIFT >>> CHUNK_SHIFT] !== POOL_RAM)) return false;
+      need++;
+    }
+    const pool = this.driver.device.pool;
+    if (this.scratch.length < need) this.scratch = new Int32Array(need);
+    const got = frames.allocMany(pool, need, this.scratch);
+    const content = frames.content; // after allocMany: it may have grown the frame table
+    const dma = new DmaBatch(this.mem, "migrate");
+    let runPool = -1;
+    let runPages = 0;
+    for (let o = 0, k = 0; o < npages && k < got; o++) {
+      const s = src[o];
+      if (!(s & MIGRATE_PFN_MIGRATE)) continue;
+      const f = this.scratch[k++];
+      dst[o] = ((f << MIGRATE_PFN_SHIFT) | MIGRATE_PFN_VALID | (s & MIGRATE_PFN_WRITE)) >>> 0;
+      if (!(s & MIGRATE_PFN_VALID)) continue;
+      const sf = s >>> MIGRATE_PFN_SHIFT;
+      content[f] = content[sf];
+      const from = chunkPool[sf >>> CHUNK_SHIFT];
+      if (from !== runPool) {
+        dma.copyPages(runPool, pool.id, runPages);
+        runPool = from;
+        runPages = 0;
+      }
+      runPages++;
+    }
+    dma.copyPages(runPool, pool.id, runPages);
+    dma.flush();
+    return true;
+  }
+
   /** copy_highpage of RAM frame `from` into device frame `to` by the DMA engine. */
   private fill(dma: DmaBatch, to: number, from: number): void {
     const frames = this.mem.frames;
@@ -570,7 +668,7 @@ export class Dmirror {
       if (o < args.npages && src[o] & MIGRATE_PFN_MIGRATE && dst[o] & MIGRATE_PFN_VALID) {
         const d = dst[o];
         n = d & MIGRATE_PFN_COMPOUND ? HPAGE_PMD_NR : 1;
-        entry = (PT_PRESENT | (d & MIGRATE_PFN_WRITE ? PT_WRITE : 0) | (d >>> MIGRATE_PFN_SHIFT)) >>> 0;
+        entry = PT_PRESENT | (d & MIGRATE_PFN_WRITE ? PT_WRITE : 0) | (d >>> MIGRATE_PFN_SHIFT); // int32: the table stores its bits
       }
       if (n > 0 && runLen > 0 && o === runStart + runLen && entry === runEntry + runLen) {
         runLen += n;

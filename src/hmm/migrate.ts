@@ -565,11 +565,13 @@ function finalizeEntries(args: MigrateVma, pte: Uint32Array | undefined, j: numb
         if (ram !== null) writeBack(ram, head, freed);
         freed = 0;
         frames.put(sf);
-        ({ refcount, mapcount, generation } = frames);
-        const pool = frames.poolOf(sf);
-        if (pool.pagemap === null) {
-          ram = pool;
-          ramId = pool.id;
+        if (frames.refcount !== refcount) ({ refcount, mapcount, generation } = frames);
+        if (ram === null) {
+          const pool = frames.poolOf(sf);
+          if (pool.pagemap === null) {
+            ram = pool;
+            ramId = pool.id;
+          }
         }
         if (ram !== null) head = ram.freeHead;
       }

@@ -219,6 +219,9 @@ SNAP_FLAGS[(KIND_DEVICE_PRIVATE << 1) | 1] = SLOW;
 /** Fills out[o..oEnd) from pte[idx..]: a table lookup per entry, the frame kept only for VALID outputs. */
 function fillNoFault(walk: HmmVmaWalk, pte: Uint32Array, idx: number, o: number, oEnd: number, lvl: number): void {
   const { out, frames, owner, defaultFlags: def, pfnFlagsMask: mask, mm, start } = walk;
+  const chunkPool = frames.chunkPool;
+  // The last pool found to belong to the owner (device-private pages come in long runs of one pool).
+  let ownedPool = -1;
   for (; o < oEnd; o++, idx++) {
     const p = pte[idx];
     const e = SNAP_FLAGS[p >>> 27];
@@ -227,9 +230,16 @@ function fillNoFault(walk: HmmVmaWalk, pte: Uint32Array, idx: number, o: number,
       out[o] = e | (p & PTE_PFN_MASK & keep) | (lvl & keep);
     } else {
       const f = p & PTE_PFN_MASK;
-      const pgmap = frames.pools[frames.chunkPool[f >>> CHUNK_SHIFT]].pagemap;
-      if (pgmap !== null && pgmap.owner === owner) out[o] = HMM_PFN_VALID | ((p & PTE_WRITE) << 3) | f | lvl;
-      else if (((out[o] & mask) | def) & HMM_PFN_ALLOW_P2P) {
+      const poolId = chunkPool[f >>> CHUNK_SHIFT];
+      if (poolId === ownedPool) {
+        out[o] = HMM_PFN_VALID | ((p & PTE_WRITE) << 3) | f | lvl;
+        continue;
+      }
+      const pgmap = frames.pools[poolId].pagemap;
+      if (pgmap !== null && pgmap.owner === owner) {
+        ownedPool = poolId;
+        out[o] = HMM_PFN_VALID | ((p & PTE_WRITE) << 3) | f | lvl;
+      } else if (((out[o] & mask) | def) & HMM_PFN_ALLOW_P2P) {
         const pf = p2pAlias(frames, f, mm, start + o);
         out[o] = pf >= 0 ? HMM_PFN_VALID | ((p & PTE_WRITE) << 3) | pf : 0;
       } else out[o] = 0;

@@ -121,6 +121,47 @@ export class FrameTable {
   }
 
   /**
+   * Allocates up to `n` frames into `out` (from index 0), one alloc() each, in one call: returns
+   * how many it got (fewer when the pool is full).
+   */
+  allocMany(pool: Pool, n: number, out: Int32Array): number {
+    const { refcount, mapcount, content } = this;
+    let k = 0;
+    for (; k < n; k++) {
+      if (pool.inUse >= pool.capacityPages) break;
+      const f = pool.freeHead;
+      if (f < 0) {
+        if (pool.bump >= pool.bumpEnd) {
+          k += this.allocManyAfterCarve(pool, n - k, out, k);
+          break;
+        }
+        pool.inUse++;
+        refcount[pool.bump] = 1;
+        out[k] = pool.bump++;
+        continue;
+      }
+      pool.freeHead = -refcount[f] - 2; // the inverse of freeLink
+      pool.inUse++;
+      refcount[f] = 1;
+      mapcount[f] = 0;
+      content[f] = 0;
+      out[k] = f;
+    }
+    return k;
+  }
+
+  /** The rest of allocMany once the pool needs a new chunk (which may grow the tables). */
+  private allocManyAfterCarve(pool: Pool, n: number, out: Int32Array, at: number): number {
+    let k = 0;
+    for (; k < n; k++) {
+      const f = this.alloc(pool);
+      if (f < 0) break;
+      out[at + k] = f;
+    }
+    return k;
+  }
+
+  /**
    * Allocates `n` (a power of two) adjacent frames, as a large folio, or -1: naturally aligned
    * inside a chunk, or (a folio larger than a chunk: a 1 GiB hugetlb page) in fresh chunks carved
    * back to back.

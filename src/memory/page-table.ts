@@ -15,19 +15,22 @@ const DIR_PAGES = 1 << 18;
 const BLOCKS_PER_DIR = DIR_PAGES / PTRS_PER_PTE;
 const LOW = PTRS_PER_PTE - 1;
 
-/** Index of the directory slot holding entry `i` (entries go up to 2^35: no 32-bit shifts here). */
+/** Entries below this index take 32-bit integer shifts; entries go up to 2^35. */
+const INT_LIMIT = 2 ** 31;
+
+/** Index of the directory slot holding entry `i`. */
 function dirOf(i: number): number {
-  return Math.floor(i / DIR_PAGES);
+  return i < INT_LIMIT ? i >>> 18 : Math.floor(i / DIR_PAGES);
 }
 
 /** Index of entry `i`'s block inside its directory slot. */
 function slotOf(i: number): number {
-  return Math.floor(i / PTRS_PER_PTE) & (BLOCKS_PER_DIR - 1);
+  return (i < INT_LIMIT ? i >>> PT_SHIFT : Math.floor(i / PTRS_PER_PTE)) & (BLOCKS_PER_DIR - 1);
 }
 
 /** First entry of the block after the one holding `i`. */
 export function nextBlockStart(i: number): number {
-  return (Math.floor(i / PTRS_PER_PTE) + 1) * PTRS_PER_PTE;
+  return i < INT_LIMIT - PTRS_PER_PTE ? ((i >>> PT_SHIFT) + 1) << PT_SHIFT : (Math.floor(i / PTRS_PER_PTE) + 1) * PTRS_PER_PTE;
 }
 
 /** Offset of entry `i` inside its block. */
