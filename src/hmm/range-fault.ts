@@ -105,8 +105,8 @@ function walkRange(walk: HmmVmaWalk): number {
       continue;
     }
     // hmm_vma_fault: fault [addr, end of this PMD step) with the flags of the page that needed it.
-    const vpn = need >>> 1;
-    const write = (need & 1) !== 0;
+    const vpn = Math.floor(need / 2); // page numbers reach 2^35: no 32-bit shifts
+    const write = need % 2 === 1;
     if (write && !(vma.prot & PROT_WRITE)) return -EPERM;
     const stepEnd = Math.min(e, (Math.floor(vpn / 512) + 1) * 512);
     const flags = FAULT_FLAG_REMOTE | (write ? FAULT_FLAG_WRITE : 0);
