@@ -18,8 +18,8 @@ import type { Memory } from "../memory/memory.js";
 import { MMU_NOTIFY_MIGRATE, NotifierRange } from "../memory/mmu-notifier.js";
 import { VM_FAULT_SIGBUS } from "../memory/pagemap.js";
 import { KIND_DEVICE_PRIVATE, KIND_PRESENT, PTE_KIND_SHIFT, PTE_PFN_MASK } from "../memory/pte.js";
-import { BlockDirectory, inBlock, nextBlockStart, PTRS_PER_PTE, type Region } from "../memory/page-table.js";
-import { PROT_READ, type Vma } from "../memory/vma.js";
+import { BlockDirectory, inBlock, nextBlockStart, PTRS_PER_PTE } from "../memory/page-table.js";
+import { PROT_READ } from "../memory/vma.js";
 import {
   HMM_PFN_ALLOW_P2P, HMM_PFN_ERROR, HMM_PFN_LEVEL_MASK, HMM_PFN_LEVEL_SHIFT, HMM_PFN_REQ_FAULT, HMM_PFN_REQ_WRITE, HMM_PFN_VALID,
   HMM_PFN_WRITE,
@@ -164,7 +164,7 @@ export class DmirrorDevice {
     while (o < npages) {
       const s = src[o];
       if (!(s & MIGRATE_PFN_MIGRATE) || !(s & MIGRATE_PFN_VALID)) {
-        if (eraseFrom >= 0) mirror?.eraseIn(args.vma!, args.start + eraseFrom, o - eraseFrom);
+        if (eraseFrom >= 0) mirror?.eraseRange(args.start + eraseFrom, args.start + o);
         eraseFrom = -1;
         o++;
         continue;
@@ -201,7 +201,7 @@ export class DmirrorDevice {
       if (eraseFrom < 0) eraseFrom = o;
       o += n;
     }
-    if (eraseFrom >= 0) mirror?.eraseIn(args.vma!, args.start + eraseFrom, o - eraseFrom);
+    if (eraseFrom >= 0) mirror?.eraseRange(args.start + eraseFrom, args.start + o);
     const dma = new DmaBatch(mem, cause);
     dma.copyPages(this.device.pool.id, mem.ram[0].id, copied);
     dma.flush();
@@ -236,7 +236,7 @@ export class DmirrorDevice {
     for (let o = 0, k = 0; o <= npages; o++) {
       const s = o < npages ? src[o] : 0;
       if (!(s & MIGRATE_PFN_MIGRATE) || !(s & MIGRATE_PFN_VALID)) {
-        if (eraseFrom >= 0) mirror?.eraseIn(args.vma!, args.start + eraseFrom, o - eraseFrom);
+        if (eraseFrom >= 0) mirror?.eraseRange(args.start + eraseFrom, args.start + o);
         eraseFrom = -1;
         continue;
       }
@@ -304,8 +304,8 @@ export class DmirrorDevice {
 
 /** One open file of the device: the mirror of one process. */
 export class Dmirror {
-  /** dmirror->pt: per CPU page-table region, one entry per page (0 = none), in blocks made on first store. */
-  private readonly pt = new Map<Region, BlockDirectory<Uint32Array>>();
+  /** dmirror->pt: one entry per virtual page (0 = none), in blocks made on first store, as the xarray keyed by pfn. */
+  private readonly pt = new BlockDirectory<Uint32Array>(() => new Uint32Array(PTRS_PER_PTE));
   readonly notifier: IntervalNotifier;
   /** dmirror->flags (HMM_DMIRROR_FLAGS). */
   flags = 0;
@@ -320,9 +320,7 @@ export class Dmirror {
 
   /** Bytes of mirror page-table state held (for the state-per-page figure). */
   mirrorBytes(): number {
-    let n = 0;
-    for (const t of this.pt.values()) n += t.count * PTRS_PER_PTE * Uint32Array.BYTES_PER_ELEMENT;
-    return n;
+    return this.pt.count * PTRS_PER_PTE * Uint32Array.BYTES_PER_ELEMENT;
   }
 
   private get mem(): Memory {
@@ -339,47 +337,26 @@ export class Dmirror {
 
   /** dmirror_do_update / xa_erase over pages [start, end): only blocks that exist are touched. */
   eraseRange(start: number, end: number): void {
-    this.mm.forEachVmaPart(start, end, (vma, s, e) => this.eraseIn(vma, s, e - s));
-  }
-
-  /** xa_erase of pages [vpn, vpn + n) of `vma`. */
-  eraseIn(vma: Vma, vpn: number, n: number): void {
-    const t = this.pt.get(vma.region);
-    if (!t) return;
-    const i1 = Mm.index(vma, vpn + n);
-    for (let i = t.next(Mm.index(vma, vpn), i1); i < i1; ) {
-      const stop = Math.min(i1, nextBlockStart(i));
-      t.get(i)!.fill(0, inBlock(i), inBlock(i) + (stop - i));
-      i = t.next(stop, i1);
+    const t = this.pt;
+    for (let v = t.next(start, end); v < end; ) {
+      const stop = Math.min(end, nextBlockStart(v));
+      t.get(v)!.fill(0, inBlock(v), inBlock(v) + (stop - v));
+      v = t.next(stop, end);
     }
-  }
-
-  private table(region: Region): BlockDirectory<Uint32Array> {
-    let t = this.pt.get(region);
-    if (!t) {
-      t = new BlockDirectory(() => new Uint32Array(PTRS_PER_PTE));
-      this.pt.set(region, t);
-    }
-    return t;
   }
 
   /** Mirror entry of page `vpn` (0 when none). */
   entry(vpn: number): number {
-    const vma = this.mm.find(vpn);
-    if (!vma) return 0;
-    const b = this.pt.get(vma.region)?.get(Mm.index(vma, vpn));
-    return b ? b[inBlock(Mm.index(vma, vpn))] : 0;
+    const b = this.pt.get(vpn);
+    return b ? b[inBlock(vpn)] : 0;
   }
 
-  /** Stores mirror entries for pages [vpn, vpn + n) (one VMA): `entry` plus k for the k-th page when `step` is 1. */
-  private store(vpn: number, n: number, entry: number, step: number, vma = this.mm.find(vpn)): void {
-    if (!vma) return;
-    const t = this.table(vma.region);
-    const i0 = Mm.index(vma, vpn);
-    for (let i = i0; i < i0 + n; ) {
-      const b = t.ensure(i);
-      const stop = Math.min(i0 + n, nextBlockStart(i));
-      for (let j = inBlock(i); i < stop; i++, j++) b[j] = entry + step * (i - i0);
+  /** Stores mirror entries for pages [vpn, vpn + n): `entry` plus k for the k-th page when `step` is 1. */
+  private store(vpn: number, n: number, entry: number, step: number): void {
+    for (let v = vpn; v < vpn + n; ) {
+      const b = this.pt.ensure(v);
+      const stop = Math.min(vpn + n, nextBlockStart(v));
+      for (let j = inBlock(v); v < stop; v++, j++) b[j] = entry + step * (v - vpn);
     }
   }
 
@@ -397,39 +374,31 @@ export class Dmirror {
     let runPages = 0;
     let v = from;
     outer: while (v < end) {
-      const vma = this.mm.find(v);
-      if (!vma) break;
-      const t = this.pt.get(vma.region);
-      if (!t) break;
-      const stop = Math.min(end, vma.end);
-      while (v < stop) {
-        const i = Mm.index(vma, v);
-        const b = t.get(i);
-        if (b === undefined) break outer;
-        const blockEnd = Math.min(stop, v + (nextBlockStart(i) - i));
-        for (let j = inBlock(i); v < blockEnd; v++, j++) {
-          const e = b[j];
-          if (!(e & PT_PRESENT) || (write && !(e & PT_WRITE))) break outer;
-          let f = e & PTE_PFN_MASK;
-          if (chunkKind[f >>> CHUNK_SHIFT] === POOL_P2PDMA) {
-            // A peer's BAR page: the access lands on the device page its aperture slot exposes now.
-            f = frames.pools[chunkPool[f >>> CHUNK_SHIFT]].pagemap!.ops.barTarget!(f);
-            if (f < 0) {
-              this.violation(v, "empty-bar-slot", write);
-              break outer;
-            }
+      const b = this.pt.get(v);
+      if (b === undefined) break;
+      const blockEnd = Math.min(end, nextBlockStart(v));
+      for (let j = inBlock(v); v < blockEnd; v++, j++) {
+        const e = b[j];
+        if (!(e & PT_PRESENT) || (write && !(e & PT_WRITE))) break outer;
+        let f = e & PTE_PFN_MASK;
+        if (chunkKind[f >>> CHUNK_SHIFT] === POOL_P2PDMA) {
+          // A peer's BAR page: the access lands on the device page its aperture slot exposes now.
+          f = frames.pools[chunkPool[f >>> CHUNK_SHIFT]].pagemap!.ops.barTarget!(f);
+          if (f < 0) {
+            this.violation(v, "empty-bar-slot", write);
+            break outer;
           }
-          if (f !== ZERO_PFN && refcount[f] <= 0) this.violation(v, "freed-page", write);
-          const pool = chunkPool[f >>> CHUNK_SHIFT];
-          if (pool !== runPool) {
-            if (runPages > 0) dma.copyPages(write ? devPool : runPool, write ? runPool : devPool, runPages);
-            runPool = pool;
-            runPages = 0;
-          }
-          runPages++;
-          if (write) content[f] = data[v - start];
-          else data[v - start] = content[f];
         }
+        if (f !== ZERO_PFN && refcount[f] <= 0) this.violation(v, "freed-page", write);
+        const pool = chunkPool[f >>> CHUNK_SHIFT];
+        if (pool !== runPool) {
+          if (runPages > 0) dma.copyPages(write ? devPool : runPool, write ? runPool : devPool, runPages);
+          runPool = pool;
+          runPages = 0;
+        }
+        runPages++;
+        if (write) content[f] = data[v - start];
+        else data[v - start] = content[f];
       }
     }
     if (runPages > 0) dma.copyPages(write ? devPool : runPool, write ? runPool : devPool, runPages);
@@ -674,7 +643,7 @@ export class Dmirror {
         runLen += n;
         continue;
       }
-      if (runLen > 0) this.store(args.start + runStart, runLen, runEntry, 1, args.vma);
+      if (runLen > 0) this.store(args.start + runStart, runLen, runEntry, 1);
       runStart = o;
       runEntry = entry;
       runLen = n;

@@ -16,7 +16,7 @@ import { EBUSY, EFAULT } from "../memory/errno.js";
 import { POOL_P2PDMA, POOL_PRIVATE } from "../memory/frames.js";
 import type { Memory } from "../memory/memory.js";
 import type { NotifierRange } from "../memory/mmu-notifier.js";
-import { BlockDirectory, inBlock, nextBlockStart, PTRS_PER_PTE, type Region } from "../memory/page-table.js";
+import { BlockDirectory, inBlock, nextBlockStart, PTRS_PER_PTE } from "../memory/page-table.js";
 import { HMM_PFN_ALLOW_P2P, HMM_PFN_PFN_MASK as HMM_PFN_FRAME, HMM_PFN_REQ_FAULT, HMM_PFN_REQ_WRITE, HMM_PFN_WRITE } from "../hmm/hmm-pfn.js";
 import { IntervalNotifier, intervalNotifierInsert, readBegin, readRetry, setSeq } from "../hmm/interval-notifier.js";
 import { rangeFault } from "../hmm/range-fault.js";
@@ -157,8 +157,8 @@ export class P2pClient {
 /** One process as seen by a client device. */
 export class ClientMirror {
   readonly notifier: IntervalNotifier;
-  /** The device page table per CPU page-table region, in blocks made on first mapping. */
-  private readonly tables = new Map<Region, BlockDirectory<Table>>();
+  /** The device page table, indexed by virtual page, in blocks made on first mapping: it outlives the CPU's VMAs. */
+  private readonly tables = new BlockDirectory<Table>(newTable);
   /** lateIovaUnmap: entries whose zap and IOVA unmap were deferred to the next map call. */
   private deferred: Array<[Table, number]> = [];
 
@@ -187,17 +187,13 @@ export class ClientMirror {
 
   /** Calls `visit(block, index)` for each mapped entry of pages [start, end), reading only blocks that exist. */
   private forEachMapped(start: number, end: number, visit: (t: Table, j: number) => void): void {
-    this.mm.forEachVmaPart(start, end, (vma, s, e) => {
-      const dir = this.tables.get(vma.region);
-      if (!dir) return;
-      const i1 = Mm.index(vma, e);
-      for (let i = dir.next(Mm.index(vma, s), i1); i < i1; ) {
-        const t = dir.get(i)!;
-        const stop = Math.min(i1, nextBlockStart(i));
-        for (let j = inBlock(i), n = j + (stop - i); j < n; j++) if (t.flags[j] !== 0) visit(t, j);
-        i = dir.next(stop, i1);
-      }
-    });
+    const dir = this.tables;
+    for (let v = dir.next(start, end); v < end; ) {
+      const t = dir.get(v)!;
+      const stop = Math.min(end, nextBlockStart(v));
+      for (let j = inBlock(v), n = j + (stop - v); j < n; j++) if (t.flags[j] !== 0) visit(t, j);
+      v = dir.next(stop, end);
+    }
   }
 
   private zap(t: Table, i: number): void {
@@ -217,26 +213,16 @@ export class ClientMirror {
     this.mm.mem.events.peerUnmap(this.client.id, zapped, true);
   }
 
-  private directory(region: Region): BlockDirectory<Table> {
-    let t = this.tables.get(region);
-    if (!t) {
-      t = new BlockDirectory(newTable);
-      this.tables.set(region, t);
-    }
-    return t;
-  }
-
   /** The table block and index of page `vpn`'s entry, or null when no block holds it. */
   private slot(vpn: number): { t: Table; j: number } | null {
-    const vma = this.mm.find(vpn);
-    const t = vma && this.tables.get(vma.region)?.get(Mm.index(vma, vpn));
-    return vma && t ? { t, j: inBlock(Mm.index(vma, vpn)) } : null;
+    const t = this.tables.get(vpn);
+    return t ? { t, j: inBlock(vpn) } : null;
   }
 
   /** Mapped pages (for tests and figures). */
   mappedPages(): number {
     let n = 0;
-    for (const dir of this.tables.values()) dir.forEach((t) => {
+    this.tables.forEach((t) => {
       for (let j = 0; j < PTRS_PER_PTE; j++) if (t.flags[j] !== 0) n++;
     });
     return n;
@@ -323,9 +309,8 @@ export class ClientMirror {
       const v = addr + o;
       const e = pfns[o];
       const f = e & HMM_PFN_FRAME;
-      const vma = this.mm.find(v)!;
-      const t = this.directory(vma.region).ensure(Mm.index(vma, v));
-      const i = inBlock(Mm.index(vma, v));
+      const t = this.tables.ensure(v);
+      const i = inBlock(v);
       if (t.flags[i] !== 0) this.zap(t, i); // re-mapping replaces the old mapping
       const pool = frames.poolOf(f);
       const ap = pool.kind === POOL_P2PDMA ? apertureOfFrame(frames, f) : undefined;
