@@ -1,6 +1,7 @@
 // Models: a P2P-capable client driver (RDMA on-demand paging, a GPU's SVM) per endpoint: one
 // mirror per process with an interval notifier and a device page table of DMA addresses (bus
-// addresses or IOVAs, typed arrays per CPU page-table region); peerMap faults a range with
+// addresses or IOVAs) in typed-array blocks of 512 virtual pages made on first mapping, which
+// outlive the CPU's VMAs as a real device's table does; peerMap faults a range with
 // HMM_PFN_ALLOW_P2P (hmm-semantics.md §1.7 retry loop, §6), DMA-maps each page by the P2PDMA map
 // type between provider and client (p2pdma.md §1: BUS_ADDR = bus address, no IOMMU;
 // THRU_HOST_BRIDGE = IOVA in the client's IOMMU domain, or the CPU address without one;
