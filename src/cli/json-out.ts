@@ -34,7 +34,7 @@ class JsonWriter {
 
   value(v: unknown): void {
     if (Array.isArray(v)) {
-      if (v.length >= LONG && v.every((x) => typeof x === "number")) this.numbers(v as number[]);
+      if (v.length >= LONG && allNumbers(v)) this.numbers(v as number[]);
       else this.array(v);
     } else if (v !== null && typeof v === "object") this.object(v as Record<string, unknown>);
     else this.text(JSON.stringify(v) ?? "null");
@@ -78,6 +78,11 @@ class JsonWriter {
     if (this.pos > CHUNK) this.flush();
     buf[this.pos++] = 0x5d; // ]
   }
+}
+
+function allNumbers(a: unknown[]): boolean {
+  for (let i = 0; i < a.length; i++) if (typeof a[i] !== "number") return false;
+  return true;
 }
 
 /** Writes the decimal digits of int32 `v` at `pos`; returns the position after them. */
