@@ -365,46 +365,54 @@ export class Dmirror {
    * write: with the WRITE tag) until one is missing. Returns the number of pages copied.
    */
   private copy(start: number, from: number, end: number, data: Float64Array, write: boolean): number {
-    const frames = this.mem.frames;
-    const { chunkKind, chunkPool, refcount, content } = frames;
-    const dma = new DmaBatch(this.mem, "access");
-    const devPool = this.driver.device.pool.id;
-    // Pages copied with the pool they were in, counted per run of one pool.
-    let runPool = -1;
-    let runPages = 0;
+    const run: CopyRun = { start, data, write, dma: new DmaBatch(this.mem, "access"), devPool: this.driver.device.pool.id, pool: -1, pages: 0 };
     let v = from;
-    outer: while (v < end) {
+    while (v < end) {
       const b = this.pt.get(v);
       if (b === undefined) break;
       const blockEnd = Math.min(end, nextBlockStart(v));
-      for (let j = inBlock(v); v < blockEnd; v++, j++) {
-        const e = b[j];
-        if (!(e & PT_PRESENT) || (write && !(e & PT_WRITE))) break outer;
-        let f = e & PTE_PFN_MASK;
-        if (chunkKind[f >>> CHUNK_SHIFT] === POOL_P2PDMA) {
-          // A peer's BAR page: the access lands on the device page its aperture slot exposes now.
-          f = frames.pools[chunkPool[f >>> CHUNK_SHIFT]].pagemap!.ops.barTarget!(f);
-          if (f < 0) {
-            this.violation(v, "empty-bar-slot", write);
-            break outer;
-          }
-        }
-        if (f !== ZERO_PFN && refcount[f] <= 0) this.violation(v, "freed-page", write);
-        const pool = chunkPool[f >>> CHUNK_SHIFT];
-        if (pool !== runPool) {
-          if (runPages > 0) dma.copyPages(write ? devPool : runPool, write ? runPool : devPool, runPages);
-          runPool = pool;
-          runPages = 0;
-        }
-        runPages++;
-        if (write) content[f] = data[v - start];
-        else data[v - start] = content[f];
-      }
+      const reached = this.copyBlock(run, b, inBlock(v), v, blockEnd);
+      v = reached;
+      if (reached < blockEnd) break;
     }
-    if (runPages > 0) dma.copyPages(write ? devPool : runPool, write ? runPool : devPool, runPages);
-    dma.flush();
+    countCopies(run);
+    run.dma.flush();
     return v - from;
   }
+
+  /**
+   * copy() over pages [v, stop) of mirror block `b` from entry `j`: returns the page it stopped at
+   * (`stop` when all were present). Called per block so that it is compiled whole.
+   */
+  private copyBlock(run: CopyRun, b: Uint32Array, j: number, v: number, stop: number): number {
+    const { start, data, write } = run;
+    const frames = this.mem.frames;
+    const { chunkKind, chunkPool, refcount, content } = frames;
+    for (; v < stop; v++, j++) {
+      const e = b[j];
+      if (!(e & PT_PRESENT) || (write && !(e & PT_WRITE))) return v;
+      let f = e & PTE_PFN_MASK;
+      if (chunkKind[f >>> CHUNK_SHIFT] === POOL_P2PDMA) {
+        // A peer's BAR page: the access lands on the device page its aperture slot exposes now.
+        f = frames.pools[chunkPool[f >>> CHUNK_SHIFT]].pagemap!.ops.barTarget!(f);
+        if (f < 0) {
+          this.violation(v, "empty-bar-slot", write);
+          return v;
+        }
+      }
+      if (f !== ZERO_PFN && refcount[f] <= 0) this.violation(v, "freed-page", write);
+      const pool = chunkPool[f >>> CHUNK_SHIFT];
+      if (pool !== run.pool) {
+        countCopies(run);
+        run.pool = pool;
+      }
+      run.pages++;
+      if (write) content[f] = data[v - start];
+      else data[v - start] = content[f];
+    }
+    return v;
+  }
+
 
   private violation(vpn: number, code: "empty-bar-slot" | "freed-page", write: boolean): void {
     this.mem.events.violation({ code, device: this.driver.id, address: hex(vpn * PAGE_SIZE), access: write ? "write" : "read", via: "mirror entry" });
@@ -760,6 +768,23 @@ export class Dmirror {
     this.flags = flags;
     return { ret: 0, cpages: 0, faults: 0 };
   }
+}
+
+/** One copy() call: the data, and the pages copied from (or to) one pool not yet counted. */
+interface CopyRun {
+  start: number;
+  data: Float64Array;
+  write: boolean;
+  dma: DmaBatch;
+  devPool: number;
+  pool: number;
+  pages: number;
+}
+
+/** Counts the run's pages of one pool as DMA copies (device to memory for a write, back for a read). */
+function countCopies(run: CopyRun): void {
+  if (run.pages > 0) run.dma.copyPages(run.write ? run.devPool : run.pool, run.write ? run.pool : run.devPool, run.pages);
+  run.pages = 0;
 }
 
 /**

@@ -7,7 +7,7 @@ import { EFAULT, ENOMEM } from "./errno.js";
 import { inBlock, nextBlockStart } from "./page-table.js";
 import { FAULT_FLAG_WRITE, handleMmFault } from "./fault.js";
 import { KIND_PRESENT, PTE_KIND_SHIFT, PTE_PFN_MASK, PTE_WRITE } from "./pte.js";
-import { PROT_READ, PROT_WRITE } from "./vma.js";
+import { PROT_READ, PROT_WRITE, type Vma } from "./vma.js";
 
 /** The frame a CPU access to `vpn` lands on after any fault, or -EFAULT (SIGSEGV / SIGBUS). */
 export function cpuAccess(mm: Mm, vpn: number, write: boolean): number {
@@ -39,40 +39,73 @@ export function cpuRead(mm: Mm, vpn: number): number {
 export function cpuAccessRange(
   mm: Mm, start: number, count: number, write: boolean, data: Float64Array | null, value = 0, step = 0,
 ): { done: number; err: number } {
-  const mem = mm.mem;
-  const frames = mem.frames;
   const end = start + count;
+  const run: AccessRun = { mm, start, write, data, value, step, anonWrite: false, failedAt: 0 };
   let v = start;
   while (v < end) {
     const vma = mm.find(v);
     if (!vma || !(vma.prot & (write ? PROT_WRITE : PROT_READ))) return { done: v - start, err: -EFAULT };
     const region = vma.region;
     // do_anonymous_page applies to private anonymous memory that never maps huge blocks.
-    const anonWrite = write && vma.file === null && !vma.shared && region.order === 0;
+    run.anonWrite = write && vma.file === null && !vma.shared && region.order === 0;
     const stop = Math.min(end, vma.end);
     while (v < stop) {
       const i = Mm.index(vma, v);
       const blockEnd = Math.min(stop, v + (nextBlockStart(i) - i));
-      const b = anonWrite ? region.table(i) : region.block(i);
-      for (let j = inBlock(i); v < blockEnd; v++, j++) {
-        const p = b === undefined ? 0 : b[j];
-        let f: number;
-        if (p >>> PTE_KIND_SHIFT === KIND_PRESENT && (!write || p & PTE_WRITE)) f = p & PTE_PFN_MASK;
-        else if (p === 0 && anonWrite) {
-          mem.events.fault(mm, v, false);
-          f = mem.allocRam();
-          if (f < 0) return { done: v - start, err: -ENOMEM };
-          frames.mapcount[f] = 1;
-          vma.anonVma = true;
-          b![j] = ((KIND_PRESENT << PTE_KIND_SHIFT) | PTE_WRITE | f) >>> 0;
-        } else {
-          f = cpuAccess(mm, v, write); // a fault never changes the VMA layout
-          if (f < 0) return { done: v - start, err: f };
-        }
-        if (!write) data![v - start] = frames.content[f];
-        else frames.content[f] = data === null ? value + step * (v - start) : data[v - start];
-      }
+      const b = run.anonWrite ? region.table(i) : region.block(i);
+      const r = accessBlock(run, vma, b, inBlock(i), v, blockEnd);
+      if (r < 0) return { done: run.failedAt - start, err: r };
+      v = blockEnd;
     }
   }
   return { done: count, err: 0 };
+}
+
+/** One cpuAccessRange call: what every block shares. */
+interface AccessRun {
+  mm: Mm;
+  start: number;
+  write: boolean;
+  data: Float64Array | null;
+  value: number;
+  step: number;
+  anonWrite: boolean;
+  /** The page whose access failed. */
+  failedAt: number;
+}
+
+/**
+ * The accesses to pages [v, stop) of one page table `b` (from entry `j`): 0, or the errno of the
+ * page that failed (run.failedAt). Called once per table, so it is compiled whole after a few
+ * tables rather than entered mid-loop.
+ */
+function accessBlock(run: AccessRun, vma: Vma, b: Uint32Array | undefined, j: number, v: number, stop: number): number {
+  const { mm, write, data, value, step, start, anonWrite } = run;
+  const mem = mm.mem;
+  const frames = mem.frames;
+  for (; v < stop; v++, j++) {
+    const p = b === undefined ? 0 : b[j];
+    let f: number;
+    if (p >>> PTE_KIND_SHIFT === KIND_PRESENT && (!write || p & PTE_WRITE)) f = p & PTE_PFN_MASK;
+    else if (p === 0 && anonWrite) {
+      mem.events.fault(mm, v, false);
+      f = mem.allocRam();
+      if (f < 0) {
+        run.failedAt = v;
+        return -ENOMEM;
+      }
+      frames.mapcount[f] = 1;
+      vma.anonVma = true;
+      b![j] = ((KIND_PRESENT << PTE_KIND_SHIFT) | PTE_WRITE | f) >>> 0;
+    } else {
+      f = cpuAccess(mm, v, write); // a fault never changes the VMA layout
+      if (f < 0) {
+        run.failedAt = v;
+        return f;
+      }
+    }
+    if (!write) data![v - start] = frames.content[f];
+    else frames.content[f] = data === null ? value + step * (v - start) : data[v - start];
+  }
+  return 0;
 }
