@@ -77,7 +77,7 @@ export interface DmirrorCmd {
   ret: number;
   cpages: number;
   faults: number;
-  values?: Float64Array;
+  values?: Float64Array | number[];
   bytes?: Uint8Array;
   /** On failure: the page (virtual page number) and why. */
   page?: number;
@@ -364,7 +364,7 @@ export class Dmirror {
    * dmirror_do_read / dmirror_do_write from `from`: copies pages present in the mirror (for a
    * write: with the WRITE tag) until one is missing. Returns the number of pages copied.
    */
-  private copy(start: number, from: number, end: number, data: Float64Array, write: boolean): number {
+  private copy(start: number, from: number, end: number, data: Float64Array | number[], write: boolean): number {
     const run: CopyRun = { start, data, write, dma: new DmaBatch(this.mem, "access"), devPool: this.driver.device.pool.id, pool: -1, pages: 0 };
     let v = from;
     while (v < end) {
@@ -474,9 +474,14 @@ export class Dmirror {
    * when vmalloc could not find that much memory (more pages than the machine has RAM).
    */
   bounce(npages: number): Float64Array | null {
+    return this.bounceFits(npages) ? new Float64Array(Math.max(0, npages)) : null;
+  }
+
+  /** Whether vmalloc finds a bounce buffer of `npages` pages (no more than the machine has RAM). */
+  private bounceFits(npages: number): boolean {
     let ram = 0;
     for (const p of this.mem.ram) ram += p.capacityPages;
-    return npages > ram ? null : new Float64Array(Math.max(0, npages));
+    return npages <= ram;
   }
 
   /** HMM_DMIRROR_READ. */
@@ -492,10 +497,13 @@ export class Dmirror {
     return this.readOrWrite(start, npages, true, data, opts.p2p ?? false);
   }
 
-  /** The read-back after a migrate or exclusive: pages mirrored from `start` until the first hole (-ENOENT). */
+  /**
+   * The read-back after a migrate or exclusive: pages mirrored from `start` until the first hole
+   * (-ENOENT), their values straight into a plain array (what the caller hands out).
+   */
   private readBack(start: number, npages: number): DmirrorCmd {
-    const data = this.bounce(npages);
-    if (data === null) return fail(-ENOMEM, start, BOUNCE_REASON);
+    if (!this.bounceFits(npages)) return fail(-ENOMEM, start, BOUNCE_REASON);
+    const data = new Array<number>(npages).fill(0);
     const cpages = this.copy(start, start, start + npages, data, false);
     if (cpages < npages) return fail(-ENOENT, start + cpages, "page is not mirrored by this device after the operation");
     return { ret: 0, cpages, faults: 0, values: data };
@@ -773,7 +781,7 @@ export class Dmirror {
 /** One copy() call: the data, and the pages copied from (or to) one pool not yet counted. */
 interface CopyRun {
   start: number;
-  data: Float64Array;
+  data: Float64Array | number[];
   write: boolean;
   dma: DmaBatch;
   devPool: number;

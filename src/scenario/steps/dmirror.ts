@@ -36,7 +36,8 @@ function outcome(r: DmirrorCmd, op: string, range: PageRange): DeviceCmdResult {
 /** An outcome with the data read back. */
 function withValues(r: DmirrorCmd, op: string, range: PageRange): DeviceReadResult {
   const out = outcome(r, op, range);
-  return { cpages: out.cpages, faults: out.faults, values: r.values ? toNumbers(r.values) : [] };
+  const values = r.values === undefined ? [] : Array.isArray(r.values) ? r.values : toNumbers(r.values);
+  return { cpages: out.cpages, faults: out.faults, values };
 }
 
 /** The mirror and range of a step that returns one value per page, with room reserved for them in the run's result. */
