@@ -36,13 +36,6 @@ export function snapshotEntries(bytes: Uint8Array): string[] {
   return out;
 }
 
-/** Pages per name, in order of first byte value: a count per byte value, then 256 names at most. */
-export function snapshotCounts(bytes: Uint8Array): Record<string, number> {
-  const tally = new SnapshotTally();
-  tally.add(bytes, 0);
-  return tally.counts();
-}
-
 /** Counts snapshot bytes chunk by chunk (a summarized snapshot keeps no byte per page). */
 export class SnapshotTally {
   private readonly perByte = new Float64Array(256);
