@@ -136,7 +136,11 @@ export class Mm {
     return 0;
   }
 
-  /** change_pmd_range's notifier: per PUD range of [s, e), from the first populated PMD to the range end. */
+  /**
+   * change_pmd_range's notifier: per PUD range of [s, e), from the first populated PMD to the range
+   * end. Simplification: a 512-entry table of the mapping stands for a PMD (they coincide when the
+   * mapping starts 2 MiB aligned, as THP mappings do).
+   */
   private notifyPopulated(vma: Vma, s: number, e: number, event: number): void {
     const region = vma.region;
     for (let a = s; a < e; ) {
