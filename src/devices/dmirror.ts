@@ -796,6 +796,19 @@ function countCopies(run: CopyRun): void {
 }
 
 /**
+ * The access and map-level bits of a snapshot byte by the top five bits of an hmm_pfns entry
+ * (VALID, WRITE, ERROR, map level): -1 for ERROR, -2 for an entry that is not VALID.
+ */
+const HIGH_BYTE = new Int8Array(32);
+for (let top = 0; top < 32; top++) {
+  const e = top << HMM_PFN_LEVEL_SHIFT;
+  const level = (e & HMM_PFN_LEVEL_MASK) >>> HMM_PFN_LEVEL_SHIFT;
+  if (e & HMM_PFN_ERROR) HIGH_BYTE[top] = -1;
+  else if (!(e & HMM_PFN_VALID)) HIGH_BYTE[top] = -2;
+  else HIGH_BYTE[top] = (e & HMM_PFN_WRITE ? PROT_WRITE_BYTE : PROT_READ_BYTE) | (level === 1 ? PROT_PMD : level === 2 ? PROT_PUD : 0);
+}
+
+/**
  * dmirror_mkentry over a run of hmm_pfns: the byte of each entry, with the memory kind of each
  * 256 MiB frame chunk looked up once per snapshot.
  */
@@ -808,19 +821,15 @@ class SnapshotEntries {
     const kinds = this.kindOfChunk;
     for (let i = 0; i < n; i++) {
       const e = pfns[i];
-      let b: number;
-      if (e & HMM_PFN_ERROR) b = PROT_ERROR;
-      else if (!(e & HMM_PFN_VALID)) b = PROT_NONE;
-      else {
-        const f = e & PTE_PFN_MASK;
-        let k = kinds[f >>> CHUNK_SHIFT];
-        if (k < 0) k = kinds[f >>> CHUNK_SHIFT] = this.kindOf(f);
-        b = (f === ZERO_PFN ? PROT_ZERO : k) | (e & HMM_PFN_WRITE ? PROT_WRITE_BYTE : PROT_READ_BYTE);
-        const level = (e & HMM_PFN_LEVEL_MASK) >>> HMM_PFN_LEVEL_SHIFT;
-        if (level === 1) b |= PROT_PMD;
-        else if (level === 2) b |= PROT_PUD;
+      const high = HIGH_BYTE[e >>> HMM_PFN_LEVEL_SHIFT];
+      if (high < 0) {
+        out[at + i] = high === -1 ? PROT_ERROR : PROT_NONE;
+        continue;
       }
-      out[at + i] = b;
+      const f = e & PTE_PFN_MASK;
+      let k = kinds[f >>> CHUNK_SHIFT];
+      if (k < 0) k = kinds[f >>> CHUNK_SHIFT] = this.kindOf(f);
+      out[at + i] = (f === ZERO_PFN ? PROT_ZERO : k) | high;
     }
   }
 
