@@ -113,6 +113,9 @@ export function migrateVmaRange(args: MigrateVma, start: number, end: number): M
   args.start = start;
   args.end = end;
   args.vma = undefined;
+  // migrate_vma_collect writes src and dst of every entry it walks: clear what the last call left.
+  args.src.fill(0, 0, Math.max(0, end - start));
+  args.dst.fill(0, 0, Math.max(0, end - start));
   return args;
 }
 
@@ -137,8 +140,7 @@ export function migrateVmaSetup(args: MigrateVma): number {
   args.cpages = 0;
   args.otherIndex.length = 0;
   args.otherMm.length = 0;
-  args.src.fill(0, 0, n);
-  args.dst.fill(0, 0, n);
+  // src and dst start zeroed (newMigrateVma, migrateVmaRange): entries the walk skips stay 0.
   mm.invalidate(start, end, MMU_NOTIFY_MIGRATE, args.pgmapOwner);
   const region = vma.region;
   const i0 = Mm.index(vma, start);
