@@ -90,9 +90,9 @@ export class FrameTable {
       freeHead: -1, bump: 0, bumpEnd: 0,
     };
     this.pools.push(pool);
-    // memremap_pages creates the struct pages of a device's first chunk at probe time
-    // (dmirror_device_init allocates one chunk): room for its metadata is made now.
-    if (pagemap !== null) this.grow(Math.min(MAX_FRAMES, this.carvedFrames + CHUNK_PAGES));
+    // memremap_pages creates a device's struct pages at probe time: room for the metadata of up to
+    // 4 GiB of it is made now, so that filling the device does not pay for growing the tables.
+    if (pagemap !== null) this.grow(Math.min(MAX_FRAMES, this.carvedFrames + Math.min(capacityPages, 1 << 20) + CHUNK_PAGES));
     return pool;
   }
 
