@@ -62,7 +62,10 @@ function snapshotNs(pages) {
   const { mm, start } = populated(pages);
   const out = new Uint32Array(pages);
   const ms = time(() => snapshot(mm, start, start + pages, out, null));
-  const pte = mm.find(start).region.pte;
+  // The same entries, dense, as the copy loop's source.
+  const region = mm.find(start).region;
+  const pte = new Uint32Array(pages);
+  for (let i = 0; i < pages; i++) pte[i] = region.get(i);
   const copy = new Uint32Array(pages);
   const copyMs = time(() => copyLoop(pte, copy, pages));
   return { ns: (ms * 1e6) / pages, copyNs: (copyMs * 1e6) / pages };
@@ -126,7 +129,7 @@ function bytesPerPage(pages) {
   const region = mm.find(start).region;
   const f = mem.frames;
   const pageMeta = f.refcount.BYTES_PER_ELEMENT + f.mapcount.BYTES_PER_ELEMENT + f.content.BYTES_PER_ELEMENT;
-  const pte = region.pte.byteLength + (region.huge ? region.huge.byteLength : 0);
+  const pte = region.bytes();
   return (pte + mirror.mirrorBytes()) / pages + pageMeta;
 }
 

@@ -27,7 +27,7 @@ function machine() {
 
 function pte(mm: Mm, vpn: number): number {
   const vma = mm.find(vpn)!;
-  return vma.region.pte[Mm.index(vma, vpn)];
+  return Mm.pte(vma, vpn);
 }
 
 describe("migrate_vma", () => {

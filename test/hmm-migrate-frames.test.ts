@@ -10,7 +10,7 @@ import { forkMm } from "../src/memory/fork.js";
 import { POOL_PRIVATE, POOL_RAM } from "../src/memory/frames.js";
 import { Memory } from "../src/memory/memory.js";
 import { MEMORY_DEVICE_PRIVATE } from "../src/memory/pagemap.js";
-import { KIND_DEVICE_PRIVATE, KIND_PRESENT, pteFrame, pteKind } from "../src/memory/pte.js";
+import { KIND_DEVICE_PRIVATE, KIND_MIGRATION, KIND_PRESENT, pteFrame, pteKind } from "../src/memory/pte.js";
 import { PROT_READ, PROT_WRITE } from "../src/memory/vma.js";
 import {
   MIGRATE_PFN_MIGRATE, MIGRATE_PFN_SHIFT, MIGRATE_PFN_VALID, MIGRATE_VMA_SELECT_DEVICE_PRIVATE, MIGRATE_VMA_SELECT_SYSTEM,
@@ -22,7 +22,7 @@ const MiB = 1 << 20;
 
 function pte(mm: Mm, vpn: number): number {
   const vma = mm.find(vpn)!;
-  return vma.region.pte[Mm.index(vma, vpn)];
+  return Mm.pte(vma, vpn);
 }
 
 /** A machine with one device-private pool whose page_free calls are recorded. */
@@ -65,7 +65,12 @@ describe("migrate_vma and page frames", () => {
     expect([mem.allocRam(), mem.allocRam(), mem.allocRam()]).toEqual([src[2], src[1], src[0]]);
   });
 
-  it("moves only this process's mapping of a page another process still maps (its reference stays)", () => {
+  // This expectation changed with the rmap rule: the old model moved only the caller's mapping
+  // (the child kept f). mm/migrate_device.c migrate_device_unmap calls
+  // `if (folio_mapped(folio)) try_to_migrate(folio, 0);` so every mapping becomes a migration
+  // entry, and migrate_device_finalize calls `remove_migration_ptes(folio, newfolio, 0);`, which
+  // points every one of them at the new page: the shared page moves for both processes.
+  it("moves every process's mapping of a page shared by fork (try_to_migrate, remove_migration_ptes)", () => {
     const { mem, mm, owner, pool } = machine();
     const a = mm.mmap(2, RW);
     const f = cpuAccess(mm, a, true);
@@ -75,16 +80,17 @@ describe("migrate_vma and page frames", () => {
     const args = newMigrateVma(mm, a, a + 1, MIGRATE_VMA_SELECT_SYSTEM, owner);
     expect(migrateVmaSetup(args)).toBe(0);
     expect(args.cpages).toBe(1);
+    expect(pteKind(pte(child, a))).toBe(KIND_MIGRATION); // the child's mapping was unmapped too
     const [g] = fill(args, () => mem.frames.alloc(pool));
     migrateVmaPages(args);
     migrateVmaFinalize(args);
     expect(pteKind(pte(mm, a))).toBe(KIND_DEVICE_PRIVATE);
     expect(pteFrame(pte(mm, a))).toBe(g);
     expect(mem.frames.content[g]).toBe(42);
-    expect(mem.frames.isFree(f)).toBe(false);
-    expect(mem.frames.refcount[f]).toBe(1);
-    expect(mem.frames.mapcount[f]).toBe(1);
-    expect(pteFrame(pte(child, a))).toBe(f);
+    expect(pteKind(pte(child, a))).toBe(KIND_DEVICE_PRIVATE);
+    expect(pteFrame(pte(child, a))).toBe(g);
+    expect(mem.frames.isFree(f)).toBe(true);
+    expect([mem.frames.refcount[g], mem.frames.mapcount[g]]).toEqual([2, 2]);
   });
 
   it("returns device pages migrated back to RAM through the driver's page_free, in page order", () => {

@@ -9,6 +9,7 @@ import { runScenario } from "../scenario/run.js";
 import { writeChromeTrace } from "../sim/trace.js";
 import { InputError } from "../units/input-error.js";
 import { CliIo, EXIT_FAILED, EXIT_OK } from "./io.js";
+import { writeJson } from "./json-out.js";
 
 export interface RunCommandOptions {
   json: boolean;
@@ -24,7 +25,8 @@ export async function runCommand(file: string, opts: RunCommandOptions, io: CliI
       throw new InputError("--trace", opts.trace, `cannot write (${(e as NodeJS.ErrnoException).code ?? "error"})`);
     }
   }
-  io.out(opts.json ? `${JSON.stringify(result)}\n` : listing(result));
+  if (opts.json) writeJson(result, (t) => io.out(t), "\n");
+  else io.out(listing(result));
   return runPassed(result) ? EXIT_OK : EXIT_FAILED;
 }
 

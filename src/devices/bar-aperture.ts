@@ -89,7 +89,7 @@ export class BarAperture implements MachineListener {
 
   /** A page of this device's memory went back to its driver: its slot (if any) is unbound and free again. */
   pageFree(frame: number, pool: Pool): void {
-    if (pool.label !== this.device.id || pool.kind !== MEMORY_DEVICE_PRIVATE) return;
+    if (this.frameSlot.size === 0 || pool.label !== this.device.id || pool.kind !== MEMORY_DEVICE_PRIVATE) return;
     const s = this.frameSlot.get(frame);
     if (s === undefined) return;
     this.unbind(s);

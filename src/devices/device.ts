@@ -12,7 +12,7 @@ import { PAGE_SIZE } from "../units/size.js";
 export interface DeviceSpec {
   id: string;
   zoneDevice: "private" | "coherent";
-  /** Device memory in bytes. */
+  /** Device memory in bytes (Infinity: grows in 256 MiB chunks on demand, dmirror_allocate_chunk). */
   memory: number;
   numaNode: number;
 }
@@ -45,16 +45,34 @@ export class Device {
  */
 export class DmaBatch {
   private readonly pages = new Map<number, number>();
+  /** The pair copied last and its pages not yet in `pages` (a run of copies costs no map lookups). */
+  private lastKey = -1;
+  private lastPages = 0;
   constructor(private readonly mem: Memory, private readonly cause: CopyCause) {}
 
-  /** One page copied from frame `from` into frame `to` (device-local copies move nothing over a link). */
+  /** One page copied from pool `fromPool` into pool `toPool` (device-local copies move nothing over a link). */
   copy(fromPool: number, toPool: number): void {
-    if (fromPool === toPool) return;
+    this.copyPages(fromPool, toPool, 1);
+  }
+
+  /** `n` pages copied from pool `fromPool` into pool `toPool`. */
+  copyPages(fromPool: number, toPool: number, n: number): void {
+    if (fromPool === toPool || n <= 0) return;
     const key = fromPool * 65536 + toPool;
-    this.pages.set(key, (this.pages.get(key) ?? 0) + 1);
+    if (key !== this.lastKey) {
+      this.settle();
+      this.lastKey = key;
+    }
+    this.lastPages += n;
+  }
+
+  private settle(): void {
+    if (this.lastPages > 0) this.pages.set(this.lastKey, (this.pages.get(this.lastKey) ?? 0) + this.lastPages);
+    this.lastPages = 0;
   }
 
   flush(): void {
+    this.settle();
     const pools = this.mem.frames.pools;
     for (const [key, n] of this.pages) {
       const from = pools[Math.floor(key / 65536)].label;

@@ -24,7 +24,7 @@ export class DmaSafety {
   static backing(mm: Mm, vpn: number): { frame: number; writable: boolean } {
     const vma = mm.find(vpn);
     if (!vma) return { frame: -1, writable: false };
-    const p = vma.region.pte[Mm.index(vma, vpn)];
+    const p = Mm.pte(vma, vpn);
     const k = p >>> PTE_KIND_SHIFT;
     if (k !== KIND_PRESENT && k !== KIND_DEVICE_PRIVATE) return { frame: -1, writable: false };
     return { frame: p & PTE_PFN_MASK, writable: (p & PTE_WRITE) !== 0 };

@@ -1,30 +1,37 @@
-// Models: the dmirror test driver of lib/test_hmm.c over one Device: a mirror page table per
-// process (each open() of /dev/hmm_dmirrorN), kept coherent by an interval notifier that skips
-// the device's own migrations; the ioctls READ, WRITE, MIGRATE_TO_DEV, MIGRATE_TO_SYS, SNAPSHOT,
-// EXCLUSIVE, CHECK_EXCLUSIVE, RELEASE and FLAGS with their cpages/faults counting
-// (hmm-tests-cases.md §2, §6); and migrate_to_ram for its device-private pages. With `p2p` a
+// Models: the dmirror test driver of lib/test_hmm.c (the THP device-migration tree, linux-mm
+// 05ab5121) over one Device: a mirror page table per process (each open() of /dev/hmm_dmirrorN,
+// sparse like the CPU's), kept coherent by an interval notifier that skips the device's own
+// migrations; the ioctls READ, WRITE, MIGRATE_TO_DEV, MIGRATE_TO_SYS, SNAPSHOT, EXCLUSIVE,
+// CHECK_EXCLUSIVE, RELEASE and FLAGS after the generic checks of dmirror_fops_unlocked_ioctl, with
+// their cpages/faults counting (hmm-tests-cases.md §2, §6); device THPs (one compound migrate
+// entry per 2 MiB folio); and migrate_to_ram for its device-private pages. With `p2p` a
 // READ/WRITE/SNAPSHOT asks for HMM_PFN_ALLOW_P2P: another device's private page comes back as
 // that owner's P2PDMA page, which the copy reaches through the owner's BAR aperture. A device
 // with a BAR aperture offers get_dma_pfn_for_device in the page-map ops it registers.
 // Leaves out: the bounce buffer and copy_to_user (-EFAULT on a bad user pointer), the 1 s
 // retry timeout (a retry cap stands for it), and eviction on close.
 import { Mm } from "../memory/address-space.js";
-import { EBUSY, EINVAL, ENOENT, ENOMEM, EPERM } from "../memory/errno.js";
+import { EBUSY, EFAULT, EINVAL, ENOENT, ENOMEM, EPERM } from "../memory/errno.js";
 import { makeDeviceExclusive } from "../memory/exclusive.js";
-import { CHUNK_SHIFT, POOL_COHERENT, POOL_P2PDMA, POOL_PRIVATE, ZERO_PFN } from "../memory/frames.js";
+import { CHUNK_SHIFT, FRAME_BITS, type FrameTable, POOL_COHERENT, POOL_P2PDMA, POOL_PRIVATE, POOL_RAM, ZERO_PFN } from "../memory/frames.js";
 import type { Memory } from "../memory/memory.js";
 import { MMU_NOTIFY_MIGRATE, NotifierRange } from "../memory/mmu-notifier.js";
 import { VM_FAULT_SIGBUS } from "../memory/pagemap.js";
 import { KIND_DEVICE_PRIVATE, KIND_PRESENT, PTE_KIND_SHIFT, PTE_PFN_MASK } from "../memory/pte.js";
-import { PROT_READ, PROT_WRITE, Region } from "../memory/vma.js";
-import { HMM_PFN_ALLOW_P2P, HMM_PFN_REQ_FAULT, HMM_PFN_REQ_WRITE, HMM_PFN_VALID, HMM_PFN_WRITE, hmmPfnToMapOrder, HMM_PFN_ERROR } from "../hmm/hmm-pfn.js";
+import { BlockDirectory, inBlock, nextBlockStart, PTRS_PER_PTE } from "../memory/page-table.js";
+import { PROT_READ } from "../memory/vma.js";
+import {
+  HMM_PFN_ALLOW_P2P, HMM_PFN_ERROR, HMM_PFN_LEVEL_MASK, HMM_PFN_LEVEL_SHIFT, HMM_PFN_REQ_FAULT, HMM_PFN_REQ_WRITE, HMM_PFN_VALID,
+  HMM_PFN_WRITE,
+} from "../hmm/hmm-pfn.js";
 import {
   IntervalNotifier, intervalNotifierInsert, intervalNotifierRemove, readBegin, readRetry, setSeq,
 } from "../hmm/interval-notifier.js";
 import {
-  MIGRATE_PFN_COMPOUND, MIGRATE_PFN_MIGRATE, MIGRATE_PFN_SHIFT, MIGRATE_PFN_VALID, MIGRATE_PFN_WRITE,
+  HPAGE_PMD_NR, MIGRATE_PFN_COMPOUND, MIGRATE_PFN_MIGRATE, MIGRATE_PFN_SHIFT, MIGRATE_PFN_VALID, MIGRATE_PFN_WRITE,
   MIGRATE_VMA_SELECT_COMPOUND, MIGRATE_VMA_SELECT_DEVICE_COHERENT, MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
-  MIGRATE_VMA_SELECT_SYSTEM, MigrateVma, migratePfn, migrateVmaFinalize, migrateVmaPages, migrateVmaSetup, newMigrateVma,
+  MIGRATE_VMA_SELECT_SYSTEM, MigrateVma, migratedEntries, migratePfn, migrateVmaFinalize, migrateVmaPages, migrateVmaRange,
+  migrateVmaSetup, newMigrateVma,
 } from "../hmm/migrate.js";
 import { rangeFault } from "../hmm/range-fault.js";
 import { PMD_ORDER } from "../memory/vma.js";
@@ -52,6 +59,8 @@ export const FLAG_FAIL_ALLOC = 1;
 
 /** Pages per hmm_range_fault call in dmirror_fault / dmirror_snapshot. */
 const FAULT_CHUNK = 32;
+/** Pages per walk of a snapshot that cannot be invalidated while it runs (no P2P). */
+const SNAPSHOT_CHUNK = 4096;
 /** Pages per migrate_vma call (PTRS_PER_PTE). */
 const MIGRATE_CHUNK = 512;
 /** Stands for HMM_RANGE_DEFAULT_TIMEOUT: retries before -EBUSY. */
@@ -68,7 +77,7 @@ export interface DmirrorCmd {
   ret: number;
   cpages: number;
   faults: number;
-  values?: Float64Array;
+  values?: Float64Array | number[];
   bytes?: Uint8Array;
   /** On failure: the page (virtual page number) and why. */
   page?: number;
@@ -80,6 +89,8 @@ export interface AccessOptions {
   /** Ask for HMM_PFN_ALLOW_P2P: another device's private page is reached through its BAR. */
   p2p?: boolean;
 }
+
+const BOUNCE_REASON = "the bounce buffer does not fit in RAM (dmirror_bounce_init)";
 
 function fail(ret: number, page: number, reason: string): DmirrorCmd {
   return { ret, cpages: 0, faults: 0, page, reason };
@@ -114,19 +125,21 @@ export class DmirrorDevice {
     return d;
   }
 
-  /** dmirror_devmem_fault: migrate the faulting page (or its whole huge block) back to RAM. */
+  /** dmirror_devmem_fault: migrate the faulting page (or its whole PMD-mapped device THP) back to RAM. */
   private devmemFault(mm: Mm, vpn: number, frame: number): number {
     const vma = mm.find(vpn);
     if (!vma) return VM_FAULT_SIGBUS;
-    const { huge, order } = vma.region;
+    const region = vma.region;
     const idx = Mm.index(vma, vpn);
     let start = vpn;
     let end = vpn + 1;
-    if (huge !== null && huge[idx >> order]) {
-      start = vpn - (idx & ((1 << order) - 1));
-      end = start + (1 << order);
+    let flags = MIGRATE_VMA_SELECT_DEVICE_PRIVATE;
+    if (region.isHuge(idx)) {
+      start = vpn - (idx % (1 << region.order));
+      end = start + (1 << region.order);
+      flags |= MIGRATE_VMA_SELECT_COMPOUND;
     }
-    const args = newMigrateVma(mm, start, end, MIGRATE_VMA_SELECT_DEVICE_PRIVATE | MIGRATE_VMA_SELECT_COMPOUND, this.device, frame);
+    const args = newMigrateVma(mm, start, end, flags, this.device, frame);
     if (migrateVmaSetup(args) !== 0) return VM_FAULT_SIGBUS;
     const ret = this.allocToRam(args, this.mirrors.get(mm) ?? null, "fault");
     migrateVmaPages(args);
@@ -135,93 +148,155 @@ export class DmirrorDevice {
   }
 
   /**
-   * dmirror_devmem_fault_alloc_and_copy: a RAM page (or huge folio) per collected device page,
-   * contents copied by the DMA engine, mirror entries erased. FAIL_ALLOC makes a huge folio fall
-   * back to base pages, and fails a base page with -ENOMEM.
+   * dmirror_devmem_fault_alloc_and_copy: a RAM page (or a huge folio, for a compound entry) per
+   * collected device page, contents copied by the DMA engine, mirror entries erased. FAIL_ALLOC
+   * makes a huge folio fall back to base pages, and fails a base page with -ENOMEM.
    */
   allocToRam(args: MigrateVma, mirror: Dmirror | null, cause: CopyCause): number {
+    if (!(mirror && mirror.flags & FLAG_FAIL_ALLOC) && this.allocToRamBase(args, mirror, cause)) return 0;
     const { src, dst, npages } = args;
     const mem = this.mem;
+    let copied = 0;
+    // Mirror entries are erased per run of collected pages (xa_erase per page in the driver).
+    let eraseFrom = -1;
+    let ret = 0;
+    let o = 0;
+    while (o < npages) {
+      const s = src[o];
+      if (!(s & MIGRATE_PFN_MIGRATE) || !(s & MIGRATE_PFN_VALID)) {
+        if (eraseFrom >= 0) mirror?.eraseRange(args.start + eraseFrom, args.start + o);
+        eraseFrom = -1;
+        o++;
+        continue;
+      }
+      const n = s & MIGRATE_PFN_COMPOUND ? HPAGE_PMD_NR : 1;
+      let base = -1;
+      if (mirror && mirror.flags & FLAG_FAIL_ALLOC) mirror.flags &= ~FLAG_FAIL_ALLOC;
+      else base = n > 1 ? mem.allocRamContig(PMD_ORDER) : mem.allocRam();
+      if (base < 0 && n === 1) {
+        ret = -ENOMEM;
+        break;
+      }
+      dst[o] = base >= 0 ? migratePfn(base) | (n > 1 ? MIGRATE_PFN_COMPOUND : 0) | (s & MIGRATE_PFN_WRITE) : 0;
+      const sf = s >>> MIGRATE_PFN_SHIFT;
+      let k = 0;
+      for (; k < n; k++) {
+        let f = base + k;
+        if (base < 0) {
+          // Try with smaller pages if the large allocation failed.
+          f = mem.allocRam();
+          if (f < 0) break;
+          dst[o + k] = migratePfn(f);
+        }
+        const content = mem.frames.content; // after the allocation: it may have grown the frame table
+        content[f] = content[sf + k];
+        copied++;
+      }
+      if (k < n) {
+        for (let i = 0; i < k; i++) mem.frames.put(dst[o + i] >>> MIGRATE_PFN_SHIFT);
+        dst.fill(0, o, o + n);
+        ret = -ENOMEM;
+        break;
+      }
+      if (eraseFrom < 0) eraseFrom = o;
+      o += n;
+    }
+    if (eraseFrom >= 0) mirror?.eraseRange(args.start + eraseFrom, args.start + o);
     const dma = new DmaBatch(mem, cause);
-    const devPool = this.device.pool.id;
-    const ram = mem.ram[0].id;
+    dma.copyPages(this.device.pool.id, mem.ram[0].id, copied);
+    dma.flush();
+    return ret;
+  }
+
+
+  /**
+   * allocToRam when every collected entry is a base page and no allocation is to fail: the RAM
+   * pages come from one allocMany call on node 0 (in entry order, as one alloc_page per entry);
+   * returns false (nothing done) for any other case, or when RAM runs short.
+   */
+  private allocToRamBase(args: MigrateVma, mirror: Dmirror | null, cause: CopyCause): boolean {
+    const { src, dst, npages } = args;
+    const frames = this.mem.frames;
+    let need = 0;
     for (let o = 0; o < npages; o++) {
       const s = src[o];
       if (!(s & MIGRATE_PFN_MIGRATE) || !(s & MIGRATE_PFN_VALID)) continue;
-      let n = 1;
-      let base = -1;
-      if (s & MIGRATE_PFN_COMPOUND) {
-        n = 1 << PMD_ORDER;
-        if (mirror && mirror.flags & FLAG_FAIL_ALLOC) mirror.flags &= ~FLAG_FAIL_ALLOC;
-        else base = mem.allocRamContig(PMD_ORDER);
-      }
-      for (let k = 0; k < n && o + k < npages; k++) {
-        const sk = src[o + k];
-        if (!(sk & MIGRATE_PFN_MIGRATE) || !(sk & MIGRATE_PFN_VALID)) continue;
-        let f: number;
-        if (base >= 0) f = base + k;
-        else {
-          if (n === 1 && mirror && mirror.flags & FLAG_FAIL_ALLOC) {
-            mirror.flags &= ~FLAG_FAIL_ALLOC;
-            dma.flush();
-            return -ENOMEM;
-          }
-          f = mem.allocRam();
-          if (f < 0) {
-            dma.flush();
-            return -ENOMEM;
-          }
-        }
-        const sf = sk >>> MIGRATE_PFN_SHIFT;
-        mem.frames.content[f] = mem.frames.content[sf];
-        dma.copy(devPool, ram);
-        dst[o + k] = migratePfn(f) | (sk & MIGRATE_PFN_WRITE);
-        mirror?.eraseOne(args.start + o + k);
-      }
-      if (base >= 0) dst[o] |= MIGRATE_PFN_COMPOUND;
-      o += n - 1;
+      if (s & MIGRATE_PFN_COMPOUND) return false;
+      need++;
     }
+    if (this.scratch.length < need) this.scratch = new Int32Array(need);
+    const ram = this.mem.ram[0];
+    const got = frames.allocMany(ram, need, this.scratch);
+    if (got < need) {
+      for (let k = got - 1; k >= 0; k--) frames.put(this.scratch[k]); // back as they came: the general path retries
+      return false;
+    }
+    const content = frames.content;
+    let eraseFrom = -1;
+    for (let o = 0, k = 0; o <= npages; o++) {
+      const s = o < npages ? src[o] : 0;
+      if (!(s & MIGRATE_PFN_MIGRATE) || !(s & MIGRATE_PFN_VALID)) {
+        if (eraseFrom >= 0) mirror?.eraseRange(args.start + eraseFrom, args.start + o);
+        eraseFrom = -1;
+        continue;
+      }
+      const f = this.scratch[k++];
+      dst[o] = migratePfn(f) | (s & MIGRATE_PFN_WRITE);
+      content[f] = content[s >>> MIGRATE_PFN_SHIFT];
+      if (eraseFrom < 0) eraseFrom = o;
+    }
+    const dma = new DmaBatch(this.mem, cause);
+    dma.copyPages(this.device.pool.id, ram.id, need);
     dma.flush();
-    return 0;
+    return true;
   }
 
-  /** Evicts every page of this device from every process back to RAM (migrate_device_range). */
+  /** Frames handed out by one allocMany call (grown as needed). */
+  private scratch = new Int32Array(0);
+
+  /** Evicts every page of this device from every process back to RAM (migrate_device_range), reading only page tables that exist. */
   evictAll(): void {
     const frames = this.mem.frames;
     const poolId = this.device.pool.id;
     const wantKind = this.device.isPrivate ? KIND_DEVICE_PRIVATE : KIND_PRESENT;
     for (const mm of this.mem.mms.slice()) {
       for (const vma of mm.vmas.slice()) {
-        const pte = vma.region.pte;
+        const region = vma.region;
+        const i1 = Mm.index(vma, vma.end);
         let runStart = -1;
-        for (let v = vma.start; v <= vma.end; v++) {
-          let mine = false;
-          if (v < vma.end) {
-            const p = pte[Mm.index(vma, v)];
-            mine = p >>> PTE_KIND_SHIFT === wantKind && frames.chunkPool[(p & PTE_PFN_MASK) >>> CHUNK_SHIFT] === poolId && (p & PTE_PFN_MASK) !== ZERO_PFN;
+        const flush = (v: number) => {
+          if (runStart >= 0) this.migrateOut(mm, runStart, v, this.mirrors.get(mm) ?? null);
+          runStart = -1;
+        };
+        for (let i = region.next(vma.regionOff, i1); i < i1; ) {
+          const stop = Math.min(i1, nextBlockStart(i));
+          const b = region.block(i)!;
+          for (let j = inBlock(i); i < stop; i++, j++) {
+            const p = b[j];
+            const f = p & PTE_PFN_MASK;
+            const mine = p >>> PTE_KIND_SHIFT === wantKind && f !== ZERO_PFN && frames.chunkPool[f >>> CHUNK_SHIFT] === poolId;
+            const v = vma.start + (i - vma.regionOff);
+            if (!mine || v - runStart >= MIGRATE_CHUNK) flush(v);
+            if (mine && runStart < 0) runStart = v;
           }
-          if (mine && runStart < 0) runStart = v;
-          if ((!mine || v - runStart >= MIGRATE_CHUNK) && runStart >= 0) {
-            this.migrateOut(mm, runStart, v, this.mirrors.get(mm) ?? null);
-            runStart = mine ? v : -1;
-          }
+          const next = region.next(stop, i1);
+          if (next !== stop) flush(vma.start + (stop - vma.regionOff));
+          i = next;
         }
+        flush(vma.end);
       }
     }
   }
 
-  /** One migrate_vma of this device's pages in [start, end) to RAM; returns pages moved or -errno. */
-  migrateOut(mm: Mm, start: number, end: number, mirror: Dmirror | null): number {
+  /** One migrate_vma of this device's pages in [start, end) to RAM; returns the entries moved (a THP counts once) or -errno. */
+  migrateOut(mm: Mm, start: number, end: number, mirror: Dmirror | null, reuse?: MigrateVma): number {
     const select = this.device.isPrivate ? MIGRATE_VMA_SELECT_DEVICE_PRIVATE : MIGRATE_VMA_SELECT_DEVICE_COHERENT;
-    const args = newMigrateVma(mm, start, end, select | MIGRATE_VMA_SELECT_COMPOUND, this.device);
+    const args = reuse ? migrateVmaRange(reuse, start, end) : newMigrateVma(mm, start, end, select | MIGRATE_VMA_SELECT_COMPOUND, this.device);
     const ret = migrateVmaSetup(args);
     if (ret !== 0) return ret;
     const err = this.allocToRam(args, mirror, "migrate");
     migrateVmaPages(args);
-    let moved = 0;
-    for (let o = 0; o < args.npages; o++) {
-      if (args.src[o] & MIGRATE_PFN_VALID && args.src[o] & MIGRATE_PFN_MIGRATE) moved++;
-    }
+    const moved = migratedEntries(args); // dmirror_successful_migrated_pages: one per compound entry
     migrateVmaFinalize(args);
     return err !== 0 ? err : moved;
   }
@@ -229,11 +304,13 @@ export class DmirrorDevice {
 
 /** One open file of the device: the mirror of one process. */
 export class Dmirror {
-  /** dmirror->pt: per CPU page-table region, one entry per page (0 = none). */
-  private readonly pt = new Map<Region, Uint32Array>();
+  /** dmirror->pt: one entry per virtual page (0 = none), in blocks made on first store, as the xarray keyed by pfn. */
+  private readonly pt = new BlockDirectory<Uint32Array>(() => new Uint32Array(PTRS_PER_PTE));
   readonly notifier: IntervalNotifier;
   /** dmirror->flags (HMM_DMIRROR_FLAGS). */
   flags = 0;
+  /** Frames handed out by one allocMany call (grown as needed). */
+  private scratch = new Int32Array(0);
 
   constructor(readonly driver: DmirrorDevice, readonly mm: Mm) {
     const sub = intervalNotifierInsert(mm, 0, 2 ** 36, { invalidate: (s, range, cur) => this.invalidate(s, range, cur) });
@@ -243,9 +320,7 @@ export class Dmirror {
 
   /** Bytes of mirror page-table state held (for the state-per-page figure). */
   mirrorBytes(): number {
-    let n = 0;
-    for (const t of this.pt.values()) n += t.byteLength;
-    return n;
+    return this.pt.count * PTRS_PER_PTE * Uint32Array.BYTES_PER_ELEMENT;
   }
 
   private get mem(): Memory {
@@ -256,92 +331,95 @@ export class Dmirror {
   private invalidate(sub: IntervalNotifier, range: NotifierRange, cur: number): boolean {
     if (range.event === MMU_NOTIFY_MIGRATE && range.owner === this.driver.device) return true;
     setSeq(sub, cur);
-    this.mm.forEachVmaPart(range.start, range.end, (vma, s, e) => {
-      const t = this.pt.get(vma.region);
-      if (t) t.fill(0, Mm.index(vma, s), Mm.index(vma, e));
-    });
+    this.eraseRange(range.start, range.end);
     return true;
   }
 
-  eraseOne(vpn: number): void {
-    const vma = this.mm.find(vpn);
-    const t = vma && this.pt.get(vma.region);
-    if (t) t[Mm.index(vma!, vpn)] = 0;
-  }
-
-  private table(region: Region): Uint32Array {
-    let t = this.pt.get(region);
-    if (!t) {
-      t = new Uint32Array(region.pte.length);
-      this.pt.set(region, t);
+  /** dmirror_do_update / xa_erase over pages [start, end): only blocks that exist are touched. */
+  eraseRange(start: number, end: number): void {
+    const t = this.pt;
+    for (let v = t.next(start, end); v < end; ) {
+      const stop = Math.min(end, nextBlockStart(v));
+      t.get(v)!.fill(0, inBlock(v), inBlock(v) + (stop - v));
+      v = t.next(stop, end);
     }
-    return t;
   }
 
   /** Mirror entry of page `vpn` (0 when none). */
   entry(vpn: number): number {
-    const vma = this.mm.find(vpn);
-    if (!vma) return 0;
-    const t = this.pt.get(vma.region);
-    return t ? t[Mm.index(vma, vpn)] : 0;
+    const b = this.pt.get(vpn);
+    return b ? b[inBlock(vpn)] : 0;
   }
 
-  private store(vpn: number, value: number): void {
-    const vma = this.mm.find(vpn);
-    if (vma) this.table(vma.region)[Mm.index(vma, vpn)] = value;
+  /** Stores mirror entries for pages [vpn, vpn + n): `entry` plus k for the k-th page when `step` is 1. */
+  private store(vpn: number, n: number, entry: number, step: number): void {
+    for (let v = vpn; v < vpn + n; ) {
+      const b = this.pt.ensure(v);
+      const stop = Math.min(vpn + n, nextBlockStart(v));
+      for (let j = inBlock(v); v < stop; v++, j++) b[j] = entry + step * (v - vpn);
+    }
   }
 
   /**
    * dmirror_do_read / dmirror_do_write from `from`: copies pages present in the mirror (for a
    * write: with the WRITE tag) until one is missing. Returns the number of pages copied.
    */
-  private copy(start: number, from: number, end: number, data: Float64Array, write: boolean): number {
-    const frames = this.mem.frames;
-    const dma = new DmaBatch(this.mem, "access");
-    const devPool = this.driver.device.pool.id;
+  private copy(start: number, from: number, end: number, data: Float64Array | number[], write: boolean): number {
+    const run: CopyRun = { start, data, write, dma: new DmaBatch(this.mem, "access"), devPool: this.driver.device.pool.id, pool: -1, pages: 0 };
     let v = from;
     while (v < end) {
-      const vma = this.mm.find(v);
-      if (!vma) break;
-      const t = this.pt.get(vma.region);
-      if (!t) break;
-      const stop = Math.min(end, vma.end);
-      let i = Mm.index(vma, v);
-      for (; v < stop; v++, i++) {
-        const e = t[i];
-        if (!(e & PT_PRESENT) || (write && !(e & PT_WRITE))) break;
-        let f = e & PTE_PFN_MASK;
-        let pool = frames.chunkPool[f >>> CHUNK_SHIFT];
-        if (frames.pools[pool].kind === POOL_P2PDMA) {
-          // A peer's BAR page: the access lands on the device page its aperture slot exposes now.
-          f = frames.pools[pool].pagemap!.ops.barTarget!(f);
-          if (f < 0) {
-            this.violation(v, "empty-bar-slot", write);
-            break;
-          }
-          pool = frames.chunkPool[f >>> CHUNK_SHIFT];
-        }
-        if (frames.isFree(f)) this.violation(v, "freed-page", write);
-        if (write) {
-          frames.content[f] = data[v - start];
-          dma.copy(devPool, pool);
-        } else {
-          data[v - start] = frames.content[f];
-          dma.copy(pool, devPool);
-        }
-      }
-      if (v < stop) break;
+      const b = this.pt.get(v);
+      if (b === undefined) break;
+      const blockEnd = Math.min(end, nextBlockStart(v));
+      const reached = this.copyBlock(run, b, inBlock(v), v, blockEnd);
+      v = reached;
+      if (reached < blockEnd) break;
     }
-    dma.flush();
+    countCopies(run);
+    run.dma.flush();
     return v - from;
   }
+
+  /**
+   * copy() over pages [v, stop) of mirror block `b` from entry `j`: returns the page it stopped at
+   * (`stop` when all were present). Called per block so that it is compiled whole.
+   */
+  private copyBlock(run: CopyRun, b: Uint32Array, j: number, v: number, stop: number): number {
+    const { start, data, write } = run;
+    const frames = this.mem.frames;
+    const { chunkKind, chunkPool, refcount, content } = frames;
+    for (; v < stop; v++, j++) {
+      const e = b[j];
+      if (!(e & PT_PRESENT) || (write && !(e & PT_WRITE))) return v;
+      let f = e & PTE_PFN_MASK;
+      if (chunkKind[f >>> CHUNK_SHIFT] === POOL_P2PDMA) {
+        // A peer's BAR page: the access lands on the device page its aperture slot exposes now.
+        f = frames.pools[chunkPool[f >>> CHUNK_SHIFT]].pagemap!.ops.barTarget!(f);
+        if (f < 0) {
+          this.violation(v, "empty-bar-slot", write);
+          return v;
+        }
+      }
+      if (f !== ZERO_PFN && refcount[f] <= 0) this.violation(v, "freed-page", write);
+      const pool = chunkPool[f >>> CHUNK_SHIFT];
+      if (pool !== run.pool) {
+        countCopies(run);
+        run.pool = pool;
+      }
+      run.pages++;
+      if (write) content[f] = data[v - start];
+      else data[v - start] = content[f];
+    }
+    return v;
+  }
+
 
   private violation(vpn: number, code: "empty-bar-slot" | "freed-page", write: boolean): void {
     this.mem.events.violation({ code, device: this.driver.id, address: hex(vpn * PAGE_SIZE), access: write ? "write" : "read", via: "mirror entry" });
   }
 
   /** dmirror_fault: hmm_range_fault in 32-page chunks with REQ_FAULT (| REQ_WRITE), then mirror the result. */
-  private fault(start: number, end: number, write: boolean, p2p: boolean): { ret: number; page: number } {
+  private fault(start: number, end: number, write: boolean, p2p: boolean): { ret: number; page: number; reason?: string } {
     const pfns = new Uint32Array(FAULT_CHUNK);
     for (let addr = start; addr < end; ) {
       const next = Math.min(end, addr + FAULT_CHUNK);
@@ -360,10 +438,15 @@ export class Dmirror {
         if (readRetry(this.notifier, range.notifierSeq)) continue;
         break;
       }
-      // dmirror_do_fault: store each page, tagged WRITE when hmm reported it writable.
+      // dmirror_do_fault: store each page, tagged WRITE when hmm reported it writable; a write that
+      // got a read-only page (its own read-only device-private page, which hmm reports without
+      // faulting) fails with -EFAULT.
       for (let v = addr; v < next; v++) {
         const e = pfns[v - addr];
-        this.store(v, (PT_PRESENT | (e & HMM_PFN_WRITE ? PT_WRITE : 0) | (e & PTE_PFN_MASK)) >>> 0);
+        if (write && !(e & HMM_PFN_WRITE)) {
+          return { ret: -EFAULT, page: v, reason: "the page is read-only (hmm_range_fault reported it without HMM_PFN_WRITE: dmirror_do_fault)" };
+        }
+        this.store(v, 1, (PT_PRESENT | (e & HMM_PFN_WRITE ? PT_WRITE : 0) | (e & PTE_PFN_MASK)) >>> 0, 0);
       }
       addr = next;
     }
@@ -379,16 +462,34 @@ export class Dmirror {
       cpages += this.copy(start, start + cpages, end, data, write);
       if (cpages === npages) break;
       const r = this.fault(start + cpages, end, write, p2p);
-      if (r.ret !== 0) return fail(r.ret, r.page, reasonFor(r.ret, write));
+      if (r.ret !== 0) return fail(r.ret, r.page, r.reason ?? reasonFor(r.ret, write));
       faults++;
       if (faults > MAX_RETRIES) return fail(-EBUSY, start + cpages, "mirror kept being invalidated");
     }
     return { ret: 0, cpages, faults, values: write ? undefined : data };
   }
 
+  /**
+   * dmirror_bounce_init: the bounce buffer of an ioctl moving data, one value per page, or null
+   * when vmalloc could not find that much memory (more pages than the machine has RAM).
+   */
+  bounce(npages: number): Float64Array | null {
+    return this.bounceFits(npages) ? new Float64Array(Math.max(0, npages)) : null;
+  }
+
+  /** Whether vmalloc finds a bounce buffer of `npages` pages (no more than the machine has RAM). */
+  private bounceFits(npages: number): boolean {
+    let ram = 0;
+    for (const p of this.mem.ram) ram += p.capacityPages;
+    return npages <= ram;
+  }
+
   /** HMM_DMIRROR_READ. */
   read(start: number, npages: number, opts: AccessOptions = {}): DmirrorCmd {
-    return this.readOrWrite(start, npages, false, new Float64Array(Math.max(0, npages)), opts.p2p ?? false);
+    if (!(npages > 0)) return fail(-EINVAL, start, "npages is 0");
+    const data = this.bounce(npages);
+    if (data === null) return fail(-ENOMEM, start, BOUNCE_REASON);
+    return this.readOrWrite(start, npages, false, data, opts.p2p ?? false);
   }
 
   /** HMM_DMIRROR_WRITE: `data` holds one value per page. */
@@ -396,9 +497,13 @@ export class Dmirror {
     return this.readOrWrite(start, npages, true, data, opts.p2p ?? false);
   }
 
-  /** The read-back after a migrate or exclusive: pages mirrored from `start` until the first hole (-ENOENT). */
+  /**
+   * The read-back after a migrate or exclusive: pages mirrored from `start` until the first hole
+   * (-ENOENT), their values straight into a plain array (what the caller hands out).
+   */
   private readBack(start: number, npages: number): DmirrorCmd {
-    const data = new Float64Array(npages);
+    if (!this.bounceFits(npages)) return fail(-ENOMEM, start, BOUNCE_REASON);
+    const data = new Array<number>(npages).fill(0);
     const cpages = this.copy(start, start, start + npages, data, false);
     if (cpages < npages) return fail(-ENOENT, start + cpages, "page is not mirrored by this device after the operation");
     return { ret: 0, cpages, faults: 0, values: data };
@@ -420,8 +525,11 @@ export class Dmirror {
   /** HMM_DMIRROR_MIGRATE_TO_DEV. */
   migrateToDevice(start: number, npages: number): DmirrorCmd {
     if (!(npages > 0)) return fail(-EINVAL, start, "npages is 0");
+    // src/dst arrays of PTRS_PER_PTE entries, allocated once per ioctl as the driver does.
+    const flags = MIGRATE_VMA_SELECT_SYSTEM | MIGRATE_VMA_SELECT_COMPOUND;
+    const reuse = newMigrateVma(this.mm, start, start + Math.min(npages, MIGRATE_CHUNK), flags, this.driver.device);
     const r = this.chunks(start, start + npages, (addr, next) => {
-      const args = newMigrateVma(this.mm, addr, next, MIGRATE_VMA_SELECT_SYSTEM | MIGRATE_VMA_SELECT_COMPOUND, this.driver.device);
+      const args = migrateVmaRange(reuse, addr, next);
       const ret = migrateVmaSetup(args);
       if (ret !== 0) return ret;
       this.allocAndCopy(args);
@@ -435,55 +543,126 @@ export class Dmirror {
   }
 
   /**
-   * dmirror_migrate_alloc_and_copy: a device page (or huge device folio) per collected entry,
-   * filled by the DMA engine (zeroed for holes); writable when the source was, or was a hole in a
-   * writable VMA. FAIL_ALLOC fails the next allocation once: a huge folio falls back to base
-   * pages, a base page stays behind.
+   * dmirror_migrate_alloc_and_copy: a device page per collected entry, or a device THP for a
+   * compound one (device memory grows in 256 MiB chunks as dmirror_allocate_chunk does, up to
+   * what the topology gives the device), filled by the DMA engine (zeroed for holes), writable
+   * exactly when the source entry was (MIGRATE_PFN_WRITE). A source already in device memory is
+   * left (the driver's WARN). FAIL_ALLOC fails the next allocation once: a THP falls back to 512
+   * base pages, a base page stays behind.
    */
   private allocAndCopy(args: MigrateVma): void {
+    if (!(this.flags & FLAG_FAIL_ALLOC) && this.allocAndCopyBase(args)) return;
     const { src, dst, npages } = args;
     const frames = this.mem.frames;
     const pool = this.driver.device.pool;
     const dma = new DmaBatch(this.mem, "migrate");
-    const vmaWrite = (args.vma!.prot & PROT_WRITE) !== 0;
-    for (let o = 0; o < npages; o++) {
+    for (let o = 0; o < npages; ) {
       const s = src[o];
-      if (!(s & MIGRATE_PFN_MIGRATE)) continue;
-      let n = 1;
-      let base = -1;
-      if (s & MIGRATE_PFN_COMPOUND) {
-        n = 1 << PMD_ORDER;
-        if (this.flags & FLAG_FAIL_ALLOC) this.flags &= ~FLAG_FAIL_ALLOC;
-        else base = frames.allocContig(pool, n);
-      } else if (this.flags & FLAG_FAIL_ALLOC) {
-        this.flags &= ~FLAG_FAIL_ALLOC;
+      if (!(s & MIGRATE_PFN_MIGRATE)) {
+        o++;
         continue;
       }
-      for (let k = 0; k < n && o + k < npages; k++) {
-        const sk = src[o + k];
-        if (!(sk & MIGRATE_PFN_MIGRATE)) continue;
-        const f = base >= 0 ? base + k : frames.alloc(pool);
-        if (f < 0) continue;
-        if (sk & MIGRATE_PFN_VALID) {
-          const sf = sk >>> MIGRATE_PFN_SHIFT;
-          frames.content[f] = frames.content[sf];
-          dma.copy(frames.chunkPool[sf >>> CHUNK_SHIFT], pool.id);
-        }
-        const w = sk & MIGRATE_PFN_WRITE || (!(sk & MIGRATE_PFN_VALID) && vmaWrite) ? MIGRATE_PFN_WRITE : 0;
-        dst[o + k] = migratePfn(f) | w;
+      const large = (s & MIGRATE_PFN_COMPOUND) !== 0;
+      const n = large ? HPAGE_PMD_NR : 1;
+      const write = s & MIGRATE_PFN_WRITE;
+      const sf = s & MIGRATE_PFN_VALID ? s >>> MIGRATE_PFN_SHIFT : -1;
+      if (sf >= 0 && frames.chunkKind[sf >>> CHUNK_SHIFT] !== POOL_RAM) {
+        o += n;
+        continue;
       }
-      if (base >= 0) dst[o] |= MIGRATE_PFN_COMPOUND;
-      o += n - 1;
+      let base = -1;
+      if (this.flags & FLAG_FAIL_ALLOC) this.flags &= ~FLAG_FAIL_ALLOC;
+      else base = large ? frames.allocContig(pool, n) : frames.alloc(pool);
+      if (base < 0 && large) {
+        for (let k = 0; k < n; k++) {
+          const f = frames.alloc(pool);
+          if (f < 0) continue;
+          dst[o + k] = migratePfn(f) | write;
+          if (sf >= 0) this.fill(dma, f, sf + k);
+        }
+      } else if (base >= 0) {
+        dst[o] = migratePfn(base) | write | (large ? MIGRATE_PFN_COMPOUND : 0);
+        if (sf >= 0) for (let k = 0; k < n; k++) this.fill(dma, base + k, sf + k);
+      }
+      o += n;
     }
     dma.flush();
   }
 
-  /** dmirror_migrate_finalize_and_map: mirror every page that migrate_vma_pages kept. */
+  /**
+   * allocAndCopy when every collected entry is a base page of RAM or a hole and no allocation is
+   * to fail: the device pages come from one allocMany call, given out in entry order as one
+   * allocation per entry would. Returns false (nothing done) for any other case.
+   */
+  private allocAndCopyBase(args: MigrateVma): boolean {
+    const { src, dst, npages } = args;
+    const frames = this.mem.frames;
+    const { chunkKind, chunkPool } = frames;
+    let need = 0;
+    for (let o = 0; o < npages; o++) {
+      const s = src[o];
+      if (!(s & MIGRATE_PFN_MIGRATE)) continue;
+      if (s & MIGRATE_PFN_COMPOUND || (s & MIGRATE_PFN_VALID && chunkKind[s >>> MIGRATE_PFN_SHIFT >>> CHUNK_SHIFT] !== POOL_RAM)) return false;
+      need++;
+    }
+    const pool = this.driver.device.pool;
+    if (this.scratch.length < need) this.scratch = new Int32Array(need);
+    const got = frames.allocMany(pool, need, this.scratch);
+    const content = frames.content; // after allocMany: it may have grown the frame table
+    const dma = new DmaBatch(this.mem, "migrate");
+    let runPool = -1;
+    let runPages = 0;
+    for (let o = 0, k = 0; o < npages && k < got; o++) {
+      const s = src[o];
+      if (!(s & MIGRATE_PFN_MIGRATE)) continue;
+      const f = this.scratch[k++];
+      dst[o] = ((f << MIGRATE_PFN_SHIFT) | MIGRATE_PFN_VALID | (s & MIGRATE_PFN_WRITE)) >>> 0;
+      if (!(s & MIGRATE_PFN_VALID)) continue;
+      const sf = s >>> MIGRATE_PFN_SHIFT;
+      content[f] = content[sf];
+      const from = chunkPool[sf >>> CHUNK_SHIFT];
+      if (from !== runPool) {
+        dma.copyPages(runPool, pool.id, runPages);
+        runPool = from;
+        runPages = 0;
+      }
+      runPages++;
+    }
+    dma.copyPages(runPool, pool.id, runPages);
+    dma.flush();
+    return true;
+  }
+
+  /** copy_highpage of RAM frame `from` into device frame `to` by the DMA engine. */
+  private fill(dma: DmaBatch, to: number, from: number): void {
+    const frames = this.mem.frames;
+    frames.content[to] = frames.content[from];
+    dma.copy(frames.chunkPool[from >>> CHUNK_SHIFT], this.driver.device.pool.id);
+  }
+
+  /** dmirror_migrate_finalize_and_map: mirror every page that migrate_vma_pages kept (all 512 of a THP), tagged WRITE when dst is. */
   private finalizeAndMap(args: MigrateVma): void {
-    for (let o = 0; o < args.npages; o++) {
-      if (!(args.src[o] & MIGRATE_PFN_MIGRATE) || !(args.dst[o] & MIGRATE_PFN_VALID)) continue;
-      const d = args.dst[o];
-      this.store(args.start + o, (PT_PRESENT | (d & MIGRATE_PFN_WRITE ? PT_WRITE : 0) | (d >>> MIGRATE_PFN_SHIFT)) >>> 0);
+    const { src, dst } = args;
+    // Runs of entries whose pages follow each other in device memory are stored together.
+    let runStart = -1;
+    let runEntry = 0;
+    let runLen = 0;
+    for (let o = 0; o <= args.npages; o++) {
+      let entry = 0;
+      let n = 0;
+      if (o < args.npages && src[o] & MIGRATE_PFN_MIGRATE && dst[o] & MIGRATE_PFN_VALID) {
+        const d = dst[o];
+        n = d & MIGRATE_PFN_COMPOUND ? HPAGE_PMD_NR : 1;
+        entry = PT_PRESENT | (d & MIGRATE_PFN_WRITE ? PT_WRITE : 0) | (d >>> MIGRATE_PFN_SHIFT); // int32: the table stores its bits
+      }
+      if (n > 0 && runLen > 0 && o === runStart + runLen && entry === runEntry + runLen) {
+        runLen += n;
+        continue;
+      }
+      if (runLen > 0) this.store(args.start + runStart, runLen, runEntry, 1);
+      runStart = o;
+      runEntry = entry;
+      runLen = n;
     }
   }
 
@@ -491,8 +670,10 @@ export class Dmirror {
   migrateToSystem(start: number, npages: number): DmirrorCmd {
     if (!(npages > 0)) return fail(-EINVAL, start, "npages is 0");
     let cpages = 0;
+    const select = this.driver.device.isPrivate ? MIGRATE_VMA_SELECT_DEVICE_PRIVATE : MIGRATE_VMA_SELECT_DEVICE_COHERENT;
+    const reuse = newMigrateVma(this.mm, start, start + Math.min(npages, MIGRATE_CHUNK), select | MIGRATE_VMA_SELECT_COMPOUND, this.driver.device);
     const r = this.chunks(start, start + npages, (addr, next) => {
-      const moved = this.driver.migrateOut(this.mm, addr, next, this);
+      const moved = this.driver.migrateOut(this.mm, addr, next, this, reuse);
       if (moved > 0) cpages += moved;
       return moved < 0 ? moved : 0;
     });
@@ -502,15 +683,24 @@ export class Dmirror {
     return { ret: 0, cpages, faults: 0 };
   }
 
-  /** HMM_DMIRROR_SNAPSHOT: one byte per page from hmm_range_fault without faulting. */
-  snapshot(start: number, npages: number, opts: AccessOptions = {}): DmirrorCmd {
+  /**
+   * HMM_DMIRROR_SNAPSHOT: one byte per page from hmm_range_fault without faulting, each chunk
+   * under a temporary interval notifier (dmirror_range_snapshot). With `sink`, each chunk's bytes
+   * go to it (at their offset in the range; the buffer is reused) and none are kept; else they
+   * come back as `bytes`. Without P2P nothing can invalidate a walk that never faults, so chunks
+   * are larger than the driver's 32 pages (the same bytes, fewer notifier inserts).
+   */
+  snapshot(start: number, npages: number, opts: AccessOptions = {}, sink?: (bytes: Uint8Array, at: number) => void): DmirrorCmd {
     const p2p = opts.p2p ?? false;
     if (!(npages > 0)) return fail(-EINVAL, start, "npages is 0");
-    const bytes = new Uint8Array(npages);
-    const pfns = new Uint32Array(FAULT_CHUNK);
+    const all = sink === undefined ? new Uint8Array(npages) : null;
+    const chunk = p2p ? FAULT_CHUNK : SNAPSHOT_CHUNK;
+    const pfns = new Uint32Array(chunk);
+    const perm = new Uint8Array(chunk);
     const ops = { invalidate: (s: IntervalNotifier, _r: NotifierRange, cur: number) => (setSeq(s, cur), true) };
+    const entries = new SnapshotEntries(this.mem.frames, this.driver.device);
     for (let addr = start; addr < start + npages; ) {
-      const next = Math.min(start + npages, addr + FAULT_CHUNK);
+      const next = Math.min(start + npages, addr + chunk);
       const sub = intervalNotifierInsert(this.mm, addr, next - addr, ops);
       if (typeof sub === "number") return fail(-EINVAL, addr, "process has exited");
       const range = {
@@ -530,29 +720,15 @@ export class Dmirror {
       }
       intervalNotifierRemove(sub);
       if (ret !== 0) return fail(ret, addr, "hmm_range_fault failed");
-      for (let v = addr; v < next; v++) bytes[v - start] = this.mkentry(pfns[v - addr]);
+      const n = next - addr;
+      if (all !== null) entries.fill(pfns, n, all, addr - start);
+      else {
+        entries.fill(pfns, n, perm, 0);
+        sink!(perm.subarray(0, n), addr - start);
+      }
       addr = next;
     }
-    return { ret: 0, cpages: npages, faults: 0, bytes };
-  }
-
-  /** dmirror_mkentry. */
-  private mkentry(e: number): number {
-    if (e & HMM_PFN_ERROR) return PROT_ERROR;
-    if (!(e & HMM_PFN_VALID)) return PROT_NONE;
-    const f = e & PTE_PFN_MASK;
-    const frames = this.mem.frames;
-    const pool = frames.poolOf(f);
-    let b: number;
-    if (pool.kind === POOL_PRIVATE) b = pool.pagemap!.owner === this.driver.device ? PROT_DEV_PRIVATE_LOCAL : PROT_DEV_PRIVATE_REMOTE;
-    else if (pool.kind === POOL_COHERENT) b = pool.pagemap!.owner === this.driver.device ? PROT_DEV_COHERENT_LOCAL : PROT_DEV_COHERENT_REMOTE;
-    else if (pool.kind === POOL_P2PDMA) b = PROT_P2P;
-    else b = f === ZERO_PFN ? PROT_ZERO : PROT_NONE;
-    b |= e & HMM_PFN_WRITE ? PROT_WRITE_BYTE : PROT_READ_BYTE;
-    const order = hmmPfnToMapOrder(e);
-    if (order === PMD_ORDER) b |= PROT_PMD;
-    else if (order > PMD_ORDER) b |= PROT_PUD;
-    return b;
+    return { ret: 0, cpages: npages, faults: 0, bytes: all ?? undefined };
   }
 
   /** HMM_DMIRROR_EXCLUSIVE: make_device_exclusive per page, ATOMIC mirror entries, read-back. */
@@ -570,7 +746,7 @@ export class Dmirror {
       got.push(f);
     }
     // dmirror_atomic_map for the pages made exclusive.
-    for (let k = 0; k < got.length; k++) this.store(start + k, (PT_PRESENT | PT_ATOMIC | got[k]) >>> 0);
+    for (let k = 0; k < got.length; k++) this.store(start + k, 1, (PT_PRESENT | PT_ATOMIC | got[k]) >>> 0, 0);
     if (ret !== 0) return fail(ret, v, "make_device_exclusive failed (not an anonymous writable page)");
     return this.readBack(start, npages);
   }
@@ -591,10 +767,80 @@ export class Dmirror {
     return { ret: 0, cpages: 0, faults: 0 };
   }
 
-  /** HMM_DMIRROR_FLAGS. */
+  /**
+   * HMM_DMIRROR_FLAGS: the flag word travels in cmd.npages, so the ioctl's generic checks apply to
+   * it (dmirror_fops_unlocked_ioctl: addr >= addr + (npages << PAGE_SHIFT) is -EINVAL): 0 fails.
+   */
   setFlags(flags: number): DmirrorCmd {
+    if (!(flags > 0)) return { ret: -EINVAL, cpages: 0, faults: 0, reason: "the flag word travels in npages, and npages 0 fails the ioctl's generic checks" };
     this.flags = flags;
     return { ret: 0, cpages: 0, faults: 0 };
+  }
+}
+
+/** One copy() call: the data, and the pages copied from (or to) one pool not yet counted. */
+interface CopyRun {
+  start: number;
+  data: Float64Array | number[];
+  write: boolean;
+  dma: DmaBatch;
+  devPool: number;
+  pool: number;
+  pages: number;
+}
+
+/** Counts the run's pages of one pool as DMA copies (device to memory for a write, back for a read). */
+function countCopies(run: CopyRun): void {
+  if (run.pages > 0) run.dma.copyPages(run.write ? run.devPool : run.pool, run.write ? run.pool : run.devPool, run.pages);
+  run.pages = 0;
+}
+
+/**
+ * The access and map-level bits of a snapshot byte by the top five bits of an hmm_pfns entry
+ * (VALID, WRITE, ERROR, map level): -1 for ERROR, -2 for an entry that is not VALID.
+ */
+const HIGH_BYTE = new Int8Array(32);
+for (let top = 0; top < 32; top++) {
+  const e = top << HMM_PFN_LEVEL_SHIFT;
+  const level = (e & HMM_PFN_LEVEL_MASK) >>> HMM_PFN_LEVEL_SHIFT;
+  if (e & HMM_PFN_ERROR) HIGH_BYTE[top] = -1;
+  else if (!(e & HMM_PFN_VALID)) HIGH_BYTE[top] = -2;
+  else HIGH_BYTE[top] = (e & HMM_PFN_WRITE ? PROT_WRITE_BYTE : PROT_READ_BYTE) | (level === 1 ? PROT_PMD : level === 2 ? PROT_PUD : 0);
+}
+
+/**
+ * dmirror_mkentry over a run of hmm_pfns: the byte of each entry, with the memory kind of each
+ * 256 MiB frame chunk looked up once per snapshot.
+ */
+class SnapshotEntries {
+  /** Byte qualifier (PROT_DEV_*, PROT_P2P, or PROT_NONE for RAM) per frame chunk, -1 until looked up. */
+  private readonly kindOfChunk = new Int16Array(1 << (FRAME_BITS - CHUNK_SHIFT)).fill(-1);
+  constructor(private readonly frames: FrameTable, private readonly device: unknown) {}
+
+  fill(pfns: Uint32Array, n: number, out: Uint8Array, at: number): void {
+    const kinds = this.kindOfChunk;
+    for (let i = 0; i < n; i++) {
+      const e = pfns[i];
+      const high = HIGH_BYTE[e >>> HMM_PFN_LEVEL_SHIFT];
+      if (high < 0) {
+        out[at + i] = high === -1 ? PROT_ERROR : PROT_NONE;
+        continue;
+      }
+      const f = e & PTE_PFN_MASK;
+      let k = kinds[f >>> CHUNK_SHIFT];
+      if (k < 0) k = kinds[f >>> CHUNK_SHIFT] = this.kindOf(f);
+      out[at + i] = (f === ZERO_PFN ? PROT_ZERO : k) | high;
+    }
+  }
+
+  /** Is the page migrated to this device or some other (dmirror_mkentry)? */
+  private kindOf(f: number): number {
+    const pool = this.frames.poolOf(f);
+    const local = pool.pagemap?.owner === this.device;
+    if (pool.kind === POOL_PRIVATE) return local ? PROT_DEV_PRIVATE_LOCAL : PROT_DEV_PRIVATE_REMOTE;
+    if (pool.kind === POOL_COHERENT) return local ? PROT_DEV_COHERENT_LOCAL : PROT_DEV_COHERENT_REMOTE;
+    if (pool.kind === POOL_P2PDMA) return PROT_P2P;
+    return PROT_NONE;
   }
 }
 

@@ -14,15 +14,19 @@ import { DmaSafety } from "./dma-safety.js";
 import { DmirrorDevice } from "./dmirror.js";
 import { P2pClient, type P2pHost } from "./p2p-client.js";
 
-/** Device memory of a ZONE_DEVICE endpoint whose topology gives no size (DEVMEM_CHUNK_SIZE of lib/test_hmm.c). */
-const DEFAULT_DEVICE_MEMORY = 256 * 1024 * 1024;
+/**
+ * Device memory of a ZONE_DEVICE endpoint whose topology gives no size: unbounded, carved in
+ * 256 MiB chunks on demand as lib/test_hmm.c dmirror_allocate_chunk adds DEVMEM_CHUNK_SIZE chunks
+ * (up to the frames the kit models). A topology's `memory` caps it.
+ */
+const UNBOUNDED_DEVICE_MEMORY = Infinity;
 
 /** The endpoints that hand memory to the kernel as ZONE_DEVICE pages. */
 export function deviceSpecs(fabric: Fabric): DeviceSpec[] {
   const out: DeviceSpec[] = [];
   for (const f of fabric.functions) {
     if (f.kind !== "endpoint" || !f.zoneDevice) continue;
-    out.push({ id: f.id, zoneDevice: f.zoneDevice, memory: f.memory ?? DEFAULT_DEVICE_MEMORY, numaNode: f.numaNode });
+    out.push({ id: f.id, zoneDevice: f.zoneDevice, memory: f.memory ?? UNBOUNDED_DEVICE_MEMORY, numaNode: f.numaNode });
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // Models: a P2P-capable client driver (RDMA on-demand paging, a GPU's SVM) per endpoint: one
 // mirror per process with an interval notifier and a device page table of DMA addresses (bus
-// addresses or IOVAs, typed arrays per CPU page-table region); peerMap faults a range with
+// addresses or IOVAs) in typed-array blocks of 512 virtual pages made on first mapping, which
+// outlive the CPU's VMAs as a real device's table does; peerMap faults a range with
 // HMM_PFN_ALLOW_P2P (hmm-semantics.md §1.7 retry loop, §6), DMA-maps each page by the P2PDMA map
 // type between provider and client (p2pdma.md §1: BUS_ADDR = bus address, no IOMMU;
 // THRU_HOST_BRIDGE = IOVA in the client's IOMMU domain, or the CPU address without one;
@@ -16,7 +17,7 @@ import { EBUSY, EFAULT } from "../memory/errno.js";
 import { POOL_P2PDMA, POOL_PRIVATE } from "../memory/frames.js";
 import type { Memory } from "../memory/memory.js";
 import type { NotifierRange } from "../memory/mmu-notifier.js";
-import type { Region } from "../memory/vma.js";
+import { BlockDirectory, inBlock, nextBlockStart, PTRS_PER_PTE } from "../memory/page-table.js";
 import { HMM_PFN_ALLOW_P2P, HMM_PFN_PFN_MASK as HMM_PFN_FRAME, HMM_PFN_REQ_FAULT, HMM_PFN_REQ_WRITE, HMM_PFN_WRITE } from "../hmm/hmm-pfn.js";
 import { IntervalNotifier, intervalNotifierInsert, readBegin, readRetry, setSeq } from "../hmm/interval-notifier.js";
 import { rangeFault } from "../hmm/range-fault.js";
@@ -71,6 +72,7 @@ export interface PeerMapOptions {
   write?: boolean;
 }
 
+/** One block (PTRS_PER_PTE pages) of a client's device page table, made on first mapping. */
 interface Table {
   dma: Float64Array;
   /** Frame hmm reported (the P2PDMA frame for P2P pages). */
@@ -79,6 +81,11 @@ interface Table {
   mapped: Int32Array;
   gen: Uint32Array;
   flags: Uint8Array;
+}
+
+function newTable(): Table {
+  const n = PTRS_PER_PTE;
+  return { dma: new Float64Array(n), target: new Int32Array(n), mapped: new Int32Array(n), gen: new Uint32Array(n), flags: new Uint8Array(n) };
 }
 
 export interface PeerMapResult {
@@ -151,7 +158,8 @@ export class P2pClient {
 /** One process as seen by a client device. */
 export class ClientMirror {
   readonly notifier: IntervalNotifier;
-  private readonly tables = new Map<Region, Table>();
+  /** The device page table, indexed by virtual page, in blocks made on first mapping: it outlives the CPU's VMAs. */
+  private readonly tables = new BlockDirectory<Table>(newTable);
   /** lateIovaUnmap: entries whose zap and IOVA unmap were deferred to the next map call. */
   private deferred: Array<[Table, number]> = [];
 
@@ -167,20 +175,26 @@ export class ClientMirror {
     const policy = this.client.policy;
     if (policy === "ignoreInvalidation") return true; // the bug: entries stay, DMA keeps going
     let zapped = 0;
-    this.mm.forEachVmaPart(range.start, range.end, (vma, s, e) => {
-      const t = this.tables.get(vma.region);
-      if (!t) return;
-      for (let i = Mm.index(vma, s), n = i + (e - s); i < n; i++) {
-        if (t.flags[i] === 0) continue;
-        if (policy === "lateIovaUnmap" && t.flags[i] & F_IOVA) this.deferred.push([t, i]); // the bug
-        else {
-          this.zap(t, i);
-          zapped++;
-        }
+    this.forEachMapped(range.start, range.end, (t, j) => {
+      if (policy === "lateIovaUnmap" && t.flags[j] & F_IOVA) this.deferred.push([t, j]); // the bug
+      else {
+        this.zap(t, j);
+        zapped++;
       }
     });
     this.mm.mem.events.peerUnmap(this.client.id, zapped, true);
     return true;
+  }
+
+  /** Calls `visit(block, index)` for each mapped entry of pages [start, end), reading only blocks that exist. */
+  private forEachMapped(start: number, end: number, visit: (t: Table, j: number) => void): void {
+    const dir = this.tables;
+    for (let v = dir.next(start, end); v < end; ) {
+      const t = dir.get(v)!;
+      const stop = Math.min(end, nextBlockStart(v));
+      for (let j = inBlock(v), n = j + (stop - v); j < n; j++) if (t.flags[j] !== 0) visit(t, j);
+      v = dir.next(stop, end);
+    }
   }
 
   private zap(t: Table, i: number): void {
@@ -200,31 +214,28 @@ export class ClientMirror {
     this.mm.mem.events.peerUnmap(this.client.id, zapped, true);
   }
 
-  private table(region: Region): Table {
-    let t = this.tables.get(region);
-    if (!t) {
-      const n = region.pte.length;
-      t = { dma: new Float64Array(n), target: new Int32Array(n), mapped: new Int32Array(n), gen: new Uint32Array(n), flags: new Uint8Array(n) };
-      this.tables.set(region, t);
-    }
-    return t;
+  /** The table block and index of page `vpn`'s entry, or null when no block holds it. */
+  private slot(vpn: number): { t: Table; j: number } | null {
+    const t = this.tables.get(vpn);
+    return t ? { t, j: inBlock(vpn) } : null;
   }
 
   /** Mapped pages (for tests and figures). */
   mappedPages(): number {
     let n = 0;
-    for (const t of this.tables.values()) for (let i = 0; i < t.flags.length; i++) if (t.flags[i] !== 0) n++;
+    this.tables.forEach((t) => {
+      for (let j = 0; j < PTRS_PER_PTE; j++) if (t.flags[j] !== 0) n++;
+    });
     return n;
   }
 
   /** Path name and DMA address of page `vpn`'s entry, or null. */
   entry(vpn: number): { path: string; dma: number; iova: boolean; writable: boolean } | null {
-    const vma = this.mm.find(vpn);
-    const t = vma && this.tables.get(vma.region);
-    if (!vma || !t) return null;
-    const f = t.flags[Mm.index(vma, vpn)];
+    const at = this.slot(vpn);
+    if (!at) return null;
+    const f = at.t.flags[at.j];
     if (f === 0) return null;
-    return { path: PATH_NAMES[f & 7], dma: t.dma[Mm.index(vma, vpn)], iova: (f & F_IOVA) !== 0, writable: (f & F_WRITE) !== 0 };
+    return { path: PATH_NAMES[f & 7], dma: at.t.dma[at.j], iova: (f & F_IOVA) !== 0, writable: (f & F_WRITE) !== 0 };
   }
 
   /** peerMap: fault [start, start+npages) with ALLOW_P2P and DMA-map every page. */
@@ -299,9 +310,8 @@ export class ClientMirror {
       const v = addr + o;
       const e = pfns[o];
       const f = e & HMM_PFN_FRAME;
-      const vma = this.mm.find(v)!;
-      const t = this.table(vma.region);
-      const i = Mm.index(vma, v);
+      const t = this.tables.ensure(v);
+      const i = inBlock(v);
       if (t.flags[i] !== 0) this.zap(t, i); // re-mapping replaces the old mapping
       const pool = frames.poolOf(f);
       const ap = pool.kind === POOL_P2PDMA ? apertureOfFrame(frames, f) : undefined;
@@ -356,14 +366,9 @@ export class ClientMirror {
   peerUnmap(start: number, npages: number): number {
     this.flushDeferred();
     let n = 0;
-    this.mm.forEachVmaPart(start, start + npages, (vma, s, e) => {
-      const t = this.tables.get(vma.region);
-      if (!t) return;
-      for (let i = Mm.index(vma, s), m = i + (e - s); i < m; i++) {
-        if (t.flags[i] === 0) continue;
-        this.zap(t, i);
-        n++;
-      }
+    this.forEachMapped(start, start + npages, (t, j) => {
+      this.zap(t, j);
+      n++;
     });
     this.mm.mem.events.peerUnmap(this.client.id, n, false);
     return n;
@@ -385,9 +390,9 @@ export class ClientMirror {
     const moved = new Map<string, number>();
     for (let k = 0; k < npages; k++) {
       const v = start + k;
-      const vma = this.mm.find(v);
-      const t = vma && this.tables.get(vma.region);
-      const i = vma ? Mm.index(vma, v) : 0;
+      const at = this.slot(v);
+      const t = at?.t;
+      const i = at ? at.j : 0;
       const fl = t ? t.flags[i] : 0;
       if (!t || fl === 0) return this.dmaFail(k, v, "the device has no mapping for the page (IOMMU fault)", values, write);
       if (write && !(fl & F_WRITE)) return this.dmaFail(k, v, "the device maps the page read-only", values, write);

@@ -1,6 +1,6 @@
 // Models: the builtin topologies a scenario may name instead of a file (DESIGN §4). "dmirror":
 // a host with the four test devices of lib/test_hmm.c (two device-private, two device-coherent),
-// each with a 64-bit prefetchable BAR over its memory, all under one PCIe switch below one root
+// each with a 64-bit prefetchable BAR over its memory (64 GiB, carved in 256 MiB chunks as used), all under one PCIe switch below one root
 // port of an Ice Lake-SP host bridge (8086:09a2 at 00.0), ACS and IOMMU off, so P2P among them
 // maps by bus address. Kept as a constant (mirrored in data/topologies/dmirror.json) so it loads
 // from src and dist alike. Leaves out: the dmirror driver's behaviour (devices layer).
@@ -9,10 +9,17 @@ import { buildFabric } from "./build.js";
 import type { TopologyInput } from "./schema.js";
 import type { Fabric } from "./types.js";
 
+/**
+ * Device memory of each test device: lib/test_hmm.c adds 256 MiB chunks on demand without a limit
+ * (dmirror_allocate_chunk), which the model does up to this size, so the machine migrates
+ * gigabytes; the BAR covers it all.
+ */
+const DMIRROR_MEMORY = "64GiB";
+
 const dmirrorDevice = (n: number, zoneDevice: "private" | "coherent"): TopologyInput["nodes"][number] => ({
   kind: "endpoint", id: `dmirror${n}`, bdf: `0000:0${3 + n}:00.0`, parent: `sw0-dn${n}`, class: "1200",
-  name: `HMM dmirror test device ${n} (lib/test_hmm.c, ${zoneDevice})`, memory: "256MiB", zoneDevice,
-  bars: [{ index: 0, size: "256MiB", is64: true, prefetchable: true }],
+  name: `HMM dmirror test device ${n} (lib/test_hmm.c, ${zoneDevice})`, memory: DMIRROR_MEMORY, zoneDevice,
+  bars: [{ index: 0, size: DMIRROR_MEMORY, is64: true, prefetchable: true }],
 });
 
 export const DMIRROR_TOPOLOGY: TopologyInput = {

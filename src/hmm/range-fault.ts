@@ -3,14 +3,17 @@
 // request flags (per page, masked by pfn_flags_mask, OR default_flags) ask for it, with the
 // -EFAULT / -EPERM / -EBUSY outcomes and the sequence check before every walk (hmm-semantics §1),
 // and the P2P series' HMM_PFN_ALLOW_P2P: a foreign device-private page is reported as the owner's
-// P2PDMA page when the owner's pgmap hands one out (hmm_handle_device_private, §6).
+// P2PDMA page when the owner's pgmap hands one out (hmm_handle_device_private, §6). Only page
+// tables that exist are read (a missing one is a hole); a PMD-level device-private entry of another
+// owner with no fault wanted is HMM_PFN_ERROR for its whole step (hmm_vma_handle_absent_pmd).
 // Leaves out: migration-entry waits (no concurrent migration exists between steps), swap, poison.
-import type { Mm } from "../memory/address-space.js";
+import { Mm } from "../memory/address-space.js";
 import { EBUSY, EFAULT, EPERM } from "../memory/errno.js";
 import { FAULT_FLAG_REMOTE, FAULT_FLAG_WRITE, handleMmFault } from "../memory/fault.js";
 import { CHUNK_SHIFT, FrameTable } from "../memory/frames.js";
 import { KIND_DEVICE_PRIVATE, KIND_PRESENT, PTE_KIND_SHIFT, PTE_PFN_MASK, PTE_WRITE } from "../memory/pte.js";
-import { PROT_READ, PROT_WRITE, Vma } from "../memory/vma.js";
+import { inBlock, nextBlockStart } from "../memory/page-table.js";
+import { PMD_ORDER, PROT_READ, PROT_WRITE, Vma } from "../memory/vma.js";
 import { IntervalNotifier, checkRetry } from "./interval-notifier.js";
 import { HMM_PFN_ALLOW_P2P, HMM_PFN_ERROR, HMM_PFN_REQ_FAULT, HMM_PFN_REQ_WRITE, HMM_PFN_VALID, HMM_PFN_WRITE, levelBits } from "./hmm-pfn.js";
 
@@ -102,8 +105,8 @@ function walkRange(walk: HmmVmaWalk): number {
       continue;
     }
     // hmm_vma_fault: fault [addr, end of this PMD step) with the flags of the page that needed it.
-    const vpn = need >>> 1;
-    const write = (need & 1) !== 0;
+    const vpn = Math.floor(need / 2); // page numbers reach 2^35: no 32-bit shifts
+    const write = need % 2 === 1;
     if (write && !(vma.prot & PROT_WRITE)) return -EPERM;
     const stepEnd = Math.min(e, (Math.floor(vpn / 512) + 1) * 512);
     const flags = FAULT_FLAG_REMOTE | (write ? FAULT_FLAG_WRITE : 0);
@@ -114,68 +117,93 @@ function walkRange(walk: HmmVmaWalk): number {
   return WALK_DONE;
 }
 
-/** Snapshot mode (no page can request a fault): the hot path of hmm_vma_get_pfns, run per huge
- *  block so the map level is a constant of the inner loop. */
+/**
+ * Snapshot mode (no page can request a fault): the hot path of hmm_vma_get_pfns, run per page
+ * table so the map level is a constant of the inner loop; a missing table is a hole (0).
+ */
 function walkPtesNoFault(walk: HmmVmaWalk, vma: Vma, a: number, e: number): number {
-  const { pte, huge, order } = vma.region;
-  let idx = vma.regionOff + (a - vma.start);
+  const region = vma.region;
+  const level = levelBits(region.order);
+  let idx = Mm.index(vma, a);
   let o = a - walk.start;
   const oEnd = e - walk.start;
-  if (huge === null) {
-    fillNoFault(walk, pte, idx, o, oEnd, 0);
-    return -1;
-  }
-  const level = levelBits(order);
-  const bsize = 1 << order;
+  const out = walk.out;
   while (o < oEnd) {
-    const stop = Math.min(oEnd, o + (bsize - (idx & (bsize - 1))));
-    fillNoFault(walk, pte, idx, o, stop, huge[idx >> order] !== 0 ? level : 0);
+    const stop = Math.min(oEnd, o + (nextBlockStart(idx) - idx));
+    const b = region.block(idx);
+    if (b === undefined) out.fill(0, o, stop);
+    else if (!region.anyHuge || !region.isHuge(idx)) fillNoFault(walk, b, inBlock(idx), o, stop, 0);
+    else if (!absentPmdError(walk, vma, idx, o, stop)) fillNoFault(walk, b, inBlock(idx), o, stop, level);
     idx += stop - o;
     o = stop;
   }
   return -1;
 }
 
+/**
+ * hmm_vma_handle_absent_pmd without a fault wanted: a PMD-level device-private entry of another
+ * owner reports HMM_PFN_ERROR for the whole step (a PTE-level one reports 0). Returns whether
+ * entries [o, stop) were filled so.
+ */
+function absentPmdError(walk: HmmVmaWalk, vma: Vma, idx: number, o: number, stop: number): boolean {
+  if (vma.region.order !== PMD_ORDER) return false;
+  const p = vma.region.get(idx);
+  if (p >>> PTE_KIND_SHIFT !== KIND_DEVICE_PRIVATE) return false;
+  const frames = walk.frames;
+  if (frames.pools[frames.chunkPool[(p & PTE_PFN_MASK) >>> CHUNK_SHIFT]].pagemap?.owner === walk.owner) return false;
+  walk.out.fill(HMM_PFN_ERROR, o, stop);
+  return true;
+}
+
 /** Fills entries for [a, e) of one VMA; returns -1, or (vpn << 1 | write) of the first page needing a fault. */
 function walkPtesFaulting(walk: HmmVmaWalk, vma: Vma, a: number, e: number): number {
   const { out, defaultFlags: def, pfnFlagsMask: mask, owner, mm, frames } = walk;
   const start = walk.start;
-  const { pte, huge, order } = vma.region;
+  const region = vma.region;
   const { chunkPool, pools } = frames;
-  const level = levelBits(order);
-  let idx = vma.regionOff + (a - vma.start);
+  const level = levelBits(region.order);
+  let idx = Mm.index(vma, a);
   const oEnd = e - start;
-  for (let o = a - start; o < oEnd; o++, idx++) {
-    const p = pte[idx];
-    const kind = p >>> PTE_KIND_SHIFT;
-    let cpu = 0;
-    let owned = false;
-    if (kind === KIND_PRESENT) {
-      cpu = HMM_PFN_VALID | (p & PTE_WRITE ? HMM_PFN_WRITE : 0) | (p & PTE_PFN_MASK);
-      if (huge !== null && huge[idx >> order] !== 0) cpu |= level;
-    } else if (kind === KIND_DEVICE_PRIVATE) {
-      const f = p & PTE_PFN_MASK;
-      if (pools[chunkPool[f >>> CHUNK_SHIFT]].pagemap?.owner === owner) {
-        owned = true; // reported, never faulted (hmm_vma_handle_pte, device-private owner match)
-        cpu = HMM_PFN_VALID | (p & PTE_WRITE ? HMM_PFN_WRITE : 0) | f;
-        if (huge !== null && huge[idx >> order] !== 0) cpu |= level;
-      } else if (((out[o] & mask) | def) & HMM_PFN_ALLOW_P2P) {
-        const pf = p2pAlias(frames, f, mm, start + o);
-        if (pf >= 0) {
-          owned = true; // the P2P page is reported, never faulted (with or without REQ_FAULT)
-          cpu = HMM_PFN_VALID | (p & PTE_WRITE ? HMM_PFN_WRITE : 0) | pf;
+  for (let o = a - start; o < oEnd; ) {
+    const stop = Math.min(oEnd, o + (nextBlockStart(idx) - idx));
+    const b = region.block(idx);
+    const huge = b !== undefined && region.anyHuge && region.isHuge(idx);
+    if (huge && !anyFault(walk, o, stop) && absentPmdError(walk, vma, idx, o, stop)) {
+      idx += stop - o;
+      o = stop;
+      continue;
+    }
+    const lvl = huge ? level : 0;
+    for (let j = inBlock(idx); o < stop; o++, idx++, j++) {
+      const p = b === undefined ? 0 : b[j];
+      const kind = p >>> PTE_KIND_SHIFT;
+      let cpu = 0;
+      let owned = false;
+      if (kind === KIND_PRESENT) {
+        cpu = HMM_PFN_VALID | (p & PTE_WRITE ? HMM_PFN_WRITE : 0) | (p & PTE_PFN_MASK) | lvl;
+      } else if (kind === KIND_DEVICE_PRIVATE) {
+        const f = p & PTE_PFN_MASK;
+        if (pools[chunkPool[f >>> CHUNK_SHIFT]].pagemap?.owner === owner) {
+          owned = true; // reported, never faulted (hmm_vma_handle_pte, device-private owner match)
+          cpu = HMM_PFN_VALID | (p & PTE_WRITE ? HMM_PFN_WRITE : 0) | f | lvl;
+        } else if (((out[o] & mask) | def) & HMM_PFN_ALLOW_P2P) {
+          const pf = p2pAlias(frames, f, mm, start + o);
+          if (pf >= 0) {
+            owned = true; // the P2P page is reported, never faulted (with or without REQ_FAULT)
+            cpu = HMM_PFN_VALID | (p & PTE_WRITE ? HMM_PFN_WRITE : 0) | pf;
+          }
         }
       }
-    }
-    if (!owned) {
-      const req = (out[o] & mask) | def;
-      if (req & HMM_PFN_REQ_FAULT) {
-        // hmm_pte_need_fault
-        if (req & HMM_PFN_REQ_WRITE && !(cpu & HMM_PFN_WRITE)) return (start + o) * 2 + 1;
-        if (!(cpu & HMM_PFN_VALID)) return (start + o) * 2;
+      if (!owned) {
+        const req = (out[o] & mask) | def;
+        if (req & HMM_PFN_REQ_FAULT) {
+          // hmm_pte_need_fault
+          if (req & HMM_PFN_REQ_WRITE && !(cpu & HMM_PFN_WRITE)) return (start + o) * 2 + 1;
+          if (!(cpu & HMM_PFN_VALID)) return (start + o) * 2;
+        }
       }
+      out[o] = cpu;
     }
-    out[o] = cpu;
   }
   return -1;
 }
@@ -191,6 +219,9 @@ SNAP_FLAGS[(KIND_DEVICE_PRIVATE << 1) | 1] = SLOW;
 /** Fills out[o..oEnd) from pte[idx..]: a table lookup per entry, the frame kept only for VALID outputs. */
 function fillNoFault(walk: HmmVmaWalk, pte: Uint32Array, idx: number, o: number, oEnd: number, lvl: number): void {
   const { out, frames, owner, defaultFlags: def, pfnFlagsMask: mask, mm, start } = walk;
+  const chunkPool = frames.chunkPool;
+  // The last pool found to belong to the owner (device-private pages come in long runs of one pool).
+  let ownedPool = -1;
   for (; o < oEnd; o++, idx++) {
     const p = pte[idx];
     const e = SNAP_FLAGS[p >>> 27];
@@ -199,9 +230,16 @@ function fillNoFault(walk: HmmVmaWalk, pte: Uint32Array, idx: number, o: number,
       out[o] = e | (p & PTE_PFN_MASK & keep) | (lvl & keep);
     } else {
       const f = p & PTE_PFN_MASK;
-      const pgmap = frames.pools[frames.chunkPool[f >>> CHUNK_SHIFT]].pagemap;
-      if (pgmap !== null && pgmap.owner === owner) out[o] = HMM_PFN_VALID | ((p & PTE_WRITE) << 3) | f | lvl;
-      else if (((out[o] & mask) | def) & HMM_PFN_ALLOW_P2P) {
+      const poolId = chunkPool[f >>> CHUNK_SHIFT];
+      if (poolId === ownedPool) {
+        out[o] = HMM_PFN_VALID | ((p & PTE_WRITE) << 3) | f | lvl;
+        continue;
+      }
+      const pgmap = frames.pools[poolId].pagemap;
+      if (pgmap !== null && pgmap.owner === owner) {
+        ownedPool = poolId;
+        out[o] = HMM_PFN_VALID | ((p & PTE_WRITE) << 3) | f | lvl;
+      } else if (((out[o] & mask) | def) & HMM_PFN_ALLOW_P2P) {
         const pf = p2pAlias(frames, f, mm, start + o);
         out[o] = pf >= 0 ? HMM_PFN_VALID | ((p & PTE_WRITE) << 3) | pf : 0;
       } else out[o] = 0;

@@ -1,23 +1,24 @@
-// Models: a CPU load or store to one page: the access goes through the PTE when it allows it,
-// and otherwise takes a page fault first (handle_mm_fault), as the MMU would.
+// Models: a CPU load or store to one page, or to a run of pages in order: the access goes
+// through the PTE when it allows it, and otherwise takes a page fault first (handle_mm_fault), as
+// the MMU would.
 // Leaves out: TLBs and access size (a page holds one number, DESIGN §4).
 import { Mm } from "./address-space.js";
-import { EFAULT } from "./errno.js";
+import { EFAULT, ENOMEM } from "./errno.js";
+import { inBlock, nextBlockStart } from "./page-table.js";
 import { FAULT_FLAG_WRITE, handleMmFault } from "./fault.js";
 import { KIND_PRESENT, PTE_KIND_SHIFT, PTE_PFN_MASK, PTE_WRITE } from "./pte.js";
-import { PROT_READ, PROT_WRITE } from "./vma.js";
+import { PROT_READ, PROT_WRITE, type Vma } from "./vma.js";
 
 /** The frame a CPU access to `vpn` lands on after any fault, or -EFAULT (SIGSEGV / SIGBUS). */
 export function cpuAccess(mm: Mm, vpn: number, write: boolean): number {
   const vma = mm.find(vpn);
   if (!vma || !(vma.prot & (write ? PROT_WRITE : PROT_READ))) return -EFAULT;
-  const idx = Mm.index(vma, vpn);
-  let p = vma.region.pte[idx];
+  let p = Mm.pte(vma, vpn);
   if (p >>> PTE_KIND_SHIFT !== KIND_PRESENT || (write && !(p & PTE_WRITE))) {
     const ret = handleMmFault(mm, vpn, write ? FAULT_FLAG_WRITE : 0);
     if (ret !== 0) return ret;
     const again = mm.find(vpn)!;
-    p = again.region.pte[Mm.index(again, vpn)];
+    p = Mm.pte(again, vpn);
   }
   return p & PTE_PFN_MASK;
 }
@@ -25,4 +26,86 @@ export function cpuAccess(mm: Mm, vpn: number, write: boolean): number {
 export function cpuRead(mm: Mm, vpn: number): number {
   const f = cpuAccess(mm, vpn, false);
   return f < 0 ? NaN : mm.mem.frames.content[f];
+}
+
+/**
+ * CPU loads (`write` false: into `data`) or stores over pages [start, start + count) (of `data`,
+ * or without it `value + step * k` into the k-th page),
+ * page by page in order, each exactly as cpuAccess: through the PTE when it allows the access,
+ * else after handle_mm_fault. The common first store to an untouched private anonymous page is
+ * do_anonymous_page done inline (a fault event, a new page, the PTE), without the per-page lookups
+ * of the general path. Returns the pages done and, when one faulted fatally, its errno.
+ */
+export function cpuAccessRange(
+  mm: Mm, start: number, count: number, write: boolean, data: Float64Array | null, value = 0, step = 0,
+): { done: number; err: number } {
+  const end = start + count;
+  const run: AccessRun = { mm, start, write, data, value, step, anonWrite: false, failedAt: 0 };
+  let v = start;
+  while (v < end) {
+    const vma = mm.find(v);
+    if (!vma || !(vma.prot & (write ? PROT_WRITE : PROT_READ))) return { done: v - start, err: -EFAULT };
+    const region = vma.region;
+    // do_anonymous_page applies to private anonymous memory that never maps huge blocks.
+    run.anonWrite = write && vma.file === null && !vma.shared && region.order === 0;
+    const stop = Math.min(end, vma.end);
+    while (v < stop) {
+      const i = Mm.index(vma, v);
+      const blockEnd = Math.min(stop, v + (nextBlockStart(i) - i));
+      const b = run.anonWrite ? region.table(i) : region.block(i);
+      const r = accessBlock(run, vma, b, inBlock(i), v, blockEnd);
+      if (r < 0) return { done: run.failedAt - start, err: r };
+      v = blockEnd;
+    }
+  }
+  return { done: count, err: 0 };
+}
+
+/** One cpuAccessRange call: what every block shares. */
+interface AccessRun {
+  mm: Mm;
+  start: number;
+  write: boolean;
+  data: Float64Array | null;
+  value: number;
+  step: number;
+  anonWrite: boolean;
+  /** The page whose access failed. */
+  failedAt: number;
+}
+
+/**
+ * The accesses to pages [v, stop) of one page table `b` (from entry `j`): 0, or the errno of the
+ * page that failed (run.failedAt). Called once per table, so it is compiled whole after a few
+ * tables rather than entered mid-loop.
+ */
+function accessBlock(run: AccessRun, vma: Vma, b: Uint32Array | undefined, j: number, v: number, stop: number): number {
+  const { mm, write, data, value, step, start, anonWrite } = run;
+  const mem = mm.mem;
+  const frames = mem.frames;
+  for (; v < stop; v++, j++) {
+    const p = b === undefined ? 0 : b[j];
+    let f: number;
+    if (p >>> PTE_KIND_SHIFT === KIND_PRESENT && (!write || p & PTE_WRITE)) f = p & PTE_PFN_MASK;
+    else if (p === 0 && anonWrite) {
+      mem.events.fault(mm, v, false);
+      f = mem.allocRam();
+      if (f < 0) {
+        run.failedAt = v;
+        return -ENOMEM;
+      }
+      frames.mapcount[f] = 1;
+      vma.anonVma = true;
+      b![j] = ((KIND_PRESENT << PTE_KIND_SHIFT) | PTE_WRITE | f) >>> 0;
+    } else {
+      f = cpuAccess(mm, v, write); // a fault never changes the VMA layout
+      if (f < 0) {
+        run.failedAt = v;
+        return f;
+      }
+    }
+    if (!write) data![v - start] = frames.content[f];
+    else frames.content[f] = data === null ? value + step * (v - start) : data[v - start];
+  }
+  return 0;
 }

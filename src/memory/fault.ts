@@ -13,6 +13,7 @@ import {
   PTE_PFN_MASK, PTE_WRITE, makePte, pteKind,
 } from "./pte.js";
 import { PROT_READ, PROT_WRITE, Vma } from "./vma.js";
+import { inBlock, nextBlockStart, type Region } from "./page-table.js";
 import { restoreExclusive } from "./exclusive.js";
 
 /** enum fault_flag (include/linux/mm_types.h): the fault is a write; a device (not this mm's CPU) asked for it. */
@@ -30,9 +31,7 @@ export function handleMmFault(mm: Mm, vpn: number, flags: number): number {
     const vma = mm.find(vpn);
     if (!vma) return -EFAULT;
     if (!(vma.prot & (write ? PROT_WRITE : PROT_READ))) return -EFAULT;
-    const pte = vma.region.pte;
-    const idx = Mm.index(vma, vpn);
-    const p = pte[idx];
+    const p = Mm.pte(vma, vpn);
     switch (pteKind(p)) {
       case KIND_NONE:
         return doNoneFault(mm, vma, vpn, write);
@@ -63,7 +62,7 @@ export function handleMmFault(mm: Mm, vpn: number, flags: number): number {
 
 function doNoneFault(mm: Mm, vma: Vma, vpn: number, write: boolean): number {
   const frames = mm.mem.frames;
-  const pte = vma.region.pte;
+  const region = vma.region;
   const idx = Mm.index(vma, vpn);
   if (vma.file !== null) {
     const index = vma.fileOff + (vpn - vma.start);
@@ -75,95 +74,114 @@ function doNoneFault(mm: Mm, vma: Vma, vpn: number, write: boolean): number {
       if (f < 0) return -ENOMEM;
       frames.content[f] = frames.content[cached];
       frames.mapcount[f] = 1;
-      pte[idx] = makePte(KIND_PRESENT, f, true);
+      vma.anonVma = true; // do_cow_fault: anon_vma_prepare
+      region.set(idx, makePte(KIND_PRESENT, f, true));
       return 0;
     }
     frames.get(cached);
     frames.mapcount[cached]++;
     // Simplification: shared mappings map writable on any fault (shmem: no write-notify).
-    pte[idx] = makePte(KIND_PRESENT, cached, vma.shared && (vma.prot & PROT_WRITE) !== 0);
+    region.set(idx, makePte(KIND_PRESENT, cached, vma.shared && (vma.prot & PROT_WRITE) !== 0));
     return 0;
   }
-  const order = vma.region.order;
+  const order = region.order;
   if (order > 0) {
     const b0 = vpn - (idx & ((1 << order) - 1));
     const b1 = b0 + (1 << order);
     if (b0 >= vma.start && b1 <= vma.end && rangeEmpty(vma, b0, b1)) {
       if (hugeFault(mm, vma, b0, write) === 0) return 0;
+      if (vma.hugetlb) return -ENOMEM; // no huge page: hugetlb has no base-page fallback (VM_FAULT_OOM)
     }
   }
   if (!write) {
-    pte[idx] = makePte(KIND_PRESENT, ZERO_PFN, false); // do_anonymous_page: the zero page on read
+    region.set(idx, makePte(KIND_PRESENT, ZERO_PFN, false)); // do_anonymous_page: the zero page on read, no anon_vma
     return 0;
   }
   const f = mm.mem.allocRam();
   if (f < 0) return -ENOMEM;
   frames.mapcount[f] = 1;
-  pte[idx] = makePte(KIND_PRESENT, f, true);
+  vma.anonVma = true; // do_anonymous_page: vmf_anon_prepare before a new page
+  region.set(idx, makePte(KIND_PRESENT, f, true));
   return 0;
 }
 
-/** do_huge_pmd_anonymous_page: huge zero page on read, a zeroed huge folio on write. */
+/** Fills entries [i0, i0 + n) of `region` with `pte` plus k for the k-th (k = 0 when `step` is 0). */
+export function fillPtes(region: Region, i0: number, n: number, pte: number, step: number): void {
+  for (let i = i0; i < i0 + n; ) {
+    const b = region.table(i);
+    const stop = Math.min(i0 + n, nextBlockStart(i));
+    for (let j = inBlock(i), m = j + (stop - i); j < m; j++, i++) b[j] = (pte + step * (i - i0)) >>> 0;
+  }
+}
+
+/**
+ * do_huge_pmd_anonymous_page (vmf_anon_prepare first: the VMA gets an anon_vma either way): the
+ * huge zero page on read, a zeroed huge folio on write; or hugetlb_no_page: a zeroed huge page
+ * either way, mapped read-only on a read of a private mapping (a later write reuses it).
+ */
 function hugeFault(mm: Mm, vma: Vma, b0: number, write: boolean): number {
-  const { pte, huge, order } = vma.region;
+  const region = vma.region;
+  const order = region.order;
   const i0 = Mm.index(vma, b0);
   const n = 1 << order;
-  if (!write) {
-    pte.fill(makePte(KIND_PRESENT, ZERO_PFN, false), i0, i0 + n);
+  if (!write && !vma.hugetlb) {
+    fillPtes(region, i0, n, makePte(KIND_PRESENT, ZERO_PFN, false), 0);
   } else {
     const f = mm.mem.allocRamContig(order);
     if (f < 0) return -ENOMEM;
     const frames = mm.mem.frames;
     frames.mapcount.fill(1, f, f + n);
-    for (let k = 0; k < n; k++) pte[i0 + k] = makePte(KIND_PRESENT, f + k, true);
+    fillPtes(region, i0, n, makePte(KIND_PRESENT, f, write || vma.shared), 1);
   }
-  huge![i0 >> order] = 1;
+  vma.anonVma = true;
+  region.setHuge(i0, true);
   return 0;
 }
 
 /** do_wp_page / do_huge_pmd_wp_page. */
 function doWpFault(mm: Mm, vma: Vma, vpn: number): number {
   const frames = mm.mem.frames;
-  const { pte, huge, order } = vma.region;
+  const region = vma.region;
+  const order = region.order;
   const idx = Mm.index(vma, vpn);
   if (vma.shared) {
-    pte[idx] = (pte[idx] | PTE_WRITE) >>> 0;
+    region.set(idx, (region.get(idx) | PTE_WRITE) >>> 0);
     return 0;
   }
-  if (huge !== null && huge[idx >> order]) {
-    const i0 = idx & ~((1 << order) - 1);
+  if (region.isHuge(idx)) {
     const n = 1 << order;
+    const i0 = idx - (idx % n);
     const b0 = vpn - (idx - i0);
-    const f0 = pte[i0] & PTE_PFN_MASK;
+    const f0 = region.get(i0) & PTE_PFN_MASK;
     if (f0 === ZERO_PFN) {
       // Write to the huge zero page: a new zeroed huge folio replaces it.
       mm.invalidate(b0, b0 + n, MMU_NOTIFY_CLEAR);
       const f = mm.mem.allocRamContig(order);
       if (f >= 0) {
         frames.mapcount.fill(1, f, f + n);
-        for (let k = 0; k < n; k++) pte[i0 + k] = makePte(KIND_PRESENT, f + k, true);
+        fillPtes(region, i0, n, makePte(KIND_PRESENT, f, true), 1);
         return 0;
       }
-      huge[idx >> order] = 0;
+      region.setHuge(idx, false);
     } else {
       let exclusive = true;
       for (let k = 0; k < n && exclusive; k++) {
-        const f = pte[i0 + k] & PTE_PFN_MASK;
+        const f = region.get(i0 + k) & PTE_PFN_MASK;
         exclusive = frames.mapcount[f] === 1 && frames.refcount[f] === 1;
       }
       if (exclusive) {
-        for (let k = 0; k < n; k++) pte[i0 + k] = (pte[i0 + k] | PTE_WRITE) >>> 0;
+        for (let k = 0; k < n; k++) region.set(i0 + k, (region.get(i0 + k) | PTE_WRITE) >>> 0);
         return 0;
       }
       // A shared huge folio: split the PMD and copy only the faulting page.
       mm.invalidate(b0, b0 + n, MMU_NOTIFY_CLEAR);
-      huge[idx >> order] = 0;
+      region.setHuge(idx, false);
     }
   }
-  const p = pte[idx];
+  const p = region.get(idx);
   const old = p & PTE_PFN_MASK;
   if (old !== ZERO_PFN && frames.mapcount[old] === 1 && frames.refcount[old] === 1) {
-    pte[idx] = (p | PTE_WRITE) >>> 0; // wp_page_reuse: the only user keeps its page
+    region.set(idx, (p | PTE_WRITE) >>> 0); // wp_page_reuse: the only user keeps its page
     return 0;
   }
   // wp_page_copy: CLEAR notifier, copy into a new page, switch the PTE, drop the old page.
@@ -172,7 +190,8 @@ function doWpFault(mm: Mm, vma: Vma, vpn: number): number {
   if (f < 0) return -ENOMEM;
   frames.content[f] = old === ZERO_PFN ? 0 : frames.content[old];
   frames.mapcount[f] = 1;
-  pte[idx] = makePte(KIND_PRESENT, f, true);
+  vma.anonVma = true;
+  region.set(idx, makePte(KIND_PRESENT, f, true));
   if (old !== ZERO_PFN) {
     frames.mapcount[old]--;
     frames.put(old);

@@ -67,10 +67,10 @@ export class FrameTable {
   generation: Uint32Array | null = null;
   private carvedFrames = 0;
 
-  constructor(private readonly events = new MachineEvents([]), initialFrames = CHUNK_PAGES) {
-    this.refcount = new Int32Array(initialFrames);
-    this.mapcount = new Int32Array(initialFrames);
-    this.content = new Float64Array(initialFrames);
+  constructor(private readonly events = new MachineEvents([])) {
+    this.refcount = new Int32Array(CHUNK_PAGES);
+    this.mapcount = new Int32Array(CHUNK_PAGES);
+    this.content = new Float64Array(CHUNK_PAGES);
   }
 
   /** Starts counting frees per frame (idempotent). */
@@ -90,8 +90,8 @@ export class FrameTable {
       freeHead: -1, bump: 0, bumpEnd: 0,
     };
     this.pools.push(pool);
-    // memremap_pages creates the struct pages of a device's memory up front: reserve metadata for
-    // up to 4 GiB of it now, so that filling the device does not pay for growing the arrays.
+    // memremap_pages creates a device's struct pages at probe time: room for the metadata of up to
+    // 4 GiB of it is made now, so that filling the device does not pay for growing the tables.
     if (pagemap !== null) this.grow(Math.min(MAX_FRAMES, this.carvedFrames + Math.min(capacityPages, 1 << 20) + CHUNK_PAGES));
     return pool;
   }
@@ -123,9 +123,55 @@ export class FrameTable {
     return f;
   }
 
-  /** Allocates `n` (a power of two) naturally aligned adjacent frames, as a large folio, or -1. */
+  /**
+   * Allocates up to `n` frames into `out` (from index 0), one alloc() each, in one call: returns
+   * how many it got (fewer when the pool is full).
+   */
+  allocMany(pool: Pool, n: number, out: Int32Array): number {
+    const { refcount, mapcount, content } = this;
+    let k = 0;
+    for (; k < n; k++) {
+      if (pool.inUse >= pool.capacityPages) break;
+      const f = pool.freeHead;
+      if (f < 0) {
+        if (pool.bump >= pool.bumpEnd) {
+          k += this.allocManyAfterCarve(pool, n - k, out, k);
+          break;
+        }
+        pool.inUse++;
+        refcount[pool.bump] = 1;
+        out[k] = pool.bump++;
+        continue;
+      }
+      pool.freeHead = -refcount[f] - 2; // the inverse of freeLink
+      pool.inUse++;
+      refcount[f] = 1;
+      mapcount[f] = 0;
+      content[f] = 0;
+      out[k] = f;
+    }
+    return k;
+  }
+
+  /** The rest of allocMany once the pool needs a new chunk (which may grow the tables). */
+  private allocManyAfterCarve(pool: Pool, n: number, out: Int32Array, at: number): number {
+    let k = 0;
+    for (; k < n; k++) {
+      const f = this.alloc(pool);
+      if (f < 0) break;
+      out[at + k] = f;
+    }
+    return k;
+  }
+
+  /**
+   * Allocates `n` (a power of two) adjacent frames, as a large folio, or -1: naturally aligned
+   * inside a chunk, or (a folio larger than a chunk: a 1 GiB hugetlb page) in fresh chunks carved
+   * back to back.
+   */
   allocContig(pool: Pool, n: number): number {
     if (pool.inUse + n > pool.capacityPages) return -1;
+    if (n > CHUNK_PAGES) return this.allocChunks(pool, n);
     let start = (pool.bump + n - 1) & ~(n - 1);
     if (start + n > pool.bumpEnd) {
       this.releaseBump(pool, pool.bumpEnd);
@@ -179,6 +225,28 @@ export class FrameTable {
     pool.bump = upTo;
   }
 
+  /** `n` frames (a multiple of the chunk size) in chunks carved back to back for `pool`, or -1. */
+  private allocChunks(pool: Pool, n: number): number {
+    const k = Math.ceil(n / CHUNK_PAGES);
+    if (pool.carved + k * CHUNK_PAGES > pool.capacityPages || this.carvedFrames + k * CHUNK_PAGES > MAX_FRAMES) return -1;
+    this.releaseBump(pool, pool.bumpEnd);
+    const first = this.carvedFrames;
+    this.carvedFrames += k * CHUNK_PAGES;
+    this.grow(this.carvedFrames);
+    for (let c = 0; c < k; c++) {
+      const chunk = (first >>> CHUNK_SHIFT) + c;
+      this.chunkPool[chunk] = pool.id;
+      this.chunkKind[chunk] = pool.kind;
+      this.chunkOffset[chunk] = pool.carved;
+      pool.carved += CHUNK_PAGES;
+    }
+    pool.bump = first + n;
+    pool.bumpEnd = first + k * CHUNK_PAGES;
+    pool.inUse += n;
+    this.refcount.fill(1, first, first + n);
+    return first;
+  }
+
   private carve(pool: Pool): boolean {
     if (pool.carved >= pool.capacityPages || this.carvedFrames + CHUNK_PAGES > MAX_FRAMES) return false;
     const first = this.carvedFrames;
@@ -193,10 +261,12 @@ export class FrameTable {
     return true;
   }
 
+  /** Makes room for `frames` frames: the tables grow fourfold (the OS commits only what is used), so that few copies are made. */
   private grow(frames: number): void {
     if (frames <= this.refcount.length) return;
     let cap = this.refcount.length;
-    while (cap < frames) cap *= 2;
+    while (cap < frames) cap *= 4;
+    cap = Math.min(cap, MAX_FRAMES);
     const r = new Int32Array(cap);
     r.set(this.refcount);
     const m = new Int32Array(cap);

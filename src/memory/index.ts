@@ -5,6 +5,7 @@ export * from "./pagemap.js";
 export * from "./frames.js";
 export * from "./memory.js";
 export * from "./vma.js";
+export * from "./page-table.js";
 export * from "./mmu-notifier.js";
 export * from "./address-space.js";
 export * from "./fault.js";

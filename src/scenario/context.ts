@@ -1,7 +1,8 @@
 // Models: the state a scenario's steps share: the machine (memory, ZONE_DEVICE drivers, P2P
 // clients), the named processes with their named buffers, the named files, and the run's cost
 // side; plus the lookups every step makes (process, device, client, page range), each failing the
-// step with a StepError that names the field and value. Leaves out: running steps (run.ts, steps/).
+// step with a StepError that names the field and value, and the budget of per-page results the
+// run's JSON can still hold. Leaves out: running steps (run.ts, steps/).
 import type { Mm } from "../memory/address-space.js";
 import { MappedFile } from "../memory/vma.js";
 import type { DmirrorDevice } from "../devices/dmirror.js";
@@ -11,6 +12,12 @@ import { getFunction } from "../fabric/build.js";
 import { InputError } from "../units/input-error.js";
 import type { RunCosts } from "./costs.js";
 import { StepError } from "./step-error.js";
+
+/**
+ * Characters of per-page results (values, snapshot entries) one run may emit: what a JSON string
+ * can hold in V8 (2^29 - 24 characters) less room for the rest of the result.
+ */
+export const PER_PAGE_JSON_CHARS = 2 ** 29 - 2 ** 24;
 
 export interface Buffer {
   start: number;
@@ -36,6 +43,8 @@ export class RunContext {
   readonly processes = new Map<string, Process>();
   private readonly files = new Map<string, MappedFile>();
   private fileSerial = 0;
+  /** Characters of per-page results the run has emitted so far. */
+  private perPageChars = 0;
 
   constructor(readonly machine: Machine, readonly costs: RunCosts, mainProcess: Mm) {
     this.processes.set("main", { mm: mainProcess, buffers: new Map() });
@@ -91,6 +100,21 @@ export class RunContext {
       throw new StepError(`${at("count")}: ${count} is out of bounds (pages ${first}..${first + count - 1} of a ${b.pages}-page buffer)`);
     }
     return { start: b.start + first, count, first };
+  }
+
+  /**
+   * Reserves room in the run's JSON result for `chars` characters of per-page results (`what`, for
+   * `pages` pages), before the step does anything: a step whose results would not fit fails with a
+   * message naming the field and suggesting a summary, never an exit on an oversized string.
+   */
+  reservePerPage(chars: number, pages: number, what: string, field: string): void {
+    if (this.perPageChars + chars > PER_PAGE_JSON_CHARS) {
+      throw new StepError(
+        `${field}: ${pages} pages of per-page ${what} would need about ${chars} characters of JSON, more than the run's result ` +
+          `can hold (${PER_PAGE_JSON_CHARS - this.perPageChars} left): read a smaller range (first/count), or use a snapshot with "summarize": true`,
+      );
+    }
+    this.perPageChars += chars;
   }
 
   /** Pages a step's range covers (0 for steps without one, or an unknown process or buffer). */

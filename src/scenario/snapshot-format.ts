@@ -1,6 +1,7 @@
 // Models: the selftest's vocabulary for a snapshot byte (lib/test_hmm_uapi.h HMM_DMIRROR_PROT_*):
 // "ERROR", "NONE", or the access ("READ"/"WRITE") with "|"-joined qualifiers (DESIGN §4).
-// "P2P" is the kit's own qualifier: a peer's P2PDMA page (a snapshot with `p2p: true`).
+// "P2P" is the kit's own qualifier: a peer's P2PDMA page (a snapshot with `p2p: true`). Summaries
+// count pages per name without keeping a byte per page.
 import {
   PROT_DEV_COHERENT_LOCAL, PROT_DEV_COHERENT_REMOTE, PROT_DEV_PRIVATE_LOCAL, PROT_DEV_PRIVATE_REMOTE,
   PROT_ERROR, PROT_NONE, PROT_P2P, PROT_PMD, PROT_PUD, PROT_WRITE_BYTE, PROT_ZERO,
@@ -35,15 +36,28 @@ export function snapshotEntries(bytes: Uint8Array): string[] {
   return out;
 }
 
-/** Pages per name, in order of first byte value: a count per byte value, then 256 names at most. */
-export function snapshotCounts(bytes: Uint8Array): Record<string, number> {
-  const perByte = new Float64Array(256);
-  for (let i = 0; i < bytes.length; i++) perByte[bytes[i]]++;
-  const counts: Record<string, number> = {};
-  const order: number[] = [];
-  for (let b = 0; b < 256; b++) if (perByte[b] > 0) order.push(b);
-  // Names in the order their first page appears, as a per-page pass would list them.
-  order.sort((a, b) => bytes.indexOf(a) - bytes.indexOf(b));
-  for (const b of order) counts[snapshotByteName(b)] = (counts[snapshotByteName(b)] ?? 0) + perByte[b];
-  return counts;
+/** Counts snapshot bytes chunk by chunk (a summarized snapshot keeps no byte per page). */
+export class SnapshotTally {
+  private readonly perByte = new Float64Array(256);
+  /** Page index of each byte value's first page (Infinity while unseen). */
+  private readonly first = new Float64Array(256).fill(Infinity);
+
+  /** Bytes of pages [offset, offset + bytes.length) of the range. */
+  add(bytes: Uint8Array, offset: number): void {
+    const perByte = this.perByte;
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i];
+      if (perByte[b]++ === 0) this.first[b] = offset + i;
+    }
+  }
+
+  /** Pages per name, names in the order their first page appears, as a per-page pass would list them. */
+  counts(): Record<string, number> {
+    const order: number[] = [];
+    for (let b = 0; b < 256; b++) if (this.perByte[b] > 0) order.push(b);
+    order.sort((a, b) => this.first[a] - this.first[b]);
+    const counts: Record<string, number> = {};
+    for (const b of order) counts[snapshotByteName(b)] = (counts[snapshotByteName(b)] ?? 0) + this.perByte[b];
+    return counts;
+  }
 }

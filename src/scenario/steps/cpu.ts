@@ -1,25 +1,29 @@
 // Models: the CPU touching a buffer page by page: a load or store that faults where the PTE does not
 // allow it (memory/cpu-access.ts), so a device-private page comes back through migrate_to_ram.
 // Leaves out: access size (a page holds one number, DESIGN §4).
-import { cpuAccess } from "../../memory/cpu-access.js";
+import { cpuAccessRange } from "../../memory/cpu-access.js";
 import { errnoName } from "../../memory/errno.js";
 import { hex, PAGE_SIZE } from "../../units/size.js";
+import type { PageRange } from "../context.js";
 import { StepError } from "../step-error.js";
+import { toNumbers, VALUE_CHARS } from "../per-page.js";
 import type { StepHandler } from "./types.js";
+
+function failed(err: number, range: PageRange, done: number, what: string): StepError {
+  const page = range.first + done;
+  return new StepError(`${errnoName(err)}: CPU ${what} of page ${page} (${hex((range.start + done) * PAGE_SIZE)}) faults: no ${what === "read" ? "readable" : "writable"} mapping (SIGSEGV)`);
+}
 
 export const cpuRead: StepHandler<"cpuRead"> = {
   op: "cpuRead",
   run(ctx, step, at) {
     const proc = ctx.process(step.process ?? "main", at("process"));
-    const { start, count, first } = ctx.range(proc, step, at);
-    const frames = ctx.machine.mem.frames; // frames.content is read after each access: a fault may grow it
-    const values: number[] = [];
-    for (let k = 0; k < count; k++) {
-      const f = cpuAccess(proc.mm, start + k, false);
-      if (f < 0) throw new StepError(`${errnoName(f)}: CPU read of page ${first + k} (${hex((start + k) * PAGE_SIZE)}) faults: no readable mapping (SIGSEGV)`);
-      values.push(frames.content[f]);
-    }
-    return { values };
+    const range = ctx.range(proc, step, at);
+    ctx.reservePerPage(range.count * VALUE_CHARS, range.count, "values", at("count"));
+    const data = new Float64Array(range.count);
+    const r = cpuAccessRange(proc.mm, range.start, range.count, false, data);
+    if (r.err !== 0) throw failed(r.err, range, r.done, "read");
+    return { values: toNumbers(data) };
   },
 };
 
@@ -27,13 +31,10 @@ export const cpuWrite: StepHandler<"cpuWrite"> = {
   op: "cpuWrite",
   run(ctx, step, at) {
     const proc = ctx.process(step.process ?? "main", at("process"));
-    const { start, count, first } = ctx.range(proc, step, at);
-    const frames = ctx.machine.mem.frames;
-    for (let k = 0; k < count; k++) {
-      const f = cpuAccess(proc.mm, start + k, true);
-      if (f < 0) throw new StepError(`${errnoName(f)}: CPU write of page ${first + k} (${hex((start + k) * PAGE_SIZE)}) faults: no writable mapping (SIGSEGV)`);
-      frames.content[f] = step.value === "index" ? first + k : step.value;
-    }
+    const range = ctx.range(proc, step, at);
+    const index = step.value === "index";
+    const r = cpuAccessRange(proc.mm, range.start, range.count, true, null, index ? range.first : (step.value as number), index ? 1 : 0);
+    if (r.err !== 0) throw failed(r.err, range, r.done, "write");
     return undefined;
   },
 };

@@ -10,7 +10,8 @@ import type { FieldPath, PageRange, RunContext } from "../context.js";
 import type { RunCosts } from "../costs.js";
 import type { DeviceCmdResult, DeviceReadResult } from "../results.js";
 import type { StepOf } from "../schema.js";
-import { snapshotCounts, snapshotEntries } from "../snapshot-format.js";
+import { ENTRY_CHARS, toNumbers, VALUE_CHARS } from "../per-page.js";
+import { SnapshotTally, snapshotEntries } from "../snapshot-format.js";
 import { StepError } from "../step-error.js";
 import type { StepHandler } from "./types.js";
 
@@ -34,7 +35,21 @@ function outcome(r: DmirrorCmd, op: string, range: PageRange): DeviceCmdResult {
 
 /** An outcome with the data read back. */
 function withValues(r: DmirrorCmd, op: string, range: PageRange): DeviceReadResult {
-  return { ...outcome(r, op, range), values: Array.from(r.values ?? []) };
+  const out = outcome(r, op, range);
+  const values = r.values === undefined ? [] : Array.isArray(r.values) ? r.values : toNumbers(r.values);
+  return { cpages: out.cpages, faults: out.faults, values };
+}
+
+/** The mirror and range of a step that returns one value per page, with room reserved for them in the run's result. */
+function openReading(ctx: RunContext, step: DeviceStep, at: FieldPath): { dm: Dmirror; range: PageRange } {
+  const o = open(ctx, step, at);
+  ctx.reservePerPage(o.range.count * VALUE_CHARS, o.range.count, "values", at("count"));
+  return o;
+}
+
+/** dmirror_bounce_init failing: the kernel's vmalloc of the bounce buffer returns NULL. */
+function bounceFailed(op: string, range: PageRange): StepError {
+  return new StepError(`ENOMEM: ${op} failed: a bounce buffer of ${range.count} pages does not fit in RAM (dmirror_bounce_init)`);
 }
 
 /** The cost of a step that walks the CPU page tables over its range (hmm_range_fault). */
@@ -43,7 +58,7 @@ const walkCost = (costs: RunCosts, step: { device: string }, _result: unknown, p
 export const deviceRead: StepHandler<"deviceRead"> = {
   op: "deviceRead",
   run(ctx, step, at) {
-    const { dm, range } = open(ctx, step, at);
+    const { dm, range } = openReading(ctx, step, at);
     return withValues(dm.read(range.start, range.count, { p2p: step.p2p }), step.op, range);
   },
   cost: walkCost,
@@ -53,8 +68,10 @@ export const deviceWrite: StepHandler<"deviceWrite"> = {
   op: "deviceWrite",
   run(ctx, step, at) {
     const { dm, range } = open(ctx, step, at);
-    const data = new Float64Array(range.count);
-    for (let k = 0; k < range.count; k++) data[k] = step.value === "index" ? range.first + k : step.value;
+    const data = dm.bounce(range.count);
+    if (data === null) throw bounceFailed(step.op, range);
+    if (step.value === "index") for (let k = 0; k < range.count; k++) data[k] = range.first + k;
+    else data.fill(step.value);
     return outcome(dm.write(range.start, range.count, data, { p2p: step.p2p }), step.op, range);
   },
   cost: walkCost,
@@ -63,7 +80,7 @@ export const deviceWrite: StepHandler<"deviceWrite"> = {
 export const migrateToDevice: StepHandler<"migrateToDevice"> = {
   op: "migrateToDevice",
   run(ctx, step, at) {
-    const { dm, range } = open(ctx, step, at);
+    const { dm, range } = openReading(ctx, step, at);
     return withValues(dm.migrateToDevice(range.start, range.count), step.op, range);
   },
 };
@@ -80,9 +97,15 @@ export const snapshot: StepHandler<"snapshot"> = {
   op: "snapshot",
   run(ctx, step, at) {
     const { dm, range } = open(ctx, step, at);
+    if (step.summarize) {
+      // Counted chunk by chunk: no byte per page is kept.
+      const tally = new SnapshotTally();
+      const out = outcome(dm.snapshot(range.start, range.count, { p2p: step.p2p }, (bytes, offset) => tally.add(bytes, offset)), step.op, range);
+      return { ...out, counts: tally.counts() };
+    }
+    ctx.reservePerPage(range.count * ENTRY_CHARS, range.count, "snapshot entries", at("count"));
     const r = dm.snapshot(range.start, range.count, { p2p: step.p2p });
-    const out = outcome(r, step.op, range);
-    return step.summarize ? { ...out, counts: snapshotCounts(r.bytes!) } : { ...out, entries: snapshotEntries(r.bytes!) };
+    return { ...outcome(r, step.op, range), entries: snapshotEntries(r.bytes!) };
   },
   cost: walkCost,
 };
@@ -90,7 +113,7 @@ export const snapshot: StepHandler<"snapshot"> = {
 export const exclusive: StepHandler<"exclusive"> = {
   op: "exclusive",
   run(ctx, step, at) {
-    const { dm, range } = open(ctx, step, at);
+    const { dm, range } = openReading(ctx, step, at);
     return withValues(dm.exclusive(range.start, range.count), step.op, range);
   },
 };

@@ -5,6 +5,7 @@
 import { errnoName } from "../../memory/errno.js";
 import { hex, PAGE_SIZE } from "../../units/size.js";
 import type { PageRange } from "../context.js";
+import { VALUE_CHARS } from "../per-page.js";
 import type { PeerMapStepResult } from "../results.js";
 import { StepError } from "../step-error.js";
 import type { StepHandler } from "./types.js";
@@ -43,6 +44,7 @@ export const dma: StepHandler<"dma"> = {
     const range = ctx.range(proc, step, at);
     const mirror = ctx.client(step.device, at("device")).open(proc.mm);
     const write = step.value !== undefined;
+    if (!write) ctx.reservePerPage(range.count * VALUE_CHARS, range.count, "values", at("count"));
     const v = step.value;
     const r = mirror.dma(range.start, range.count, write, (k) => (v === "index" ? range.first + k : (v as number)));
     if (r.ret !== 0) throw new StepError(`${errnoName(r.ret)}: dma ${write ? "write" : "read"} failed${where(r.page, range)} after ${r.cpages} pages: ${r.reason}`);
