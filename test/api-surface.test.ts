@@ -10,13 +10,13 @@ describe("public API", () => {
     for (const name of ["runScenario", "loadScenario", "loadScenarioFile", "loadCalibration", "resultOf", "buildFabric", "loadTopologyFile", "pairMatrix", "cli"]) {
       expect(typeof (api as Record<string, unknown>)[name], name).toBe("function");
     }
-    for (const name of ["FrameTable", "CHUNK_SHIFT", "NotifierTree", "P2pClient", "Machine", "memory", "hmm", "devices", "runScenarioInput"]) {
+    for (const name of ["FrameTable", "CHUNK_SHIFT", "NotifierTree", "ClientDevice", "Machine", "memory", "hmm", "devices", "runScenarioInput"]) {
       expect((api as Record<string, unknown>)[name], name).toBeUndefined();
     }
     expect(typeof internals.memory.FrameTable).toBe("function");
     expect(internals.memory.CHUNK_SHIFT).toBe(16);
     expect(typeof internals.hmm.NotifierTree).toBe("function");
-    expect(typeof internals.devices.P2pClient).toBe("function");
+    expect(typeof internals.devices.ClientDevice).toBe("function");
     const ops = api.Scenario.shape.steps.element.options.map((o) => o.shape.op.value);
     expect(Object.keys(internals.STEP_HANDLERS).sort()).toEqual([...ops].sort());
     for (const [op, handler] of Object.entries(internals.STEP_HANDLERS)) expect(handler.op).toBe(op);

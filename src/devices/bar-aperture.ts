@@ -3,12 +3,16 @@
 // is cut into page slots, each a MEMORY_DEVICE_PCI_P2PDMA page; get_dma_pfn_for_device binds a
 // slot to a device-private page and returns its P2PDMA page; when every slot is bound the least
 // recently used one is reclaimed, after its users' notifiers have run (MMU_NOTIFY_CLEAR on each
-// address that received the alias, so every mirror invalidates through its one mechanism). The
-// aperture subscribes to the machine's page frees: a device page given back unbinds its slot.
-// Leaves out: BAR resizing at run time and huge slots; a slot maps exactly one 4 KiB page. The
-// P2PDMA pages' struct pages are created on first use, not at probe time.
+// address that received the alias, so every mirror invalidates through its one mechanism), or, with
+// the "fail" policy, the alias fails with -ENOSPC; a slot a peer pinned (peer-memory get_pages) is
+// never reclaimed. The aperture subscribes to the machine's page frees: a device page given back
+// unbinds its slot. A Resizable BAR changes the window within the sizes the BAR allows, up to the
+// address space assigned to it, while no slot is bound (pci_resize_resource: the BAR is released).
+// Leaves out: reassigning bridge windows to grow a BAR beyond its assigned space (-ENOSPC, as the
+// kernel fails when they do not fit) and huge slots; a slot maps exactly one 4 KiB page. The P2PDMA
+// pages' struct pages are created on first use, not at probe time.
 import type { Mm } from "../memory/address-space.js";
-import { ENOMEM } from "../memory/errno.js";
+import { EBUSY, EINVAL, ENOMEM, ENOSPC } from "../memory/errno.js";
 import type { MachineListener } from "../memory/events.js";
 import { CHUNK_PAGES, CHUNK_SHIFT, POOL_P2PDMA, type FrameTable, type Pool } from "../memory/frames.js";
 import type { Memory } from "../memory/memory.js";
@@ -37,8 +41,15 @@ export function apertureOfFrame(frames: FrameTable, frame: number): BarAperture 
   return pool.kind === POOL_P2PDMA ? (pool.pagemap!.owner as BarAperture) : undefined;
 }
 
+/** What an aperture does when every slot is bound: reclaim the least recently used, or fail. */
+export type AperturePolicy = "lru" | "fail";
+
 export class BarAperture implements MachineListener {
-  readonly slots: number;
+  /** Slots of the current window. */
+  slots: number;
+  /** The window's size now (the BAR's, or what resizeBar set), bytes. */
+  size: number;
+  policy: AperturePolicy = "lru";
   readonly pagemap: DevPagemap;
   /** The P2PDMA pages, created with the first alias. */
   private pool: Pool | null = null;
@@ -48,6 +59,8 @@ export class BarAperture implements MachineListener {
   /** P2PDMA frame of each slot (allocated when the slot is first used). */
   private slotP2p = new Int32Array(0);
   private lastUse = new Float64Array(0);
+  /** Pins on each slot (a pinned slot is never reclaimed). */
+  private slotPins = new Int32Array(0);
   /** Addresses that received each slot's alias: [mm, vpn] pairs (few per slot). */
   private users: Array<Array<[Mm, number]>> = [];
   private readonly frameSlot = new Map<number, number>();
@@ -58,7 +71,8 @@ export class BarAperture implements MachineListener {
   reclaims = 0;
 
   constructor(readonly fn: PciFunction, readonly bar: FabricBar | null, readonly device: DeviceSpec) {
-    this.slots = bar === null ? 0 : Math.floor(Math.min(bar.size, device.memory) / PAGE_SIZE);
+    this.size = bar === null ? 0 : bar.size;
+    this.slots = this.slotsFor(this.size);
     this.pagemap = { type: MEMORY_DEVICE_PCI_P2PDMA, owner: this, ops: { pageFree: () => {}, barTarget: (f) => this.target(f) } };
   }
 
@@ -71,13 +85,34 @@ export class BarAperture implements MachineListener {
     return this.frameSlot.size;
   }
 
-  /** get_dma_pfn_for_device: the P2PDMA frame aliasing device-private `frame`, or -ENOMEM. */
+  private slotsFor(size: number): number {
+    return Math.floor(Math.min(size, this.device.memory) / PAGE_SIZE);
+  }
+
+  /**
+   * pci_resize_resource for the memory BAR: `size` must be one the BAR allows and fit the space
+   * assigned to it; the BAR must be released (no slot bound). 0 or -errno.
+   */
+  resize(size: number): number {
+    if (this.bar === null) return -EINVAL;
+    if (!this.bar.resizable.includes(size) && size !== this.bar.size) return -EINVAL;
+    if (size > this.bar.size) return -ENOSPC;
+    if (this.frameSlot.size > 0) return -EBUSY;
+    this.size = size;
+    this.slots = this.slotsFor(size);
+    this.high = Math.min(this.high, this.slots);
+    this.freeSlots = this.freeSlots.filter((s) => s < this.slots);
+    return 0;
+  }
+
+  /** get_dma_pfn_for_device: the P2PDMA frame aliasing device-private `frame`, or -ENOMEM (no
+   *  window), -ENOSPC (every slot bound under the "fail" policy, or pinned). */
   aliasFor(frame: number, mm: Mm, vpn: number): number {
     if (this.slots === 0) return -ENOMEM; // no P2P window: the series' callback fails, stock behaviour follows
     let s = this.frameSlot.get(frame);
     if (s === undefined) {
       s = this.takeSlot(mm.mem);
-      if (s < 0) return -ENOMEM;
+      if (s < 0) return s === -2 ? -ENOSPC : -ENOMEM;
       this.slotFrame[s] = frame;
       this.frameSlot.set(frame, s);
     }
@@ -96,6 +131,12 @@ export class BarAperture implements MachineListener {
     this.freeSlots.push(s);
   }
 
+  /** A peer pins (or unpins) the slot aliasing device-private `frame`: a pinned slot is never reclaimed. */
+  pinAlias(frame: number, pin: boolean): void {
+    const s = this.frameSlot.get(frame);
+    if (s !== undefined) this.slotPins[s] += pin ? 1 : -1;
+  }
+
   /** Slot of a P2PDMA frame of this aperture (frames are carved in slot order). */
   slotOfFrame(p2pFrame: number): number {
     return this.mem!.frames.chunkOffset[p2pFrame >>> CHUNK_SHIFT] + (p2pFrame & (CHUNK_PAGES - 1));
@@ -110,7 +151,7 @@ export class BarAperture implements MachineListener {
   /** The device frame behind BAR offset `offset`, or -1; the access counts as a use for LRU. */
   access(offset: number): number {
     const s = Math.floor(offset / PAGE_SIZE);
-    if (s >= this.high) return -1;
+    if (s >= this.high || s >= this.slots) return -1;
     if (this.slotFrame[s] >= 0) this.lastUse[s] = ++this.tick;
     return this.slotFrame[s];
   }
@@ -124,11 +165,12 @@ export class BarAperture implements MachineListener {
   private poolIn(mem: Memory): Pool {
     if (this.pool === null) {
       this.mem = mem;
-      this.pool = mem.addDevicePool(`${this.id}:bar${this.bar!.index}`, this.slots * PAGE_SIZE, this.device.numaNode, this.pagemap);
+      this.pool = mem.addDevicePool(`${this.id}:bar${this.bar!.index}`, this.slotsFor(this.bar!.size) * PAGE_SIZE, this.device.numaNode, this.pagemap);
     }
     return this.pool;
   }
 
+  /** A free slot, or -1 (no P2PDMA page could be made), -2 (every slot bound: "fail" policy, or all pinned). */
   private takeSlot(mem: Memory): number {
     const f = this.freeSlots.pop();
     if (f !== undefined) return f;
@@ -141,9 +183,11 @@ export class BarAperture implements MachineListener {
       this.users[s] = [];
       return s;
     }
-    // Pressure: reclaim the least recently used slot, invalidating its users first.
-    let victim = 0;
-    for (let s = 1; s < this.high; s++) if (this.lastUse[s] < this.lastUse[victim]) victim = s;
+    if (this.policy === "fail") return -2;
+    // Pressure: reclaim the least recently used slot that no peer pinned, invalidating its users first.
+    let victim = -1;
+    for (let s = 0; s < this.high; s++) if (this.slotPins[s] === 0 && (victim < 0 || this.lastUse[s] < this.lastUse[victim])) victim = s;
+    if (victim < 0) return -2;
     this.reclaims++;
     const users = this.users[victim].slice();
     for (const [mm, vpn] of users) if (mm.live) mm.invalidate(vpn, vpn + 1, MMU_NOTIFY_CLEAR);
@@ -156,6 +200,7 @@ export class BarAperture implements MachineListener {
     this.slotFrame[s] = -1;
     this.users[s] = [];
     this.lastUse[s] = 0;
+    this.slotPins[s] = 0;
   }
 
   private grow(n: number): void {
@@ -165,8 +210,11 @@ export class BarAperture implements MachineListener {
     p.set(this.slotP2p);
     const l = new Float64Array(n);
     l.set(this.lastUse);
+    const pins = new Int32Array(n);
+    pins.set(this.slotPins);
     this.slotFrame = f;
     this.slotP2p = p;
     this.lastUse = l;
+    this.slotPins = pins;
   }
 }

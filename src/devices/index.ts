@@ -5,5 +5,6 @@ export * from "./dmirror.js";
 export * from "./bar-aperture.js";
 export * from "./iommu-domain.js";
 export * from "./dma-safety.js";
-export * from "./p2p-client.js";
+export * from "./client-device.js";
+export * from "./device-table.js";
 export * from "./machine.js";

@@ -1,8 +1,8 @@
 // Models: a machine as the memory model runs it: physical memory, one dmirror-style driver per
 // endpoint that hands memory to the kernel as ZONE_DEVICE pages (with the BAR aperture through
-// which peers reach its private pages), and a P2P client driver per endpoint that maps peers for
-// DMA, all publishing to the subscribers given here; the DMA safety checker starts with the first
-// peer mapping. Leaves out: coherent providers' apertures (their pages are CPU-addressable and reach
+// which peers reach its private pages), and each endpoint as a P2P client device (its page tables,
+// IOMMU domain and DMA engine; src/drivers runs its driver), all publishing to the subscribers given
+// here; the DMA safety checker starts with the first peer mapping. Leaves out: coherent providers' apertures (their pages are CPU-addressable and reach
 // clients as system memory) and providers without ZONE_DEVICE memory.
 import { getFunction } from "../fabric/build.js";
 import type { Fabric } from "../fabric/types.js";
@@ -12,7 +12,7 @@ import { BarAperture, memoryBarOf } from "./bar-aperture.js";
 import type { DeviceSpec } from "./device.js";
 import { DmaSafety } from "./dma-safety.js";
 import { DmirrorDevice } from "./dmirror.js";
-import { P2pClient, type P2pHost } from "./p2p-client.js";
+import { ClientDevice, type ClientHost } from "./client-device.js";
 
 /**
  * Device memory of a ZONE_DEVICE endpoint whose topology gives no size: unbounded, carved in
@@ -36,12 +36,12 @@ export interface MachineOptions {
   listeners?: readonly MachineListener[];
 }
 
-export class Machine implements P2pHost {
+export class Machine implements ClientHost {
   readonly mem: Memory;
   /** The ZONE_DEVICE drivers by endpoint id. */
   readonly devices = new Map<string, DmirrorDevice>();
   private readonly apertures = new Map<string, BarAperture>();
-  private readonly clients = new Map<string, P2pClient>();
+  private readonly clients = new Map<string, ClientDevice>();
   private checker: DmaSafety | null = null;
 
   constructor(readonly fabric: Fabric, opts: MachineOptions = {}) {
@@ -65,19 +65,19 @@ export class Machine implements P2pHost {
     return this.apertures.get(id);
   }
 
-  /** The P2P client driver of endpoint `id` (InputError when the topology has no such function). */
-  client(id: string): P2pClient {
-    let c = this.clients.get(id);
-    if (!c) {
-      const fn = getFunction(this.fabric, id);
-      c = new P2pClient({ host: this, fn, owner: this.devices.get(fn.id)?.device ?? null });
-      this.clients.set(id, c);
-    }
-    return c;
+  /** Every provider's BAR aperture. */
+  apertureList(): BarAperture[] {
+    return [...this.apertures.values()];
   }
 
-  /** Clients created so far (for the figures). */
-  get peerClients(): ReadonlyMap<string, P2pClient> {
-    return this.clients;
+  /** Endpoint `id` as a P2P client (InputError when the topology has no such function). */
+  client(id: string): ClientDevice {
+    const fn = getFunction(this.fabric, id);
+    let c = this.clients.get(fn.id);
+    if (!c) {
+      c = new ClientDevice(this, fn, this.devices.get(fn.id)?.device ?? null);
+      this.clients.set(fn.id, c);
+    }
+    return c;
   }
 }

@@ -8,7 +8,7 @@
 // owner with no fault wanted is HMM_PFN_ERROR for its whole step (hmm_vma_handle_absent_pmd).
 // Leaves out: migration-entry waits (no concurrent migration exists between steps), swap, poison.
 import { Mm } from "../memory/address-space.js";
-import { EBUSY, EFAULT, EPERM } from "../memory/errno.js";
+import { EBUSY, EFAULT, ENOSPC, EPERM } from "../memory/errno.js";
 import { FAULT_FLAG_REMOTE, FAULT_FLAG_WRITE, handleMmFault } from "../memory/fault.js";
 import { CHUNK_SHIFT, FrameTable } from "../memory/frames.js";
 import { KIND_DEVICE_PRIVATE, KIND_PRESENT, PTE_KIND_SHIFT, PTE_PFN_MASK, PTE_WRITE } from "../memory/pte.js";
@@ -31,6 +31,9 @@ export interface HmmRange {
 
 /** Walk outcome: all entries filled. */
 const WALK_DONE = 0;
+/** A page walk's outcome: an ALLOW_P2P page whose owner has no BAR slot left for it (the kit's
+ *  aperture "fail" policy; the P2P series leaves the callback's error to the normal path). */
+const WALK_NOSPC = -2;
 /** Walk outcome: a fault was taken; re-walk from `walk.last` (internal -EBUSY). */
 const WALK_AGAIN = 1;
 
@@ -59,7 +62,8 @@ function newWalk(mm: Mm, start: number, end: number, out: Uint32Array, defaultFl
   };
 }
 
-/** hmm_range_fault: 0, -EBUSY (sequence changed), -EFAULT or -EPERM. */
+/** hmm_range_fault: 0, -EBUSY (sequence changed), -EFAULT or -EPERM; -ENOSPC when a P2P alias
+ *  is refused because the owner's BAR window is full under the "fail" policy. */
 export function rangeFault(range: HmmRange): number {
   const walk = newWalk(range.notifier.mm, range.start, range.end, range.hmmPfns, range.defaultFlags, range.pfnFlagsMask, range.devPrivateOwner);
   for (;;) {
@@ -100,6 +104,7 @@ function walkRange(walk: HmmVmaWalk): number {
       continue;
     }
     const need = canFault ? walkPtesFaulting(walk, vma, a, e) : walkPtesNoFault(walk, vma, a, e);
+    if (need === WALK_NOSPC) return -ENOSPC;
     if (need < 0) {
       a = e;
       continue;
@@ -191,7 +196,8 @@ function walkPtesFaulting(walk: HmmVmaWalk, vma: Vma, a: number, e: number): num
           if (pf >= 0) {
             owned = true; // the P2P page is reported, never faulted (with or without REQ_FAULT)
             cpu = HMM_PFN_VALID | (p & PTE_WRITE ? HMM_PFN_WRITE : 0) | pf;
-          }
+          } else if (pf === -ENOSPC) return WALK_NOSPC; // the owner's window is full under its "fail" policy
+
         }
       }
       if (!owned) {

@@ -9,6 +9,7 @@ export const ENOMEM = 12;
 export const EFAULT = 14;
 export const EBUSY = 16;
 export const EINVAL = 22;
+export const ENOSPC = 28;
 export const EOVERFLOW = 75;
 export const EOPNOTSUPP = 95;
 
@@ -20,6 +21,7 @@ const NAMES: Record<number, string> = {
   [EFAULT]: "EFAULT",
   [EBUSY]: "EBUSY",
   [EINVAL]: "EINVAL",
+  [ENOSPC]: "ENOSPC",
   [EOVERFLOW]: "EOVERFLOW",
   [EOPNOTSUPP]: "EOPNOTSUPP",
 };

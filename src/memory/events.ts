@@ -26,7 +26,16 @@ export type ViolationCode =
   /** The page was freed and reused since the mapping was made. */
   | "reused"
   /** A write to a page the CPU maps read-only now (COW-shared after fork, or mprotected). */
-  | "read-only";
+  | "read-only"
+  /** A write that landed on a page that no longer backs the address: the data is lost. */
+  | "lost-write"
+  /** An access through a mapping made before an invalidation of its page had returned to the core
+   *  (after the callback the driver must no longer use it: mmu_notifier.h, hmm-semantics.md §2.2). */
+  | "after-invalidation"
+  /** An access through a mapping of a pinned page whose pin the driver has dropped. */
+  | "unpinned"
+  /** A driver's retry loop did not end (hmm_range_fault kept returning -EBUSY to one operation). */
+  | "livelock";
 
 /** A device access that reached a page after it was given back. */
 export interface Violation {
@@ -131,4 +140,8 @@ const VIOLATION_TEXT: Record<ViolationCode, string> = {
   moved: "reached a page that no longer backs this address (migrated away, or its BAR slot or IOVA reused)",
   reused: "reached a page freed and reused since it was mapped",
   "read-only": "wrote a page the CPU maps read-only now (COW-shared after fork, or mprotected)",
+  "lost-write": "wrote a page that no longer backs this address (migrated away or unmapped): the data is lost",
+  "after-invalidation": "used a mapping after the invalidation of its page had returned (the callback did not stop the device)",
+  unpinned: "reached a page through a pinned mapping whose pin was dropped (the page may move)",
+  livelock: "the driver's retry loop did not end (hmm_range_fault kept returning -EBUSY)",
 };

@@ -1,13 +1,17 @@
 // Models: the state a scenario's steps share: the machine (memory, ZONE_DEVICE drivers, P2P
-// clients), the named processes with their named buffers, the named files, and the run's cost
-// side; plus the lookups every step makes (process, device, client, page range), each failing the
-// step with a StepError that names the field and value, and the budget of per-page results the
+// client devices), the client devices' running drivers and the timeline they run on, the named
+// processes with their named buffers, the named files, the run's cost side and the async DMA it
+// started; plus the lookups every step makes (process, device, client, page range), each failing
+// the step with a StepError that names the field and value, and the budget of per-page results the
 // run's JSON can still hold. Leaves out: running steps (run.ts, steps/).
 import type { Mm } from "../memory/address-space.js";
 import { MappedFile } from "../memory/vma.js";
 import type { DmirrorDevice } from "../devices/dmirror.js";
 import type { Machine } from "../devices/machine.js";
-import type { P2pClient } from "../devices/p2p-client.js";
+import type { AperturePolicy } from "../devices/bar-aperture.js";
+import type { Fence } from "../drivers/api.js";
+import type { DriverRuntime } from "../drivers/runtime.js";
+import type { Timeline } from "../drivers/timeline.js";
 import { getFunction } from "../fabric/build.js";
 import { InputError } from "../units/input-error.js";
 import type { RunCosts } from "./costs.js";
@@ -46,8 +50,28 @@ export class RunContext {
   /** Characters of per-page results the run has emitted so far. */
   private perPageChars = 0;
 
-  constructor(readonly machine: Machine, readonly costs: RunCosts, mainProcess: Mm) {
+  /** The step running now (its index): async work it starts is its own. */
+  step = -1;
+  /** The async DMA the run started: which step, which device, its range and fence. */
+  readonly asyncDma: Array<{ step: number; device: string; range: PageRange; fence: Fence }> = [];
+
+  constructor(
+    readonly machine: Machine, readonly costs: RunCosts, mainProcess: Mm, readonly timeline: Timeline, readonly drivers: DriverRuntime,
+  ) {
     this.processes.set("main", { mm: mainProcess, buffers: new Map() });
+  }
+
+  /** Records an async DMA of the running step (its outcome goes into the run's `dma` list). */
+  watchAsyncDma(fence: Fence, device: string, range: PageRange): void {
+    this.asyncDma.push({ step: this.step, device, range, fence });
+  }
+
+  /** Every provider's BAR window follows `policy` until the returned function restores it. */
+  aperturePolicy(policy: AperturePolicy): () => void {
+    const apertures = this.machine.apertureList();
+    const before = apertures.map((a) => a.policy);
+    for (const a of apertures) a.policy = policy;
+    return () => apertures.forEach((a, i) => (a.policy = before[i]));
   }
 
   process(name: string, field: string): Process {
@@ -66,9 +90,9 @@ export class RunContext {
     return d;
   }
 
-  /** The P2P client driver of endpoint `id` (any PCI function of the topology). */
-  client(id: string, field: string): P2pClient {
-    return this.machine.client(this.functionId(id, field, "PCI function"));
+  /** The topology id of P2P client `name` (any PCI function of the topology). */
+  clientId(name: string, field: string): string {
+    return this.functionId(name, field, "PCI function");
   }
 
   /** The topology id of the function `name` names (DESIGN §4: short PCI addresses work wherever full ones do). */

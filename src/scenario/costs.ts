@@ -5,9 +5,10 @@
 // step that prices one design (dma, p2p, bounce, migrate) of moving bytes between two ends, and the
 // `parallel` step whose transfers start together and share the machine.
 // Leaves out: fork's COW write-protect flush, and pages migrated without a copy (zero-filled).
+import type { KernelCosts } from "../drivers/kernel.js";
 import type { Fabric } from "../fabric/types.js";
 import { param, type Calibration } from "../sim/calibration.js";
-import { DesignRefused, planDesign, type DesignPlan, type DesignRequest } from "../sim/designs.js";
+import { costTransfer, DesignRefused, planDesign, type DesignPlan, type DesignRequest } from "../sim/designs.js";
 import { cpuFaultNs, deviceFaultNs, dmaMapNs, otherCpus, peerMapNs, snapshotNs, tlbFlushNs } from "../sim/hmm-costs.js";
 import { CostLedger, type LinkDirectionUse } from "../sim/ledger.js";
 import { buildLinkGraph, type LinkGraph } from "../sim/link-graph.js";
@@ -16,7 +17,7 @@ import { iommuTranslates, pathBetween } from "../sim/paths.js";
 import type { SimResult, Transfer } from "../sim/simulate.js";
 import { InputError } from "../units/input-error.js";
 import { parseQuantity } from "../units/size.js";
-import type { StepEffects } from "./effects.js";
+import type { CopyEffect, StepEffects } from "./effects.js";
 import type { ParallelStepResult, PeerMapStepResult, TransferStepResult } from "./results.js";
 import type { StepOf } from "./schema.js";
 import { StepError } from "./step-error.js";
@@ -27,6 +28,9 @@ export const CPU_TRACK = "cpu";
 const GRANULARITY: Record<string, number> = { "4KiB": 4096, "64KiB": 65536, "2MiB": 2 * 1024 * 1024 };
 
 type TransferSpec = StepOf<"transfer">;
+
+/** GB/s of a device's DMA within its own memory (HBM/GDDR order of magnitude; not a measured figure). */
+const DEVICE_LOCAL_GBPS = 1000;
 
 /** The run-level cost counters added to DESIGN §4's. */
 export interface CostCounters {
@@ -43,7 +47,7 @@ export interface CostCounters {
 }
 
 /** The cost side of one run: owned by the run, charged after every step from its effects. */
-export class RunCosts {
+export class RunCosts implements KernelCosts {
   readonly graph: LinkGraph;
   readonly ledger: CostLedger;
   /** The run's parameters for this machine (its platform profile applied). */
@@ -59,10 +63,10 @@ export class RunCosts {
     this.ledger = new CostLedger(this.graph);
   }
 
-  /** Call before a step runs. */
-  begin(): void {
-    this.stepStart = this.ledger.now;
-    this.t = this.stepStart;
+  /** Call before a step's costs are charged: they start at `startNs` (default: when the run's last charge ended). */
+  begin(startNs = this.ledger.now): void {
+    this.stepStart = startNs;
+    this.t = startNs;
   }
 
   /** The trace track of a step's device (unknown ids go to the CPU track). */
@@ -87,7 +91,25 @@ export class RunCosts {
       const each = param(cal, "notifierCallbackNs") + param(cal, "deviceTlbInvalidateNs");
       this.op(CPU_TRACK, "mmu notifier", effects.invalidations * each, { callbacks: effects.invalidations });
     }
-    for (const c of effects.copies) {
+    this.copies(effects.copies, device);
+    return this.finish(i, op);
+  }
+
+  /**
+   * Copies that a step's async DMA made after the step itself was charged: priced on the machine's
+   * resources from `startNs`, without changing the step's own time.
+   */
+  lateCopies(device: string | undefined, copies: readonly CopyEffect[], startNs: number): void {
+    const stepStart = this.stepStart;
+    const t = this.t;
+    this.t = startNs;
+    this.copies(copies, device);
+    this.stepStart = stepStart;
+    this.t = t;
+  }
+
+  private copies(list: readonly CopyEffect[], device: string | undefined): void {
+    for (const c of list) {
       if (c.from === "ram" || c.to === "ram") {
         // A copy between RAM and a device is priced as a migration of its pages: asked for (one
         // migrate_vma over the range) or caused by faults and accesses (fault-driven).
@@ -102,7 +124,20 @@ export class RunCosts {
         this.run([{ path: pathBetween(this.graph, c.from, c.to, initiator === c.from ? "write" : "read"), bytes: c.bytes, label: "dma copy" }]);
       }
     }
-    return this.finish(i, op);
+  }
+
+  /** One hmm_range_fault of `pages` pages taking `faults` device faults, ns (the time a driver waits in it). */
+  rangeFaultNs(_device: string, pages: number, faults: number): number {
+    return snapshotNs(this.calibration, pages) + (faults > 0 ? deviceFaultNs(this.calibration, faults).ns : 0);
+  }
+
+  /** A DMA of `bytes` by `device` to (`write`) or from `memory` ("ram": its NUMA node's), ns: the path's transfer time. */
+  dmaNs(device: string, memory: string, bytes: number, write: boolean): number {
+    // Simplification: a device's DMA into its own memory runs at DEVICE_LOCAL_GBPS (no local-memory model).
+    if (memory === device) return bytes / DEVICE_LOCAL_GBPS;
+    const far = memory === "ram" ? `host:${this.graph.numaOf(device)}` : memory;
+    const path = write ? pathBetween(this.graph, device, far, "write") : pathBetween(this.graph, far, device, "read");
+    return costTransfer(this.graph, path, bytes).ns;
   }
 
   /** A device's walk of the CPU page tables (hmm_range_fault) over `pages` pages. */
@@ -116,11 +151,12 @@ export class RunCosts {
     this.op(CPU_TRACK, "tlb flush", f.ns, { pages, ipis: f.ipis });
   }
 
-  /** peerMap: the map-type lookup, then an IOMMU mapping for pages not reached by bus address
-   *  (`paths` of the step's result, DESIGN §4). */
+  /** peerMap: the map-type lookup and a device page-table entry per page mapped, then an IOMMU
+   *  mapping for pages not reached by bus address (`paths` of the step's result, DESIGN §4). */
   peerMapping(device: string, result: PeerMapStepResult): void {
     const track = this.track(device);
-    this.op(track, "peer map", peerMapNs(this.calibration, 1));
+    // The map-type lookup once, then one device page-table entry per page mapped.
+    this.op(track, "peer map", peerMapNs(this.calibration, 1, result.cpages), { pages: result.cpages });
     if (!iommuTranslates(this.graph, track)) return;
     const mapped = result.paths.THRU_HOST_BRIDGE + result.paths.SYSTEM;
     this.op(track, "dma map", dmaMapNs(this.calibration, mapped, true).map, { pages: mapped });
@@ -258,11 +294,9 @@ export class RunCosts {
   }
 
   private finish(i: number, op: string): number {
-    const t = Math.max(this.t, this.ledger.now);
-    const ns = t - this.stepStart;
-    this.stepTimes.push(ns);
-    this.ledger.mark("steps", op, this.stepStart, t, { step: i });
-    this.ledger.now = t;
+    const ns = this.t - this.stepStart;
+    this.stepTimes[i] = ns;
+    this.ledger.mark("steps", op, this.stepStart, this.t, { step: i });
     return ns;
   }
 }

@@ -24,6 +24,8 @@ export class StepEffects implements MachineListener {
   peerUnmaps = 0;
   peerUnmapsByInvalidation = 0;
   copies: CopyEffect[] = [];
+  /** Copies already priced (an async DMA's later copies are priced when the run ends). */
+  charged = 0;
   violations: Violation[] = [];
 
   /** Starts a new step. */

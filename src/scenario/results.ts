@@ -32,15 +32,29 @@ export interface PeerMapStepResult {
   local?: number;
   /** Pages reached through a host bounce buffer (the NOT_SUPPORTED "bounce" fallback). */
   bounced?: number;
-  /** Per page (ranges up to 1024 pages): path name and DMA address. */
+  /** Pages of the range without a mapping when the step ended (an aperture too small, an eviction). */
+  unmapped: number;
+  /** Per page (ranges up to 1024 pages): path name ("NONE": no mapping) and DMA address. */
   pagePaths?: string[];
   addresses?: string[];
 }
 
 export interface DmaStepResult {
+  /** Pages the DMA touched (an `async` DMA: the pages it was started on). */
   cpages: number;
   /** A read's values, one per page. */
   values?: number[];
+}
+
+/** How an `async` dma ended: when, how far, with what. */
+export interface AsyncDmaOutcome {
+  step: number;
+  device: string;
+  endNs: number;
+  cpages: number;
+  values?: number[];
+  /** The fault that ended it early (errno name first). */
+  error?: string;
 }
 
 export interface TransferStepResult {
@@ -90,6 +104,7 @@ export interface StepResults {
   peerMap: PeerMapStepResult;
   dma: DmaStepResult;
   peerUnmap: { cpages: number };
+  resizeBar: { size: number; slots: number };
   transfer: TransferStepResult;
   parallel: ParallelStepResult;
 }
@@ -182,6 +197,8 @@ export interface RunResult {
   violations: RunViolation[];
   /** The run's simulated time (the cost ledger's clock), ns. */
   simTimeNs: number;
+  /** How each `async` dma ended (present when a step started one). */
+  dma?: AsyncDmaOutcome[];
 }
 
 /** The result of step `i`, which must be an `op` step that succeeded; otherwise an Error saying what it was. */

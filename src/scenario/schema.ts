@@ -35,6 +35,8 @@ export const Expectation = z.enum(["ok", ...ERRNO_NAMES] as ["ok", ...ErrnoName[
 const annotations = {
   comment: z.string().optional().describe("A note for the reader (what this step shows); the run ignores it."),
   expect: Expectation.optional(),
+  at: z.number().int().min(0).optional().describe(
+    "Start time, simulated ns: the step starts then (or when the step before it started, if that is later) instead of when the step before it finished, so it can overlap DMA in flight and driver operations still running."),
 };
 const base = {
   ...annotations,
@@ -171,12 +173,22 @@ export const Step = z.discriminatedUnion("op", [
       "\"lateIovaUnmap\" (IOVA mappings are dropped only at the next map call)."),
     fallback: z.enum(["migrate", "bounce"]).optional().describe(
       "When P2P is NOT_SUPPORTED: \"migrate\" (default: fault the pages to RAM) or \"bounce\" (the owner copies through a host buffer)."),
-  }).describe("peerMap: map a range for peer DMA."),
+    aperture: z.enum(["lru", "fail"]).optional().describe(
+      "When a provider's BAR window has no free slot: \"lru\" (default: evict the least recently used peer mappings, invalidating their users) or \"fail\" (ENOSPC for the pages that do not fit)."),
+  }).describe("peerMap: map a range for peer DMA through the device's driver; the result counts the pages mapped per path when the step ends and those `unmapped`."),
   z.strictObject({
-    op: op("dma", "dma: DMA through the device's current mappings, without faulting; a page it has no mapping for fails the step."),
+    op: op("dma", "dma: DMA through the device's current mappings, without faulting; a page it has no mapping for ends it (an IOMMU fault)."),
     ...base, ...device, ...range,
     value: Value.optional().describe("Write this to each page (a number, or \"index\"); without it the DMA reads and returns `values`."),
+    async: z.boolean().optional().describe(
+      "Start the DMA and go on (default false: wait for it): it touches its pages one after another over its modelled time while later steps run; its outcome is in the run's `dma` list."),
   }).describe("dma: DMA through the device's mappings."),
+  z.strictObject({
+    op: op("resizeBar", "resizeBar: resize the device's memory BAR (Resizable BAR): its P2P window from now on."),
+    ...annotations, ...device,
+    size: z.union([z.number().int().min(1), z.string().min(1)]).describe(
+      "The new size (a number or \"256MiB\"): one of the BAR's `resizable` sizes, at most its assigned size; no peer mapping may use the BAR (EBUSY)."),
+  }).describe("resizeBar: pci_resize_resource on the device's memory BAR."),
   deviceStep("peerUnmap", "peerUnmap: drop the device's DMA mappings of the range."),
   TransferStep,
   ParallelStep,
@@ -188,11 +200,13 @@ export const Scenario = z.strictObject({
   /** A path (relative to the scenario file), a builtin name, or an inline topology object. */
   topology: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).describe(
     "The machine: a builtin name (\"dmirror\"), a path relative to this file (kit JSON, lspci text or hwloc XML), or an inline topology object."),
-  seed: z.number().int().optional().describe("A seed, recorded with the run; the model is deterministic, so the same file gives the same trace with or without it."),
+  seed: z.number().int().optional().describe("Orders events that fall on the same nanosecond (a DMA touching a page, a driver resuming): the same seed gives the same interleaving and trace every run; default 0."),
   /** The cost model's calibration: a name in data/calibration/ or a path (relative to the scenario
    *  file) to a calibration JSON; default "default". */
   calibration: z.string().min(1).optional().describe(
     "The cost model's calibration: a name in data/calibration/ or a path (relative to this file) ending in .json; default \"default\"."),
+  drivers: z.record(z.string(), z.string().min(1)).optional().describe(
+    "The P2P client driver of each device (by id or PCI address): a builtin name (\"odp\", \"pinned\", \"dmabuf\", \"odp-no-fence-wait\", …) or the path of a module exporting a driver (relative to this file); default \"odp\"."),
   topologyOverlay: z.union([z.string().min(1), Overlay]).optional()
     .describe("Corrections to the machine before it is built (an imported dump's device memory, ZONE_DEVICE kind, role, name, link speeds): an overlay object { \"devices\": { \"<id or PCI address>\": { memory?, zoneDevice?, memoryBar?, role?, name?, link?, linkCurrent? } }, \"linkSpeed\"?, \"platform\"? }, or the path of an overlay JSON file (relative to the scenario file)."),
   steps: z.array(Step).describe("The steps, run in order; a failing step records its error and the next steps still run."),

@@ -31,7 +31,7 @@ export const PARAM_UNITS = {
   migrateSetupNs: "ns", migratePageNs: "ns", migrateFinalizeNs: "ns",
   // IOMMU (costs.md §5, §6.3)
   dmaMapNs: "ns", dmaMapSgNs: "ns", dmaMapSgEntries: "entries", dmaUnmapNs: "ns", iommuPageBytes: "B",
-  iotlbEntries: "entries", iotlbMissNs: "ns", iotlbWalkers: "walks", peerMapSetupNs: "ns", apertureRemapNs: "ns",
+  iotlbEntries: "entries", iotlbMissNs: "ns", iotlbWalkers: "walks", peerMapSetupNs: "ns", devicePteNs: "ns", apertureRemapNs: "ns",
   // UVMSmart-compatible mode (costs.md §3.1): the simulator's own formula, used only by uvmsmart.ts
   uvmsSpeedA: "GiB/s", uvmsSpeedB: "1/KB", uvmsHalveBytes: "B", uvmsFaultCycles: "cycles", uvmsClockMHz: "MHz",
 } as const;

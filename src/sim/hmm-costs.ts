@@ -125,8 +125,8 @@ export function iotlbMissProbability(cal: Calibration, windowBytes: number, iomm
 }
 
 /** Setting up a P2PDMA peer mapping of `ranges` ranges (map-type lookup + DMA mapping). */
-export function peerMapNs(cal: Calibration, ranges: number): number {
-  return count("ranges", ranges) * param(cal, "peerMapSetupNs");
+export function peerMapNs(cal: Calibration, ranges: number, pages = 0): number {
+  return count("ranges", ranges) * param(cal, "peerMapSetupNs") + count("pages", pages) * param(cal, "devicePteNs");
 }
 
 /** Moving a small BAR aperture to expose other device memory (`remaps` window moves). */

@@ -3,7 +3,7 @@
 import { cpuRead, cpuWrite } from "./cpu.js";
 import { checkExclusive, deviceRead, deviceWrite, exclusive, flags, migrateToDevice, migrateToSystem, release, snapshot } from "./dmirror.js";
 import { fork, mmap, mprotect, munmap } from "./memory.js";
-import { dma, peerMap, peerUnmap } from "./p2p.js";
+import { dma, peerMap, peerUnmap, resizeBar } from "./p2p.js";
 import { parallel } from "./parallel.js";
 import { transfer } from "./transfer.js";
 import type { StepHandlers } from "./types.js";
@@ -11,7 +11,7 @@ import type { StepHandlers } from "./types.js";
 export const STEP_HANDLERS: StepHandlers = {
   mmap, munmap, mprotect, fork, cpuRead, cpuWrite,
   deviceRead, deviceWrite, migrateToDevice, migrateToSystem, snapshot, exclusive, checkExclusive, release, flags,
-  peerMap, dma, peerUnmap, transfer, parallel,
+  peerMap, dma, peerUnmap, resizeBar, transfer, parallel,
 };
 
-export type { StepHandler, StepHandlers } from "./types.js";
+export { Deferred, type StepHandler, type StepHandlers } from "./types.js";

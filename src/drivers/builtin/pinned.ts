@@ -1,0 +1,83 @@
+// Models: the pinning design of a P2P client (the peer-memory approach: nvidia-peermem behind an
+// RDMA memory registration; a classic pinned MR): mapRange pins the pages where they are for as
+// long as they are mapped (pin_user_pages(FOLL_LONGTERM) for system pages; the owner's get_pages
+// for its device-private pages, returned as P2PDMA pages in its BAR) and maps them by P2PDMA map
+// type; the owner cannot migrate a pinned page (migrate_vma_check_page sees the extra reference),
+// so the design needs no invalidation: unmapRange waits for DMA in flight, unmaps and unpins.
+// What it forbids: migrating or reclaiming mapped pages (the owner's migration fails, a CPU touch of
+// a pinned device-private page gets SIGBUS); a process that unmaps the range leaves the pages pinned
+// (they stay allocated, and DMA to them is safe, but no longer seen by the process).
+// Leaves out: the peer-memory free callback (the owner's forced teardown on process exit).
+import type { Mm } from "../../memory/address-space.js";
+import { EFAULT } from "../../memory/errno.js";
+import { HMM_PFN_WRITE } from "../../hmm/hmm-pfn.js";
+import {
+  DMA_MAPPING_ERROR, DPTE_WRITE, type DmaRequest, type DriverDevice, type DriverInstance, type Fence, type HookError,
+  type Kernel, type Op, type MapRequest, type P2pdmaMapState, type P2pDriver, type RangeRequest,
+} from "../api.js";
+
+interface PinnedRange {
+  mm: Mm;
+  start: number;
+  npages: number;
+  pfns: Uint32Array;
+}
+
+class Pinned implements DriverInstance {
+  private ranges: PinnedRange[] = [];
+  private inflight: Fence[] = [];
+
+  constructor(private readonly k: Kernel, private readonly dev: DriverDevice) {}
+
+  *mapRange(req: MapRequest): Op<HookError | void> {
+    const k = this.k;
+    const pfns = new Uint32Array(req.npages);
+    const pinned = yield* k.pinUserPages(req.mm, req.start, req.npages, pfns, req.write);
+    if (pinned < 0) return { ret: pinned, page: req.start, reason: "pin_user_pages failed (no VMA or no access)" };
+    if (pinned < req.npages) {
+      k.unpinUserPages(pfns, pinned);
+      return { ret: -EFAULT, page: req.start + pinned, reason: "page cannot be pinned (no VMA or no access)" };
+    }
+    const state: P2pdmaMapState = { map: "NONE", provider: null, flags: 0 };
+    const table = this.dev.table(req.mm);
+    for (let o = 0; o < req.npages; o++) {
+      const dma = k.hmmDmaMapPfn(this.dev, pfns[o], state);
+      if (dma === DMA_MAPPING_ERROR) {
+        // A pinned design has no fallback that moves the page: the mapping fails as the DMA API does.
+        table.clear(req.start, req.start + o, (_v, addr, flags) => k.dmaUnmap(this.dev, addr, flags));
+        k.unpinUserPages(pfns, req.npages);
+        return { ret: -EFAULT, page: req.start + o, reason: `P2PDMA map type NOT_SUPPORTED between ${state.provider} and ${this.dev.id} (pinned pages cannot fall back by migrating)` };
+      }
+      table.set(req.start + o, dma, state.flags | (pfns[o] & HMM_PFN_WRITE ? DPTE_WRITE : 0));
+    }
+    this.ranges.push({ mm: req.mm, start: req.start, npages: req.npages, pfns });
+    return undefined;
+  }
+
+  *unmapRange(req: RangeRequest): Op<void> {
+    const k = this.k;
+    for (const f of this.inflight) if (!f.signaled) yield* k.dmaFenceWaitOp(f);
+    this.inflight = [];
+    const end = req.start + req.npages;
+    this.dev.table(req.mm).clear(req.start, end, (_v, addr, flags) => k.dmaUnmap(this.dev, addr, flags));
+    // A registration is released whole once any of it is unmapped (ib_dereg_mr).
+    const keep: PinnedRange[] = [];
+    for (const r of this.ranges) {
+      if (r.mm === req.mm && r.start < end && req.start < r.start + r.npages) k.unpinUserPages(r.pfns, r.npages);
+      else keep.push(r);
+    }
+    this.ranges = keep;
+  }
+
+  *dma(req: DmaRequest): Op<Fence> {
+    const fence = this.k.dmaIssue(this.dev, req);
+    this.inflight.push(fence);
+    return fence;
+  }
+}
+
+export const PINNED_DRIVER: P2pDriver = {
+  name: "pinned",
+  description: "pin the pages where they are while mapped (peer-memory / pinned MR): no invalidation needed, the owner cannot migrate them",
+  create: (k: Kernel, dev: DriverDevice) => new Pinned(k, dev),
+};
