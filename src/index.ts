@@ -18,6 +18,8 @@ export {
 } from "./scenario/results.js";
 export type { CostCounters } from "./scenario/costs.js";
 export type { ViolationCode } from "./memory/events.js";
+export * from "./drivers/index.js";
+export { loadDriverModules } from "./scenario/load.js";
 export * as sim from "./sim/index.js";
 export {
   sweep, defineSweep, loadSweep, loadSweepFile, runSweep, sweepCsv, sweepJson, mergeSweeps, notebookProgress,

@@ -14,3 +14,6 @@ export { RunCosts, CPU_TRACK } from "./scenario/costs.js";
 export { StepEffects, type CopyEffect } from "./scenario/effects.js";
 export { StepError } from "./scenario/step-error.js";
 export { STEP_HANDLERS, type StepHandler, type StepHandlers } from "./scenario/steps/index.js";
+export { Timeline, FenceState, type HardwareJob } from "./drivers/timeline.js";
+export { DeviceKernel, DriverAbort, type KernelCosts, type KernelStats } from "./drivers/kernel.js";
+export { DriverRuntime, type RunningDriver } from "./drivers/runtime.js";

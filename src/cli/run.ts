@@ -3,7 +3,8 @@
 // JSON result, optionally writes the run's Chrome/Perfetto trace (a track per device and link
 // direction, every operation a complete event, plus a track of the steps), and exits 0, or 1 when a
 // step failed (or missed its `expect`) or a violation was found. Leaves out: flow arrows between tracks.
-import { loadScenarioFile } from "../scenario/load.js";
+import { dirname, resolve } from "node:path";
+import { loadDriverModules, loadScenarioFile } from "../scenario/load.js";
 import { runPassed, stepPassed, type RunResult, type StepResult } from "../scenario/results.js";
 import { runScenario } from "../scenario/run.js";
 import { writeChromeTrace } from "../sim/trace.js";
@@ -17,7 +18,7 @@ export interface RunCommandOptions {
 }
 
 export async function runCommand(file: string, opts: RunCommandOptions, io: CliIo): Promise<number> {
-  const { result, trace } = runScenario(loadScenarioFile(file));
+  const { result, trace } = runScenario(await loadDriverModules(loadScenarioFile(file), dirname(resolve(file))));
   if (opts.trace) {
     try {
       writeChromeTrace(opts.trace, trace);

@@ -20,8 +20,7 @@ export type Wait = { readonly waitNs: number } | { readonly fence: Fence };
 /** A preemptible operation that returns T. */
 export type Op<T> = Generator<Wait, T, void>;
 
-/** enum pci_p2pdma_map_type, as pci_p2pdma_map_type() returns it for a provider and a client. */
-export type P2pdmaMapType = "BUS_ADDR" | "THRU_HOST_BRIDGE" | "NOT_SUPPORTED";
+import type { P2pdmaMapType } from "../fabric/p2pdma.js";
 
 /** The map type of the last page looked at (struct pci_p2pdma_map_state: NONE for a page that is
  *  not a P2PDMA page) and the provider it belongs to; plus the DPTE_* flags its mapping needs. */
@@ -31,19 +30,15 @@ export interface P2pdmaMapState {
   flags: number;
 }
 
+export type { P2pdmaMapType };
+
 /** DMA_MAPPING_ERROR: what a failed dma map returns. */
 export const DMA_MAPPING_ERROR = -1;
 
-/** How a device page-table entry may be used, and what it holds. */
-export const DPTE_WRITE = 1;
-/** The address is an IOVA the driver must unmap (dma_unmap) when it drops the entry. */
-export const DPTE_IOVA = 2;
-/** The address is a PCI bus address of a peer's BAR (PCI_P2PDMA_MAP_BUS_ADDR): no IOMMU. */
-export const DPTE_BUS = 4;
-/** The page is the device's own memory (a device-private page it owns). */
-export const DPTE_LOCAL = 8;
-/** The page is reached through a host bounce buffer the owner copies through. */
-export const DPTE_BOUNCE = 16;
+/** DPTE_* flags of a device page-table entry: WRITE (the device may write), IOVA (an IOVA the driver
+ *  must unmap when it drops the entry), BUS (a peer BAR's bus address: no IOMMU), HOST_BRIDGE (a
+ *  peer BAR through the root complex), LOCAL (the device's own memory), BOUNCE (a host bounce buffer). */
+export { DPTE_BOUNCE, DPTE_BUS, DPTE_HOST_BRIDGE, DPTE_IOVA, DPTE_LOCAL, DPTE_WRITE } from "../devices/client-device.js";
 
 /** A device's page table for one process (an ODP MR's MTT, a GPU VM's page table): the hardware
  *  translates DMA through it. Entries: a DMA address and DPTE_* flags; 0 flags = no entry. */

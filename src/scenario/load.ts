@@ -5,9 +5,10 @@
 // scenario's topology overlay applied (fabric/overlay.ts), turned into the plain RunInput that
 // run.ts takes. A file meant for another command says so.
 // Leaves out: standard input and URLs.
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { buildFabric } from "../fabric/build.js";
 import { BUILTIN_TOPOLOGY_NAMES, builtinTopologyInput } from "../fabric/builtin.js";
 import { checkJsonSyntax } from "../fabric/import/json-syntax.js";
@@ -19,6 +20,8 @@ import { mergeCalibration, parseCalibration, parsePlatform, type Calibration, ty
 import { InputError } from "../units/input-error.js";
 import { parseScenario } from "./parse.js";
 import type { RunInput } from "./run.js";
+import type { P2pDriver } from "../drivers/api.js";
+import { isDriverModulePath } from "../drivers/builtin/index.js";
 
 /** Largest scenario or calibration file read (a scenario with inline topology is a few hundred KiB). */
 export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
@@ -183,4 +186,62 @@ function builtinCalibrationFile(name: string, source?: string): CalibrationFileS
   }
   const path = `${CALIBRATION_DIR}${name}.json`;
   return parseCalibration(parseJsonText(readText(path, "calibration"), path, "calibration"), path);
+}
+
+/**
+ * Loads the driver modules a scenario's `drivers` names (paths relative to `baseDir`): an ES module
+ * whose default export, or export `driver`, is a P2pDriver. A `.ts` module is compiled with the
+ * TypeScript compiler when it is installed. Builtin names are left to the run.
+ */
+export async function loadDriverModules(input: RunInput, baseDir = process.cwd()): Promise<RunInput> {
+  const spec = input.scenario as { drivers?: Record<string, string> };
+  const drivers: Record<string, P2pDriver> = { ...(input.drivers ?? {}) };
+  for (const [device, name] of Object.entries(spec.drivers ?? {})) {
+    if (!isDriverModulePath(name) || drivers[device]) continue;
+    drivers[device] = await importDriver(resolve(baseDir, name), `drivers.${device}`);
+  }
+  return { ...input, drivers };
+}
+
+async function importDriver(path: string, field: string): Promise<P2pDriver> {
+  if (!existsSync(path)) throw new InputError(field, path, "no such driver module");
+  const url = path.endsWith(".ts") ? await compiledTypeScript(path, field) : pathToFileURL(path).href;
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(url)) as Record<string, unknown>;
+  } catch (e) {
+    throw new InputError(field, path, `the driver module cannot be loaded: ${(e as Error).message}`);
+  }
+  const driver = (mod.default ?? mod.driver) as Partial<P2pDriver> | undefined;
+  if (!driver || typeof driver.create !== "function" || typeof driver.name !== "string") {
+    throw new InputError(field, path, "the module exports no driver (a default export, or `driver`, with `name` and `create(k, dev)`)");
+  }
+  return driver as P2pDriver;
+}
+
+/** A `.ts` driver compiled to an ES module next to it in node_modules/.cache (so it imports "p2pdma-lab" as the source does). */
+async function compiledTypeScript(path: string, field: string): Promise<string> {
+  let ts: typeof import("typescript");
+  try {
+    ts = (await import("typescript")).default;
+  } catch {
+    throw new InputError(field, path, "a .ts driver needs the typescript package (npm install typescript), or compile it to .js");
+  }
+  const out = ts.transpileModule(readText(path, "driver module"), {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 }, fileName: path,
+  });
+  const nearest = findNodeModules(dirname(path));
+  const cacheDir = nearest ? join(nearest, ".cache", "p2pdma-lab") : join(dirname(path), ".p2pdma-lab-cache");
+  mkdirSync(cacheDir, { recursive: true });
+  const file = join(cacheDir, `${basename(path, ".ts")}-${createHash("sha256").update(path).digest("hex").slice(0, 12)}.mjs`);
+  writeFileSync(file, out.outputText);
+  return `${pathToFileURL(file).href}?v=${Date.now()}`;
+}
+
+function findNodeModules(from: string): string | null {
+  for (let d = from; ; d = dirname(d)) {
+    const nm = join(d, "node_modules");
+    if (existsSync(nm)) return nm;
+    if (dirname(d) === d) return null;
+  }
 }

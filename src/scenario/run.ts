@@ -15,7 +15,7 @@ import { errnoName } from "../memory/errno.js";
 import { violationMessage, type MachineListener } from "../memory/events.js";
 import { Machine } from "../devices/machine.js";
 import type { Op, P2pDriver } from "../drivers/api.js";
-import { BUILTIN_DRIVERS } from "../drivers/builtin/index.js";
+import { BUILTIN_DRIVERS, isDriverModulePath } from "../drivers/builtin/index.js";
 import { DriverAbort } from "../drivers/kernel.js";
 import { DriverRuntime } from "../drivers/runtime.js";
 import { Timeline } from "../drivers/timeline.js";
@@ -92,8 +92,7 @@ function resolveDrivers(spec: ScenarioSpec, fabric: Fabric, given: Record<string
     const field = `drivers.${device}`;
     const driver = given[device] ?? BUILTIN_DRIVERS.get(name);
     if (!driver) {
-      const module = /[/\\]|\.[cm]?[jt]s$/.test(name);
-      throw new InputError(field, name, module
+      throw new InputError(field, name, isDriverModulePath(name)
         ? "a driver module must be loaded before the run (loadScenarioFile and loadDriverModules read it)"
         : `not a builtin driver (builtin: ${[...BUILTIN_DRIVERS.keys()].join(", ")}); a module is named by its path`);
     }

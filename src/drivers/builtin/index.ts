@@ -21,3 +21,8 @@ export const POLICY_DRIVERS: Readonly<Record<string, string>> = {
   noSeqRecheck: "odp-no-seq-recheck",
   lateIovaUnmap: "odp-late-iova-unmap",
 };
+
+/** Whether a scenario's driver name is a module path (a builtin name has no "/" and no .js/.ts extension). */
+export function isDriverModulePath(name: string): boolean {
+  return /[/\\]|\.[cm]?[jt]s$/.test(name);
+}
