@@ -1,15 +1,16 @@
 # Writes notebooks/01-fabric.ipynb (cells kept here as plain text so they can be reviewed in diffs).
 import sys
 
-import nbformat
-from nbformat.v4 import new_notebook, new_markdown_cell as md, new_code_cell as code
+sys.dont_write_bytecode = True  # importing course/ leaves no __pycache__ in notebooks/src
+from course import code, heading, md, write  # noqa: E402
 
 cells = [
-md("""# 01 · The PCIe fabric of a real machine, and what Linux P2PDMA makes of it
+md(heading("01") + """
 
-**Question:** on a given machine, which pairs of devices can DMA to each other peer-to-peer under the
-Linux PCI P2PDMA rules, by which path (straight through a switch with a bus address, or up through the host
-bridge), and how does that line up with the classes `nvidia-smi topo -m` prints?
+**Question:** on a given machine, which pairs of devices can DMA to each other peer to peer under the
+Linux PCI P2PDMA rules, by which path (straight through a switch by bus address, `BUS_ADDR`; up through the
+host bridge, `THRU_HOST_BRIDGE`; or not at all, `NOT_SUPPORTED`), and how does that line up with the classes
+`nvidia-smi topo -m` prints?
 
 We load a real machine from its own dump (`lspci -tv` plus the `lspci -vvv` blocks of its GPUs and NICs:
 a Puget Threadripper PRO WRX90 workstation, AMD Zen 4), print its tree with BARs and windows, compute the
@@ -33,16 +34,20 @@ const first = tree.findIndex((l) => l.startsWith("host bridge pci0000:c0"));
 console.log(tree.slice(first, first + 22).join("\\n"));
 console.log(`... (${tree.length} lines in all)`);"""),
 md("""## Devices that matter for P2P, and every pair among them
-GPUs, NICs and NVMe drives. For each unordered pair: the nvidia-smi class, the Linux map type with the first
-device as provider, and the Linux distance (−1 when not supported)."""),
+GPUs, NICs and NVMe drives. For each unordered pair: the nvidia-smi class, the P2PDMA map type with the first
+device as provider, and the P2PDMA distance (−1 when `NOT_SUPPORTED`). The tally counts pairs by all three; the
+list below it leaves out the NVMe–NVMe pairs."""),
 code("""const interesting = endpoints.filter((f) => f.role === "gpu" || f.role === "nic" || f.role === "nvme");
 const label = (f: PciFunction) => `${f.address.slice(5)} ${f.role}`;
 const ids = new Set(interesting.map((f) => f.address));
 const pairs = pairMatrix(fabric).pairs.filter((p) => ids.has(p.a) && ids.has(p.b));
 const tally = new Map<string, number>();
-for (const p of pairs) tally.set(`${p.class} ${p.mapType}`, (tally.get(`${p.class} ${p.mapType}`) ?? 0) + 1);
+for (const p of pairs) {
+  const key = `${p.class.padEnd(5)} ${p.mapType.padEnd(17)} distance ${p.distance}`;
+  tally.set(key, (tally.get(key) ?? 0) + 1);
+}
 console.log(`${interesting.length} devices, ${pairs.length} pairs`);
-for (const [k, n] of [...tally].sort()) console.log(`${k.padEnd(24)} ${n}`);
+for (const [k, n] of [...tally].sort()) console.log(`${k}  ${String(n).padStart(3)} pairs`);
 for (const p of pairs.filter((p) => getFunction(fabric, p.a).role !== "nvme" || getFunction(fabric, p.b).role !== "nvme"))
   console.log(`${label(getFunction(fabric, p.a)).padEnd(16)} ${label(getFunction(fabric, p.b)).padEnd(16)} ${p.class.padEnd(5)} ${p.mapType.padEnd(17)} ${p.distance}`);"""),
 md("""### Figure: the fabric
@@ -66,8 +71,8 @@ show("01-fabric-tree", Plot.plot({
   marks: [Plot.tree(paths, { textStroke: "white", fontSize: 10 })],
 }));"""),
 md("""### Figure: the pair matrix
-Colour is the nvidia-smi class; the text is the Linux map type (BUS = `BUS_ADDR`, HB = `THRU_HOST_BRIDGE`,
-NO = `NOT_SUPPORTED`) and distance."""),
+Colour is the nvidia-smi class; the text is the P2PDMA map type (BUS = `BUS_ADDR`, HB = `THRU_HOST_BRIDGE`,
+NO = `NOT_SUPPORTED`) and distance, the pair's first device in the list above taken as provider."""),
 code("""const short: Record<string, string> = { BUS_ADDR: "BUS", THRU_HOST_BRIDGE: "HB", NOT_SUPPORTED: "NO" };
 const cellsData = pairs.flatMap((p) => {
   const a = label(getFunction(fabric, p.a)), b = label(getFunction(fabric, p.b));
@@ -77,15 +82,16 @@ const cellsData = pairs.flatMap((p) => {
 const order = interesting.map(label);
 show("01-pair-matrix", Plot.plot({
   document: plotDocument(),
-  title: "Every device pair: nvidia-smi class (colour), Linux P2PDMA map type and distance (text)",
-  width: 900, height: 760, marginLeft: 110, marginBottom: 110,
-  x: { domain: order, tickRotate: -60, label: null }, y: { domain: order, label: null },
+  title: "Every device pair: nvidia-smi class (colour), P2PDMA map type and distance (text)",
+  width: 900, height: 780, marginLeft: 110, marginBottom: 120,
+  x: { domain: order, tickRotate: -60, label: "device (PCI address, role)", labelAnchor: "center", labelOffset: 110 },
+  y: { domain: order, label: "device (PCI address, role)", labelAnchor: "center", labelOffset: 100 },
   color: { legend: true, domain: ["PIX", "PXB", "PHB", "NODE", "SYS"], scheme: "tableau10" },
   marks: [Plot.cell(cellsData, { x: "a", y: "b", fill: "cls", inset: 0.5 }), Plot.text(cellsData, { x: "a", y: "b", text: "text", fontSize: 8 })],
 }));"""),
 md("""## Every machine in `data/topologies/`
 The same computation on each machine the kit ships (real dumps and hand-written descriptions, each citing its
-source): how many GPU/NIC/NVMe pairs fall in each map type."""),
+source): how many GPU/NIC/NVMe pairs fall in each P2PDMA map type."""),
 code("""const dir = "../data/topologies";
 const files = readdirSync(dir).filter((f) => /\\.(json|lspci\\.txt|hwloc\\.xml)$/.test(f)).sort();
 const rows: { machine: string; mapType: string; pairs: number }[] = [];
@@ -100,23 +106,25 @@ for (const file of files) {
 }
 show("01-machines-map-types", Plot.plot({
   document: plotDocument(),
-  title: "GPU/NIC/NVMe pairs by Linux P2PDMA map type, per machine",
-  width: 900, height: 420, marginLeft: 230, x: { label: "pairs", grid: true }, y: { label: null },
+  title: "GPU/NIC/NVMe pairs by P2PDMA map type, per machine",
+  width: 900, height: 440, marginLeft: 230, x: { label: "GPU/NIC/NVMe pairs (count)", grid: true }, y: { label: "machine (topology name)" },
   color: { legend: true, domain: ["BUS_ADDR", "THRU_HOST_BRIDGE", "NOT_SUPPORTED"], range: ["#4e79a7", "#f28e2b", "#e15759"] },
   marks: [Plot.barX(rows, { y: "machine", x: "pairs", fill: "mapType", sort: { y: "x", reverse: true } }), Plot.ruleX([0])],
 }));"""),
-md("""## What this shows
-- On the Puget workstation the two GPUs sit on two root ports of one host bridge (`c0`): nvidia-smi calls them
-  **PHB**, Linux finds no common upstream bridge and takes the host-bridge gate, which an AMD Zen CPU passes
-  (`cpu_supports_p2pdma`), so they map **THRU_HOST_BRIDGE** at distance 4. GPU–NIC pairs cross host bridges of one
-  NUMA node (**NODE**) and are also THRU_HOST_BRIDGE: Linux has no notion of NUMA here.
-- The two ConnectX-7 functions share their root port: **PIX**, **BUS_ADDR**, distance 2. The NVMe drives behind the
-  cascaded switches are BUS_ADDR at distance 4 (one switch) or 8 (across the cascade, nvidia-smi would say PXB),
-  because ACS redirect is off on this machine (its `ACSCtl` lines are all `-`).
-- Across machines, BUS_ADDR needs a shared switch (DGX-1, DGX-2, the PEX890xx box); root-complex pairs depend on
-  the CPU: AMD passes everything, Intel needs its host bridge in the whitelist (Skylake-SP and Ice Lake+ are, the
-  Z370 desktop's 8086:591f and the Broadwell DGX-1's 8086:6f00 are not: NOT_SUPPORTED, whatever nvidia-smi prints)."""),
+md("""## Conclusion
+- **On the Puget workstation, 30 of the 105 GPU/NIC/NVMe pairs map `BUS_ADDR`, 75 `THRU_HOST_BRIDGE`, none
+  `NOT_SUPPORTED`.** The two GPUs sit on two root ports of one host bridge (`c0`): nvidia-smi calls them **PHB**;
+  Linux finds no common upstream bridge and takes the host-bridge gate, which this AMD family 0x19 CPU passes
+  (`cpu_supports_p2pdma`), so they map `THRU_HOST_BRIDGE` at distance 4. GPU–NIC pairs cross host bridges of one
+  NUMA node (**NODE**) and are `THRU_HOST_BRIDGE` at distance 4 too: Linux has no notion of NUMA here.
+- **`BUS_ADDR` needs a shared bridge.** The two ConnectX-7 functions share their root port: **PIX** at distance 2
+  (2 pairs). The NVMe drives behind the cascaded switches are `BUS_ADDR` at distance 4 below one switch (12 pairs)
+  and 8 across the cascade (16 pairs, which nvidia-smi calls **PXB**), because ACS redirect is off on this machine
+  (its `ACSCtl` lines are all `-`).
+- **Across the 11 machines with GPU/NIC/NVMe pairs, the CPU decides the rest.** `BUS_ADDR` pairs appear only where
+  devices share a switch (DGX-1 12, DGX-2H 24, HGX A100 and H100 4 each, the PEX890xx box 1). Root-complex pairs
+  pass on every AMD machine (Puget, both ASUS files, the RTX 4090 box, HGX A100) and on an Intel host bridge in
+  the whitelist (HGX H100's Ice Lake `8086:09a2`: 24 pairs `THRU_HOST_BRIDGE`); the Broadwell DGX-1 (54 pairs), the
+  Z370 desktop (1) and the Intel NVLink box (6) get `NOT_SUPPORTED`, whatever nvidia-smi prints."""),
 ]
-nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "tslab", "display_name": "TypeScript", "language": "typescript"}, "language_info": {"name": "typescript"}})
-# The notebook goes next to notebooks/src, or where the first argument says.
-nbformat.write(nb, sys.argv[1] if len(sys.argv) > 1 else __file__.replace("/src/", "/").replace(".py", ".ipynb"))
+write("01", cells)

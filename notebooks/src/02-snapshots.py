@@ -1,16 +1,16 @@
 # Writes notebooks/02-snapshots.ipynb (cells kept here as plain text so they can be reviewed in diffs).
 import sys
 
-import nbformat
-from nbformat.v4 import new_notebook, new_markdown_cell as md, new_code_cell as code
+sys.dont_write_bytecode = True  # importing course/ leaves no __pycache__ in notebooks/src
+from course import code, heading, md, write  # noqa: E402
 
 cells = [
-md("""# 02 · What a snapshot sees while a buffer moves between RAM and devices
+md(heading("02") + """
 
 **Question:** a driver mirrors a process range with `hmm_range_fault` (or, without faulting, the
 `hmm_vma_get_pfns`-style snapshot of the 2016 design). What does it see, page by page, as the buffer's pages move
-between system RAM, a device with **private** memory (`dmirror0`, CPU-unaddressable) and one with **coherent** memory
-(`dmirror2`)? And how does the same range look to the owning device and to another device?
+between system RAM, a device with **device-private** memory (`dmirror0`, not CPU-addressable) and one with
+**device-coherent** memory (`dmirror2`)? And how does the same range look to the owning device and to another device?
 
 We run one scenario on the builtin `dmirror` machine (the four test devices of `lib/test_hmm.c` under one PCIe
 switch) and take a snapshot from three devices after each step. Snapshot strings use the selftest's vocabulary:
@@ -24,8 +24,8 @@ const viewers = ["dmirror0", "dmirror1", "dmirror2"];
 const stages: { name: string; steps: object[] }[] = [
   { name: "1 mmap, untouched", steps: [{ op: "mmap", buffer: "a", pages: PAGES, prot: "rw" }] },
   { name: "2 CPU writes pages 0-23", steps: [{ op: "cpuWrite", buffer: "a", first: 0, count: 24, value: "index" }] },
-  { name: "3 dmirror0 takes 0-7 (private)", steps: [{ op: "migrateToDevice", device: "dmirror0", buffer: "a", first: 0, count: 8 }] },
-  { name: "4 dmirror2 takes 8-15 (coherent)", steps: [{ op: "migrateToDevice", device: "dmirror2", buffer: "a", first: 8, count: 8 }] },
+  { name: "3 dmirror0 takes 0-7 (device-private)", steps: [{ op: "migrateToDevice", device: "dmirror0", buffer: "a", first: 0, count: 8 }] },
+  { name: "4 dmirror2 takes 8-15 (device-coherent)", steps: [{ op: "migrateToDevice", device: "dmirror2", buffer: "a", first: 8, count: 8 }] },
   { name: "5 dmirror1 reads all (faulting)", steps: [{ op: "deviceRead", device: "dmirror1", buffer: "a" }] },
   { name: "6 dmirror0 takes 0-7 again", steps: [{ op: "migrateToDevice", device: "dmirror0", buffer: "a", first: 0, count: 8 }] },
   { name: "7 CPU reads pages 0-3", steps: [{ op: "cpuRead", buffer: "a", first: 0, count: 4 }] },
@@ -71,9 +71,10 @@ code("""const states = [...new Set(cells.map((c) => c.state))].sort((a, b) => (a
 const palette = ["#dddddd", "#f28e2b", "#4e79a7", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#e15759"]; // NONE in grey
 show("02-page-states", Plot.plot({
   document: plotDocument(),
-  title: "Snapshot of a 32-page buffer after each step, from the owner and from other devices",
+  title: "Snapshot of a 32-page buffer after each stage, from the owner and from other devices",
   width: 960, height: 24 * stages.length * viewers.length + 80, marginLeft: 290,
-  x: { label: "page", tickSpacing: 40 }, y: { label: null, domain: [...new Set(cells.map((c) => c.row))] },
+  x: { label: "page index in the buffer", labelAnchor: "center", tickSpacing: 40 },
+  y: { label: "stage · device taking the snapshot", domain: [...new Set(cells.map((c) => c.row))] },
   color: { legend: true, domain: states, range: palette },
   marks: [Plot.cell(cells, { x: "page", y: "row", fill: "state", inset: 0.5 })],
 }));"""),
@@ -90,16 +91,19 @@ for (const c of cells.filter((c) => c.viewer === "dmirror1")) {
 for (const [stage, m] of perStage) console.log(`${stage.padEnd(36)} ${Object.entries(m).map(([k, n]) => `${k}=${n}`).join(" ")}`);
 const read = resultOf(run, run.steps.findIndex((s) => s.op === "deviceRead"), "deviceRead");
 console.log(`dmirror1's faulting read: cpages=${read.cpages} faults=${read.faults}; values 0-7 = ${read.values.slice(0, 8).join(",")}`);"""),
-md("""## What this shows
-- A private page is visible only to its owner: `dmirror0` sees `WRITE|DEV_PRIVATE_LOCAL` for pages 0–7 while every
-  other device sees `NONE` (its snapshot is made with itself as `dev_private_owner`, and without fault flags). A
-  coherent page is CPU-addressable, so the other devices see it too, as `WRITE|DEV_COHERENT_REMOTE`.
-- The faulting read by `dmirror1` (stage 5) changes the buffer: the untouched pages 24–31 get the shared zero page
-  (`READ|ZERO`), and pages 0–7 are migrated back from `dmirror0` to RAM through its `migrate_to_ram`: the stock
-  behaviour the P2P design (notebook 03) avoids. The coherent pages stay where they are.
-- A CPU read of a private page (stage 7) also migrates it back; the owner's mirror loses it (the invalidation), and
-  `migrateToSystem` returns the coherent pages to plain `WRITE` system pages."""),
+md("""## Conclusion
+- **A device-private page is visible only to its owner.** After stage 3, `dmirror0` sees pages 0–7 as
+  `WRITE|DEV_PRIVATE_LOCAL` while `dmirror1` sees `NONE` for them (16 `NONE` pages: those 8 and the 8 untouched): a
+  snapshot without fault flags, with the viewer as `dev_private_owner`, skips another device's private pages. A
+  device-coherent page is CPU-addressable, so after stage 4 the other devices see pages 8–15 too, as
+  `WRITE|DEV_COHERENT_REMOTE` (8 pages), and the owner as `WRITE|DEV_COHERENT_LOCAL`.
+- **A faulting read changes the buffer.** `dmirror1`'s `hmm_range_fault` (stage 5: cpages=32, faults=1) maps the
+  shared zero page for the 8 untouched pages (`READ|ZERO`) and makes `dmirror0` migrate pages 0–7 back to RAM
+  through its `migrate_to_ram` (16 plain `WRITE` pages afterwards): the stock behaviour the P2P design of notebook 03
+  avoids. The 8 device-coherent pages stay where they are.
+- **Every move shows in the counters.** The run's 44 migrations are 8 into `dmirror0`, 8 into `dmirror2`, 8 back
+  by the faulting read, 8 into `dmirror0` again, 4 back by the CPU read of stage 7 (which leaves 4–7 on `dmirror0`)
+  and 8 back by `migrateToSystem` in stage 8, after which `dmirror1` sees 20 plain `WRITE` pages; all 32 steps
+  succeeded."""),
 ]
-nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "tslab", "display_name": "TypeScript", "language": "typescript"}, "language_info": {"name": "typescript"}})
-# The notebook goes next to notebooks/src, or where the first argument says.
-nbformat.write(nb, sys.argv[1] if len(sys.argv) > 1 else __file__.replace("/src/", "/").replace(".py", ".ipynb"))
+write("02", cells)

@@ -1,19 +1,19 @@
 # Writes notebooks/03-peer-mapping.ipynb (cells kept here as plain text so they can be reviewed in diffs).
 import sys
 
-import nbformat
-from nbformat.v4 import new_notebook, new_markdown_cell as md, new_code_cell as code
+sys.dont_write_bytecode = True  # importing course/ leaves no __pycache__ in notebooks/src
+from course import code, heading, md, write  # noqa: E402
 
 cells = [
-md("""# 03 · Peer mapping: a NIC reaches a GPU's private pages through the GPU's BAR
+md(heading("03") + """
 
 **Question:** the scenario the kit exists for (DESIGN §1). A process's buffer lives in GPU memory as
 device-private pages. A NIC driver (think RDMA on-demand paging) snapshots the buffer asking for P2P
 (`HMM_PFN_ALLOW_P2P`, the unmerged P2P series): instead of migrating the pages back to RAM, the GPU's page map
-hands out P2PDMA pages inside its BAR. The NIC DMA-maps them (by bus address through the shared switch) and
-DMAs straight into GPU memory. Then the GPU migrates a page back to RAM: the notifier reaches the NIC's mirror
-first and tears its mapping down. Finally a broken NIC driver that ignores invalidations, and the violation the
-safety checker reports.
+hands out P2PDMA pages inside its BAR. The NIC's peer mapping DMA-maps them (P2PDMA map type `BUS_ADDR`: by bus
+address through the shared switch) and the NIC DMAs straight into GPU memory. Then the GPU migrates a page back to
+RAM: the invalidation reaches the NIC's mirror first and tears its peer mapping down. Finally a broken NIC driver
+that ignores invalidations, and the violation the safety checker reports.
 
 The machine: one host bridge, one PCIe switch with a GPU (1 GiB of device-private memory behind a 256 MiB BAR)
 and a NIC under it, plus a second NIC on its own root port of an AMD host bridge for comparison."""),
@@ -54,7 +54,8 @@ const story = (policy: string) => [
 ];
 const good = run({ topology: topology, steps: story("correct") });
 good.steps.forEach((s, i) => console.log(`${String(i).padStart(2)} ${s.op.padEnd(16)} ${s.ok ? "ok  " + JSON.stringify(s.result ?? {}).slice(0, 150) : "FAIL " + s.error}`));
-console.log("counters", JSON.stringify({ ...good.counters, links: undefined }).slice(0, 200));
+const { faults, invalidations, migrations, peerMaps, peerUnmaps, peerUnmapsByInvalidation } = good.counters;
+console.log("counters", JSON.stringify({ faults, invalidations, migrations, peerMaps, peerUnmaps, peerUnmapsByInvalidation }));
 console.log("violations", good.violations.length);"""),
 md("""## The broken driver
 The same story with the NIC driver loaded with `policy: "ignoreInvalidation"`: its notifier callback bumps the
@@ -77,17 +78,18 @@ function life(run: typeof good, name: string): Span[] {
   const failed = s.findIndex((x, i) => i > mapped && x.op === "dma" && !x.ok);
   return [
     { lane: "page 2 memory", state: "RAM", from: 0, to: migratedIn, run: name },
-    { lane: "page 2 memory", state: "GPU private", from: migratedIn, to: back, run: name },
+    { lane: "page 2 memory", state: "GPU (device-private)", from: migratedIn, to: back, run: name },
     { lane: "page 2 memory", state: "RAM", from: back, to: s.length, run: name },
-    { lane: "NIC mapping", state: `mapped (${path})`, from: mapped, to: failed >= 0 ? back : s.length, run: name },
+    { lane: "NIC peer mapping", state: `mapped (${path})`, from: mapped, to: failed >= 0 ? back : s.length, run: name },
   ];
 }
 const spans = [...life(good, "correct driver"), ...life(bad, "ignoreInvalidation")];
-const marks = bad.violations.map((v) => ({ step: v.step + 0.5, lane: "NIC mapping", run: "ignoreInvalidation" }));
+const marks = bad.violations.map((v) => ({ step: v.step + 0.5, lane: "NIC peer mapping", run: "ignoreInvalidation" }));
 show("03-page-life", Plot.plot({
-  document: plotDocument(), width: 760, height: 260, marginLeft: 110, marginRight: 130,
-  x: { label: "step", domain: [0, good.steps.length] }, y: { label: null }, color: { legend: true },
-  fy: { label: null },
+  document: plotDocument(), title: "Page 2: where it lives and whether the NIC maps it, step by step",
+  width: 760, height: 280, marginLeft: 130, marginRight: 130,
+  x: { label: "scenario step (index)", labelAnchor: "center", domain: [0, good.steps.length] }, y: { label: null }, color: { legend: true },
+  fy: { label: "NIC driver policy" },
   marks: [
     Plot.barX(spans, { x1: "from", x2: "to", y: "lane", fy: "run", fill: "state", inset: 2 }),
     Plot.dot(marks, { x: "step", y: "lane", fy: "run", r: 7, fill: "red", symbol: "times", stroke: "red" }),
@@ -112,8 +114,9 @@ for (const [issuer, addr] of [["nic", busAddr], ["nic2", hostAddr]] as const) {
   console.log(issuer, "->", r.hops.map((h) => `${h.node}(${h.direction})`).join(" -> "), r.unclaimed === false ? `BAR${r.bar} +0x${r.offset.toString(16)}` : "UNCLAIMED");
 }
 show("03-dma-path", Plot.plot({
-  document: plotDocument(), width: 760, height: 200, marginLeft: 60, marginRight: 40,
-  x: { label: "hop", ticks: 6 }, y: { label: null }, color: { legend: true },
+  document: plotDocument(), title: "A DMA to page 0, hop by hop: below one switch, and across the root complex",
+  width: 760, height: 220, marginLeft: 60, marginRight: 40,
+  x: { label: "hops from the issuing device (count)", labelAnchor: "center", ticks: 6 }, y: { label: "issuing device" }, color: { legend: true, label: "direction" },
   marks: [
     Plot.line(hops, { x: "hop", y: "issuer", z: "issuer", stroke: "#999" }),
     Plot.dot(hops, { x: "hop", y: "issuer", fill: "direction", r: 8 }),
@@ -121,19 +124,24 @@ show("03-dma-path", Plot.plot({
   ],
 }));"""),
 md("""## Conclusion
-Read from the printed numbers: with the correct driver the NIC's `peerMap` put all 8 pages on the `BUS_ADDR`
-path (bus addresses in the GPU's 256 MiB BAR, no IOMMU), its DMA read back the values the CPU wrote, and its
-write of 100 was what the GPU then read: the data really went through the BAR into GPU memory. The CPU read of
-page 2 migrated it back to RAM; the notifier tore the NIC's entry down first, so the next DMA failed with an
-IOMMU-style fault and **0 violations**. With `ignoreInvalidation` the same DMA went through the stale bus
-address and the checker reported **1 violation** naming the NIC, the page's address and the step. The NIC on
-its own root port reaches the same page only through the root complex (`THRU_HOST_BRIDGE`).
+- **The peer mapping works and carries data both ways.** With the correct driver the NIC's `peerMap` put all 8
+  pages on the `BUS_ADDR` path (bus addresses in the GPU's 256 MiB BAR, no IOMMU); its DMA read back the values
+  0–7 the CPU wrote, and its write of 100 to page 2 was what the GPU then read: the data went through the BAR
+  into GPU memory, without migrating a page to RAM.
+- **Invalidation comes first.** The CPU read of page 2 migrated it back to RAM; the notifier tore the NIC's entry
+  down before the GPU page was freed, so the next DMA failed with `EFAULT` (an IOMMU-style fault) and the run had
+  **0 violations**. Over the run: 16 migrations (8 to the GPU, 8 back), 8 peer mappings, all 8 dropped by
+  invalidation (`peerUnmapsByInvalidation` 8).
+- **A driver that ignores invalidations is caught.** With `ignoreInvalidation` the same DMA went through the stale
+  bus address and the checker reported **1 violation** at step 8, naming the NIC, the page's address and a BAR
+  slot that no longer exposes any page; the CPU still reads 100 in page 2, because the stray write of 7 did not
+  reach the process's page.
+- **The path follows the P2PDMA map type.** The NIC below the GPU's switch reaches page 0 in 3 hops (up to its
+  downstream port, across the switch, down to the GPU); the NIC on its own root port needs 6 hops through the host
+  bridge, and its peer mapping is `THRU_HOST_BRIDGE` for all 8 pages.
 
-In the property tests (test/p2p-property.test.ts) the correct driver gave 0 violations over 10^4 random runs on
-three devices, and each broken policy (`ignoreInvalidation`, `noSeqRecheck`, `lateIovaUnmap`) was caught and
-shrunk to a 6-step scenario; `node bench/p2p.js` measured about 300 random runs/s, so 10^5 runs take about
-5.5 minutes on one core."""),
+The property tests (`test/p2p-property.test.ts`) run the same checks over random scenarios on three devices: the
+correct driver gives no violation, and each broken policy (`ignoreInvalidation`, `noSeqRecheck`, `lateIovaUnmap`)
+is caught and shrunk to a short scenario."""),
 ]
-nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "tslab", "display_name": "TypeScript", "language": "typescript"}, "language_info": {"name": "typescript"}})
-# The notebook goes next to notebooks/src, or where the first argument says.
-nbformat.write(nb, sys.argv[1] if len(sys.argv) > 1 else __file__.replace("/src/", "/").replace(".py", ".ipynb"))
+write("03", cells)

@@ -1,11 +1,11 @@
 # Writes notebooks/04-migration-costs.ipynb (cells kept here as plain text so they can be reviewed in diffs).
 import sys
 
-import nbformat
-from nbformat.v4 import new_notebook, new_markdown_cell as md, new_code_cell as code
+sys.dont_write_bytecode = True  # importing course/ leaves no __pycache__ in notebooks/src
+from course import code, heading, md, write  # noqa: E402
 
 cells = [
-md("""# 04 · What a migration costs: size, granularity, faults against prefetch, RAM to device and back
+md(heading("04") + """
 
 **Question:** when a driver moves a buffer between host RAM and a device with `migrate_vma`, how long does it
 take, and how much of that is the copy? How does the answer change with the migration granularity (4 KiB base
@@ -91,9 +91,10 @@ code("""const lines = rows.filter((r) => r.mode === "prefetch" && r.direction ==
 const xfer = sizes.map((size) => ({ size, us: sim.costTransfer(g, toDev, size).ns / 1000, curve: "model transfer alone (Gen3 x16 read path)" }));
 show("04-migration-vs-size", Plot.plot({
   document: plotDocument(),
-  width: 760, height: 440,
-  x: { type: "log", label: "bytes migrated", ticks: sizes, tickFormat: (d: number) => fmt(d) },
-  y: { type: "log", label: "time (µs)", grid: true },
+  title: "RAM → device prefetch by granularity, against UVMSmart's points",
+  width: 760, height: 460, marginRight: 40,
+  x: { type: "log", base: 2, label: "bytes migrated (log scale)", labelAnchor: "center", ticks: sizes, tickFormat: (d: number) => fmt(d) },
+  y: { type: "log", label: "time (µs, log scale)", grid: true },
   color: { legend: true },
   symbol: { legend: true },
   marks: [
@@ -118,9 +119,10 @@ for (const size of [64 * KiB, 4 * MiB, 64 * MiB]) {
 }
 show("04-fault-vs-prefetch", Plot.plot({
   document: plotDocument(),
-  width: 760, height: 440,
-  x: { type: "log", label: "bytes migrated (4 KiB pages)", ticks: sizes, tickFormat: (d: number) => fmt(d) },
-  y: { type: "log", label: "time (µs)", grid: true },
+  title: "Fault-driven against prefetch at 4 KiB pages, both directions",
+  width: 760, height: 460, marginRight: 40,
+  x: { type: "log", base: 2, label: "bytes migrated in 4 KiB pages (log scale)", labelAnchor: "center", ticks: sizes, tickFormat: (d: number) => fmt(d) },
+  y: { type: "log", label: "time (µs, log scale)", grid: true },
   color: { legend: true },
   marks: [
     Plot.line(four, { x: "size", y: "us", stroke: "curve", marker: "dot" }),
@@ -171,8 +173,8 @@ show("04-run-operations", Plot.plot({
   document: plotDocument(),
   title: "Where the time of one run goes: total per operation (bars start at 1 µs on the log axis)",
   width: 760, height: 360, marginLeft: 150, marginRight: 40,
-  x: { type: "log", label: "total time in the run (µs)", grid: true },
-  y: { label: null },
+  x: { type: "log", label: "total time in the run (µs, log scale)", labelAnchor: "center", grid: true },
+  y: { label: "operation (count in the run)" },
   marks: [Plot.barX(opRows, { y: "op", x1: 1, x2: "us", sort: { y: "x2", reverse: true }, fill: "steelblue" }), Plot.text(opRows, { y: "op", x: "us", text: (d: { count: number }) => `×${d.count}`, dx: 14 })],
 }));"""),
 md("""## Conclusion
@@ -197,6 +199,4 @@ md("""## Conclusion
   13.0 GB/s together, 3.25 GB/s each — the limit is shared, it does not multiply with the streams. The
   trace `04-run.trace.json` opens in Perfetto with one track per device and link direction."""),
 ]
-nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "tslab", "display_name": "TypeScript", "language": "typescript"}, "language_info": {"name": "typescript"}})
-# The notebook goes next to notebooks/src, or where the first argument says.
-nbformat.write(nb, sys.argv[1] if len(sys.argv) > 1 else __file__.replace("/src/", "/").replace(".py", ".ipynb"))
+write("04", cells)

@@ -1,11 +1,11 @@
 # Writes notebooks/05-cost-validation.ipynb (cells kept here as plain text so they can be reviewed in diffs).
 import sys
 
-import nbformat
-from nbformat.v4 import new_notebook, new_markdown_cell as md, new_code_cell as code
+sys.dont_write_bytecode = True  # importing course/ leaves no __pycache__ in notebooks/src
+from course import code, heading, md, write  # noqa: E402
 
 cells = [
-md("""# 05 · Does the cost model predict machines it was never tuned on?
+md(heading("05") + """
 
 **Question:** a designer quotes the kit's numbers only if they predict published measurements, and
 only if no parameter was worked back from the measurement it is checked against. How close is the
@@ -108,8 +108,9 @@ const diag = [lo, hi].map((x) => ({ x }));
 show("05-published-vs-model", Plot.plot({
   document: plotDocument(),
   width: 760, height: 560, grid: true,
-  x: { type: "log", label: "published (each figure in its own unit: GB/s, Gb/s, µs, ns, ratio)", domain: [lo, hi] },
-  y: { type: "log", label: "model", domain: [lo, hi] },
+  title: "Every figure: the model against the published measurement (±15% band)",
+  x: { type: "log", label: "published (each figure in its own unit: GB/s, Gb/s, µs, ns, ratio; log scale)", labelAnchor: "center", domain: [lo, hi] },
+  y: { type: "log", label: "model (same unit as published; log scale)", domain: [lo, hi] },
   color: { legend: true, domain: ["within 15%", "15-50%", "beyond 50%"], range: ["#2a9d8f", "#e9c46a", "#e76f51"] },
   symbol: { legend: true },
   marks: [
@@ -123,8 +124,9 @@ code("""const sorted = [...byUnit].sort((a, b) => a.error - b.error);
 show("05-errors", Plot.plot({
   document: plotDocument(),
   width: 760, height: 40 + 14 * sorted.length, marginLeft: 230,
-  x: { label: "model error against the published figure (%)", grid: true, domain: [-100, Math.max(100, 100 * Math.max(...rows.map((r) => r.error)))] },
-  y: { label: null, domain: sorted.map((r) => r.id) },
+  title: "Model error per figure, sorted (dashed: ±15%)",
+  x: { label: "model error against the published figure (%)", labelAnchor: "center", grid: true, domain: [-100, Math.max(100, 100 * Math.max(...rows.map((r) => r.error)))] },
+  y: { label: "figure (validation entry id)", domain: sorted.map((r) => r.id) },
   color: { legend: true },
   marks: [
     Plot.ruleX([-15, 15], { stroke: "#aaa", strokeDasharray: "3,3" }),
@@ -159,11 +161,9 @@ md("""## Conclusion
   dies (+87 %) and through a Haswell root complex (+32 %), and a single-stream A10 copy (+35 %) run below
   their links; the NFP-6000's own DMA engine caps T9's random reads (+56 %); a UVM fault batch took 9–28 µs
   where the model's recalled 35 µs gives +98 %.
-- **What is assumed is listed.** 30 of the 47 figures are predicted from sourced numbers only; the rest rest
+- **What is assumed is listed.** 28 of the 47 figures are predicted from sourced numbers only; the rest rest
   on the latency parts (link, root complex, memory, DMA issue), the fault batch pass, the staging chunk, the
   IPI costs or the IOTLB size, each MEMORY or ESTIMATE and named above. T8's 64 B latency lands on the
   measurement only because those assumptions sum to it, which says nothing of their split."""),
 ]
-nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "tslab", "display_name": "TypeScript", "language": "typescript"}, "language_info": {"name": "typescript"}})
-# The notebook goes next to notebooks/src, or where the first argument says.
-nbformat.write(nb, sys.argv[1] if len(sys.argv) > 1 else __file__.replace("/src/", "/").replace(".py", ".ipynb"))
+write("05", cells)
