@@ -290,3 +290,12 @@ describe("the parallel step", () => {
     expect(JSON.stringify(runObject(s))).toBe(JSON.stringify(runObject(s)));
   });
 });
+
+describe("transfer ends", () => {
+  it("are named by id, PCI address or its short form, as everywhere (DESIGN §4)", () => {
+    const by = (from: string, to: string) => resultOf(runObject({ topology: "dmirror", steps: [{ op: "transfer", from, to, bytes: "1MiB", design: "p2p" }] }), 0, "transfer");
+    const named = by("dmirror0", "dmirror1");
+    // The result names the ends as the step wrote them; the transfer is the same.
+    expect(by("03:00.0", "0000:04:00.0")).toEqual({ ...named, from: "03:00.0", to: "0000:04:00.0" });
+  });
+});

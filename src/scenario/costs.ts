@@ -6,6 +6,7 @@
 // `parallel` step whose transfers start together and share the machine.
 // Leaves out: fork's COW write-protect flush, and pages migrated without a copy (zero-filled).
 import type { KernelCosts } from "../drivers/kernel.js";
+import { findNode } from "../fabric/build.js";
 import type { Fabric } from "../fabric/types.js";
 import { param, type Calibration } from "../sim/calibration.js";
 import { costTransfer, DesignRefused, planDesign, type DesignPlan, type DesignRequest } from "../sim/designs.js";
@@ -211,13 +212,23 @@ export class RunCosts implements KernelCosts {
     const bytes = parseQuantity(step.bytes);
     if (bytes === undefined || bytes <= 0) throw new StepError(`${at("bytes")}: ${JSON.stringify(step.bytes)} is not a positive size`);
     const ram = (id: string) => /^ram(:\d+)?$/.test(id);
-    for (const end of ["from", "to"] as const) {
+    // An end is "ram", "ram:N", or an endpoint named by id, PCI address or its short form (DESIGN §4).
+    const endpoint = (end: "from" | "to"): string => {
       const id = step[end];
-      const n = this.graph.nodes.get(id);
-      if (!ram(id) && (!n || n.kind !== "endpoint")) {
+      if (ram(id)) return id;
+      let n;
+      try {
+        n = findNode(this.fabric, id);
+      } catch (e) {
+        if (e instanceof InputError) throw new StepError(`${at(end)}: ${e.message.replace(/^.*?: /, "")}`);
+        throw e;
+      }
+      if (!n || n.kind !== "endpoint") {
         throw new StepError(`${at(end)}: ${JSON.stringify(id)} is not "ram" or an endpoint of topology "${this.fabric.name}" (RAM of NUMA node N is "ram:N")`);
       }
-    }
+      return n.id;
+    };
+    step = { ...step, from: endpoint("from"), to: endpoint("to") };
     if (step.from === step.to) throw new StepError(`${at("to")}: ${JSON.stringify(step.to)} is also the source`);
     if (ram(step.from) && ram(step.to)) throw new StepError(`${at("to")}: ${JSON.stringify(step.to)}: a copy between two RAM ends is not a device transfer`);
     for (const [field, design] of [["via", "p2p"], ["rule", "p2p"], ["mode", "migrate"]] as const) {
