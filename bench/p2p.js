@@ -1,13 +1,13 @@
 // P2P property-run benchmark (issue 5): runs random scenarios from the property test's generator
 // (test/p2p/arbitrary.ts, mirrored here in plain JS: touch, migrate, peer map, DMA, evict, munmap,
-// fork and mprotect across gpu0, gpu1 and nic0 of test/p2p/three-devices.json, correct driver)
+// fork and mprotect across gpu0, gpu1 and nic0 of data/topologies/p2p-three-devices.json, correct driver)
 // for up to 10^5 runs or ~60 s, prints runs/s and the extrapolated time of 10^5 runs, and merges
 // `p2pRunsPerSec` into bench/results.json (read-modify-write: other benches own the other keys).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import fc from "fast-check";
 import { loadCalibration, loadTopologyFile, runScenario } from "../dist/index.js";
 
-const TOPO = new URL("../test/p2p/three-devices.json", import.meta.url).pathname;
+const TOPO = new URL("../data/topologies/p2p-three-devices.json", import.meta.url).pathname;
 const RUNS = 100_000;
 const BUDGET_MS = 60_000;
 const PAGES = 6;

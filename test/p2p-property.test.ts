@@ -14,7 +14,7 @@ import type { RunResult } from "../src/scenario/results.js";
 import { runScenario } from "../src/scenario/run.js";
 import { Policy, scenarioArb } from "./p2p/arbitrary.js";
 
-const TOPO = resolve("test/p2p/three-devices.json");
+const TOPO = resolve("data/topologies/p2p-three-devices.json");
 const fabric = loadTopologyFile(TOPO);
 const calibration = loadCalibration("default");
 const OUT = resolve("test-results/p2p");

@@ -100,7 +100,7 @@ describe("peer mapping seed scenarios", () => {
 
   it("a small BAR aperture reclaims LRU slots, invalidating their users first", async () => {
     const { out } = await runFile("aperture-reclaim", {
-      topology: "../../test/p2p/three-devices.json",
+      topology: "../../data/topologies/p2p-three-devices.json",
       steps: [
         { op: "mmap", buffer: "a", pages: 4 },
         { op: "cpuWrite", buffer: "a", value: "index" },

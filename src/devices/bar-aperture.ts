@@ -156,6 +156,12 @@ export class BarAperture implements MachineListener {
     return this.slotFrame[s];
   }
 
+  /** The device frame behind BAR offset `offset`, or -1, without counting a use. */
+  peek(offset: number): number {
+    const s = Math.floor(offset / PAGE_SIZE);
+    return s >= this.high || s >= this.slots ? -1 : this.slotFrame[s];
+  }
+
   /** BAR offset of a P2PDMA frame's slot. */
   offsetOf(p2pFrame: number): number {
     return this.slotOfFrame(p2pFrame) * PAGE_SIZE;

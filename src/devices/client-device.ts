@@ -82,7 +82,11 @@ export class ClientDevice {
       const safety = this.host.safety;
       const events = mm.mem.events;
       t = new DeviceTable({
-        backing: (vpn) => DmaSafety.backing(mm, vpn).frame,
+        backing: (vpn, dma, flags) => {
+          // A pinned page stays the driver's even if the process unmapped it meanwhile (its pin holds it).
+          const reached = this.pins.size > 0 ? this.frameAt(mm, dma, flags) : -1;
+          return reached >= 0 && this.pins.has(reached) ? reached : DmaSafety.backing(mm, vpn).frame;
+        },
         generation: (frame) => safety.generation(frame),
         held: (vpn, frame) => (this.pins.has(frame) ? HELD_PINNED : this.buffers.some((b) => b.mm === mm && vpn >= b.start && vpn < b.end) ? HELD_BUFFER : HELD_MIRROR),
         dropped: (n) => events.peerUnmap(this.id, n, this.inCallback),
@@ -174,6 +178,21 @@ export class ClientDevice {
     return e.flags & DPTE_BOUNCE ? (apertureOfFrame(mm.mem.frames, frame)?.id ?? "ram") : mm.mem.frames.poolOf(frame).label;
   }
 
+  /** The frame an entry to `dma` with `flags` reaches now (-1: none), without touching anything. */
+  private frameAt(mm: Mm, dma: number, flags: number): number {
+    const frames = mm.mem.frames;
+    const addr = flags & DPTE_IOVA ? this.iommu!.translate(dma) : dma;
+    if (addr < 0) return -1;
+    if (flags & (DPTE_BUS | DPTE_HOST_BRIDGE)) {
+      const bus = (flags & DPTE_BUS) !== 0;
+      const ap = this.apertureAt(addr, bus);
+      return ap === null ? -1 : ap.peek(addr - (bus ? ap.bar!.bus : ap.bar!.cpu));
+    }
+    const frame = Math.floor(addr / PAGE_SIZE);
+    if (flags & DPTE_BOUNCE) return apertureOfFrame(frames, frame)?.target(frame) ?? -1;
+    return frame;
+  }
+
   /** How an access got to its page, for a violation: a stale IOVA is one the driver should have unmapped. */
   via(e: EntrySnapshot): string {
     if (e.flags & DPTE_IOVA) return `stale IOVA ${hex(e.dma)}`;
@@ -187,11 +206,10 @@ export class ClientDevice {
       const v = safety.verdict(mm, vpn, reached, e.mapped, e.gen, write);
       return write && (v === "moved" || v === "unmapped") ? "lost-write" : v;
     }
-    if (reached < 0) return "empty-bar-slot";
-    if (safety.frames.isFree(reached)) return "freed-page";
-    if (e.held === HELD_PINNED && !this.pins.has(e.mapped)) return "unpinned";
-    if (e.mapped !== reached || safety.generation(reached) !== e.gen) return "reused";
-    return null;
+    const gone = reached < 0 ? "empty-bar-slot" : safety.frames.isFree(reached) ? "freed-page"
+      : e.mapped !== reached || safety.generation(reached) !== e.gen ? "reused" : null;
+    // A page whose pin the driver dropped could move: once it has, the mapping it outlived is the fault.
+    return gone !== null && e.held === HELD_PINNED && !this.pins.has(e.mapped) ? "unpinned" : gone;
   }
 
   /** The provider aperture whose BAR a TLP from this device to `addr` lands in (a bus address or a CPU address), or null. */

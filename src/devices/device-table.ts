@@ -2,7 +2,7 @@
 // its DMA engine translates through: per virtual page a DMA address and DPTE_* flags, in blocks of
 // 512 entries made on first mapping (memory/page-table.ts), which outlive the CPU's VMAs as a real
 // device's table does. Beside what the driver programs it keeps the safety checker's stamp of each
-// entry: the frame backing the address when it was programmed and that frame's generation, how the
+// entry: the frame backing the address when it was programmed (for a pinned page, the page pinned) and that frame's generation, how the
 // page is held (mirrored, pinned, or a dma-buf's), and the invalidation epochs that tell whether an
 // invalidation of the page returned after the entry was made.
 // Leaves out: huge device mappings (one entry per 4 KiB page) and the device's TLB (translations
@@ -38,8 +38,8 @@ function newBlock(): TableBlock {
 
 /** What the table asks of the machine when an entry is set or dropped. */
 export interface TableStamps {
-  /** The frame backing `vpn` in the process now (-1: none) and its generation. */
-  backing(vpn: number): number;
+  /** The frame an entry for `vpn` to `dmaAddr` stands for (-1: none): the process's page now, or the page the driver pinned. */
+  backing(vpn: number, dmaAddr: number, flags: number): number;
   generation(frame: number): number;
   /** How this device holds `vpn`'s page (HELD_*). */
   held(vpn: number, frame: number): number;
@@ -57,7 +57,7 @@ export class DeviceTable {
   set(vpn: number, dmaAddr: number, flags: number): void {
     const b = this.blocks.ensure(vpn);
     const j = inBlock(vpn);
-    const frame = this.stamps.backing(vpn);
+    const frame = this.stamps.backing(vpn, dmaAddr, flags);
     b.dma[j] = dmaAddr;
     b.flags[j] = flags;
     b.mapped[j] = frame;

@@ -1,6 +1,6 @@
 // Models: the API a P2P client driver is written against (DESIGN §1 steps 3-6): the hooks a driver
 // provides (map a range for DMA, unmap it, issue DMA; the invalidation callback it registers; its
-// answer to NOT_SUPPORTED pages) and the primitives the kernel gives it, under their kernel names:
+// answer to NOT_SUPPORTED pages, by the request's fallback; its answer to aperture pressure) and the primitives the kernel gives it, under their kernel names:
 // interval notifiers with read_begin/read_retry/set_seq, hmm_range_fault with its flags (ALLOW_P2P
 // included), the P2PDMA map type, hmm_dma_map_pfn / dma unmap, a driver mutex, page pinning,
 // fences for DMA in flight, and dma-buf attachments with move_notify. A hook that can be preempted
@@ -182,7 +182,9 @@ export interface Kernel {
   // drivers/dma-buf: an importer attaches to the exporter of the pages behind a range.
   dmaBufAttach(importer: DriverDevice, mm: Mm, start: number, npages: number, ops: DmaBufImporterOps): DmaBufAttachment | number;
   /** dma_buf_map_attachment: DMA addresses of the buffer's pages for the importer into `addrs`
-   *  (flags into `flags`), or -errno (-EBUSY while the exporter moves it). */
+   *  (flags into `flags`), or -errno (-EBUSY while the exporter moves it). It returns as under the
+   *  buffer's dma_resv lock: until the caller's next preemption point the exporter cannot move the
+   *  buffer, so the importer programs its table before it yields again. */
   dmaBufMapAttachment(attachment: DmaBufAttachment, addrs: Float64Array, flags: Uint8Array): Op<number>;
   dmaBufUnmapAttachment(attachment: DmaBufAttachment): void;
   dmaBufDetach(attachment: DmaBufAttachment): void;
@@ -196,6 +198,14 @@ export interface DriverInstance {
   unmapRange(req: RangeRequest): Op<void>;
   /** dma: start DMA through the device's table (default: k.dmaIssue). */
   dma?(req: DmaRequest): Op<Fence>;
+  /** Aperture pressure: a BAR slot of `provider` could not be had for this device (every slot of
+   *  its window is bound and none may be reclaimed: pinned by peers, or its "fail" policy). Runs in
+   *  the kernel's thread inside pinUserPages or dmaBufMapAttachment (it may not yield; it may wait
+   *  on fences with dmaFenceWait): release mappings of `provider`'s pages the device can spare and
+   *  return how many pages were released; the primitive then tries once more. Without it (or when
+   *  it returns 0) the primitive fails with -ENOSPC. hmm_range_fault does not call it: a mirror's
+   *  slots are reclaimed through its invalidation callback, and -ENOSPC reaches its caller. */
+  aperturePressure?(provider: string): number;
   /** The instance is being replaced by another driver: drop its notifiers (need not be provided). */
   release?(): void;
 }

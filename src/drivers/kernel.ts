@@ -9,7 +9,7 @@
 // exporter calls move_notify before the buffer's pages move or go.
 // Leaves out: errors injected into the primitives, and SG merging (one entry per page).
 import type { Mm } from "../memory/address-space.js";
-import { EBUSY, EFAULT, EINVAL, ENOMEM } from "../memory/errno.js";
+import { EBUSY, EFAULT, EINVAL, ENOMEM, ENOSPC } from "../memory/errno.js";
 import { FAULT_FLAG_REMOTE, FAULT_FLAG_WRITE, handleMmFault } from "../memory/fault.js";
 import { CHUNK_SHIFT, POOL_P2PDMA, POOL_PRIVATE } from "../memory/frames.js";
 import { MMU_NOTIFY_PROTECTION_PAGE, MMU_NOTIFY_PROTECTION_VMA, MMU_NOTIFY_SOFT_DIRTY, type NotifierRange } from "../memory/mmu-notifier.js";
@@ -17,7 +17,7 @@ import { HMM_PFN_PFN_MASK, HMM_PFN_VALID, HMM_PFN_WRITE } from "../hmm/hmm-pfn.j
 import { intervalNotifierInsert, intervalNotifierRemove, readBegin, readRetry, setSeq, type IntervalNotifier } from "../hmm/interval-notifier.js";
 import { rangeFault, type HmmRange } from "../hmm/range-fault.js";
 import { p2pdmaMapType } from "../fabric/p2pdma.js";
-import { apertureOfFrame } from "../devices/bar-aperture.js";
+import { apertureOfFrame, type BarAperture } from "../devices/bar-aperture.js";
 import { ClientDevice, DPTE_BUS, DPTE_HOST_BRIDGE, DPTE_IOVA, DPTE_LOCAL, DPTE_WRITE, type EntrySnapshot } from "../devices/client-device.js";
 import { DmaSafety } from "../devices/dma-safety.js";
 import type { Machine } from "../devices/machine.js";
@@ -76,6 +76,8 @@ class DriverDeviceView implements DriverDevice {
 /** A dma-buf attachment as the kit tracks it. */
 class Attachment implements DmaBufAttachment {
   mapped = false;
+  /** Device-private frames whose BAR slots the mapping holds (a mapped buffer stays placed: its slots are not reclaimed). */
+  held: Array<{ frame: number; aperture: string }> = [];
   notifier: IntervalNotifier | null = null;
   constructor(readonly exporter: string, readonly importer: string, readonly mm: Mm, readonly start: number, readonly npages: number) {}
 }
@@ -83,6 +85,8 @@ class Attachment implements DmaBufAttachment {
 export class DeviceKernel implements Kernel {
   readonly device: DriverDeviceView;
   stats: KernelStats = { rangeFaults: 0, mapTypes: {} };
+  /** The driver's aperture-pressure hook, once its instance exists. */
+  pressure: ((provider: string) => number) | null = null;
   private busyInARow = 0;
 
   constructor(private readonly machine: Machine, private readonly timeline: Timeline, private readonly costs: KernelCosts, client: ClientDevice) {
@@ -246,7 +250,7 @@ export class DeviceKernel implements Kernel {
       if (this.privateOwner(b.frame) !== null && this.privateOwner(b.frame) !== client.owner) {
         // The owner's get_pages: the page stays in its memory, reached through its BAR.
         const ap = this.machine.aperture(frames.poolOf(b.frame).label);
-        const alias = ap ? ap.aliasFor(b.frame, mm, vpn) : -ENOMEM;
+        const alias = ap ? this.aliasFor(ap, b.frame, mm, vpn) : -ENOMEM;
         if (alias < 0) break;
         ap!.pinAlias(b.frame, true);
         pfn = alias;
@@ -258,6 +262,13 @@ export class DeviceKernel implements Kernel {
     }
     yield { waitNs: this.costs.rangeFaultNs(client.id, npages, this.machine.mem.counters.faults - before) };
     return pinned === 0 && npages > 0 ? -EFAULT : pinned;
+  }
+
+  /** The owner's alias of `frame` in its BAR; under pressure the driver's hook may release slots, then one more try. */
+  private aliasFor(ap: BarAperture, frame: number, mm: Mm, vpn: number): number {
+    const alias = ap.aliasFor(frame, mm, vpn);
+    if (alias !== -ENOSPC || this.pressure === null) return alias;
+    return this.pressure(ap.id) > 0 ? ap.aliasFor(frame, mm, vpn) : alias;
   }
 
   unpinUserPages(pfns: Uint32Array, npages: number): void {
@@ -342,30 +353,47 @@ export class DeviceKernel implements Kernel {
   *dmaBufMapAttachment(attachment: DmaBufAttachment, addrs: Float64Array, flags: Uint8Array): Op<number> {
     const a = attachment as Attachment;
     const dev = this.device;
+    // The mapping's cost is paid first; the addresses are then taken and handed back with no
+    // preemption point between: the dma_resv lock that serializes the exporter's moves.
+    yield { waitNs: this.costs.rangeFaultNs(this.client.id, a.npages, 0) };
     const state: P2pdmaMapState = { map: "NONE", provider: null, flags: 0 };
     for (let o = 0; o < a.npages; o++) {
       const vpn = a.start + o;
       const b = DmaSafety.backing(a.mm, vpn);
-      if (b.frame < 0) return -EFAULT;
       let pfn = b.frame;
-      if (this.privateOwner(b.frame) !== null && this.privateOwner(b.frame) !== dev.owner) {
-        const ap = this.machine.aperture(this.machine.mem.frames.poolOf(b.frame).label);
-        const alias = ap ? ap.aliasFor(b.frame, a.mm, vpn) : -ENOMEM;
-        if (alias < 0) return alias;
-        pfn = alias;
+      if (pfn >= 0 && this.privateOwner(b.frame) !== null && this.privateOwner(b.frame) !== dev.owner) {
+        const id = this.machine.mem.frames.poolOf(b.frame).label;
+        const ap = this.machine.aperture(id);
+        pfn = ap ? this.aliasFor(ap, b.frame, a.mm, vpn) : -ENOMEM;
+        if (pfn >= 0) {
+          ap!.pinAlias(b.frame, true);
+          a.held.push({ frame: b.frame, aperture: id });
+        }
       }
-      const addr = this.hmmDmaMapPfn(dev, HMM_PFN_VALID | pfn, state);
-      if (addr === DMA_MAPPING_ERROR) return -EINVAL; // the dma-buf mapper refuses NOT_SUPPORTED
+      const addr = pfn < 0 ? DMA_MAPPING_ERROR : this.hmmDmaMapPfn(dev, HMM_PFN_VALID | pfn, state);
+      if (addr === DMA_MAPPING_ERROR) {
+        // Not all of the buffer can be placed where the importer reaches it: nothing is mapped.
+        this.releaseHeld(a);
+        for (let j = 0; j < o; j++) this.dmaUnmap(dev, addrs[j], flags[j]);
+        return b.frame < 0 ? -EFAULT : pfn < 0 ? (pfn === -ENOMEM ? -ENOMEM : -ENOSPC) : -EINVAL;
+      }
       addrs[o] = addr;
       flags[o] = state.flags | (b.writable ? DPTE_WRITE : 0);
     }
     a.mapped = true;
-    yield { waitNs: this.costs.rangeFaultNs(this.client.id, a.npages, 0) };
     return 0;
   }
 
   dmaBufUnmapAttachment(attachment: DmaBufAttachment): void {
-    (attachment as Attachment).mapped = false;
+    const a = attachment as Attachment;
+    a.mapped = false;
+    this.releaseHeld(a);
+  }
+
+  /** The BAR slots a mapped attachment held go back to their apertures' LRU. */
+  private releaseHeld(a: Attachment): void {
+    for (const h of a.held) this.machine.aperture(h.aperture)?.pinAlias(h.frame, false);
+    a.held = [];
   }
 
   dmaBufDetach(attachment: DmaBufAttachment): void {

@@ -48,6 +48,8 @@ export class DriverRuntime {
   private start(id: string, driver: P2pDriver): RunningDriver {
     const kernel = new DeviceKernel(this.machine, this.timeline, this.costs, this.machine.client(id));
     const r = { driver, kernel, instance: driver.create(kernel, kernel.device) };
+    const { instance } = r;
+    if (instance.aperturePressure) kernel.pressure = (provider) => instance.aperturePressure!(provider);
     this.running.set(id, r);
     return r;
   }

@@ -61,6 +61,9 @@ export class Timeline {
   private fences = 0;
   /** The task running now (-1: none, the scenario's own thread). */
   current = -1;
+  /** When set, the times at which a driver operation resumed or hardware touched a page: the
+   *  points where something else could have run first (the explorer places events there). */
+  preemptions: number[] | null = null;
 
   /** `onOwner(owner)` is called whenever work starts running for another owner (a step index), and
    *  `onOwner(-1)` when control returns to the caller. */
@@ -162,6 +165,7 @@ export class Timeline {
     this.jobQueue.pop();
     const id = this.jobQueue.poppedPayload;
     this.now = Math.max(this.now, this.jobQueue.poppedTime);
+    this.preemptions?.push(this.now);
     const callerOwner = this.owner;
     this.onOwner(this.jobOwners[id]);
     let next: number;
@@ -177,6 +181,7 @@ export class Timeline {
   private runTaskEvent(): void {
     this.taskQueue.pop();
     this.now = Math.max(this.now, this.taskQueue.poppedTime);
+    this.preemptions?.push(this.now);
     this.resume(this.taskQueue.poppedPayload);
   }
 

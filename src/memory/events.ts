@@ -32,7 +32,7 @@ export type ViolationCode =
   /** An access through a mapping made before an invalidation of its page had returned to the core
    *  (after the callback the driver must no longer use it: mmu_notifier.h, hmm-semantics.md §2.2). */
   | "after-invalidation"
-  /** An access through a mapping of a pinned page whose pin the driver has dropped. */
+  /** An access through a mapping of a pinned page whose pin the driver dropped, after the page moved or went. */
   | "unpinned"
   /** A driver's retry loop did not end (hmm_range_fault kept returning -EBUSY to one operation). */
   | "livelock";
@@ -142,6 +142,6 @@ const VIOLATION_TEXT: Record<ViolationCode, string> = {
   "read-only": "wrote a page the CPU maps read-only now (COW-shared after fork, or mprotected)",
   "lost-write": "wrote a page that no longer backs this address (migrated away or unmapped): the data is lost",
   "after-invalidation": "used a mapping after the invalidation of its page had returned (the callback did not stop the device)",
-  unpinned: "reached a page through a pinned mapping whose pin was dropped (the page may move)",
+  unpinned: "went through a pinned mapping whose pin was dropped, to a page that moved or was given back meanwhile (a pinned page migrated while mapped)",
   livelock: "the driver's retry loop did not end (hmm_range_fault kept returning -EBUSY)",
 };

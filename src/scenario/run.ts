@@ -39,12 +39,16 @@ export interface RunInput {
   calibration: Calibration;
   /** Drivers given as objects (a notebook's own), by device, beside the names in the scenario's `drivers`. */
   drivers?: Record<string, P2pDriver>;
+  /** Record the times at which driver work resumed or DMA touched a page (RunOutput.preemptions). */
+  recordPreemptions?: boolean;
 }
 
 export interface RunOutput {
   result: RunResult;
   /** Every operation and transfer of the run, for a Chrome/Perfetto trace (sim/trace.ts). */
   trace: TraceSpan[];
+  /** With `recordPreemptions`: when driver work resumed or DMA touched a page, ns, in order. */
+  preemptions?: number[];
 }
 
 function isFabric(t: unknown): t is Fabric {
@@ -112,6 +116,7 @@ export function runScenario(input: RunInput): RunOutput {
   const router = new EffectsRouter(effects, new StepEffects());
   const machine = new Machine(fabric, { listeners: [router] });
   const timeline = new Timeline(spec.seed ?? 0, (owner) => router.route(owner));
+  if (input.recordPreemptions) timeline.preemptions = [];
   const ctx = new RunContext(machine, costs, new Mm(machine.mem, "main"), timeline, new DriverRuntime(machine, timeline, costs, drivers));
   const states: StepState[] = [];
   spec.steps.forEach((step, i) => {
@@ -124,7 +129,9 @@ export function runScenario(input: RunInput): RunOutput {
     runStep(ctx, state, i, effects[i]);
   });
   finishRun(ctx, states, effects);
-  return { result: result(ctx, states, effects, router.idle), trace: costs.ledger.spans };
+  const out: RunOutput = { result: result(ctx, states, effects, router.idle), trace: costs.ledger.spans };
+  if (timeline.preemptions) out.preemptions = timeline.preemptions;
+  return out;
 }
 
 /** When a step starts: at its `at` (not before the step before it started), else when the step before it ended. */

@@ -1,4 +1,4 @@
-// Test support: fast-check arbitraries for random P2P scenarios on test/p2p/three-devices.json:
+// Test support: fast-check arbitraries for random P2P scenarios on data/topologies/p2p-three-devices.json:
 // interleavings of touch, migrate, peer map, DMA, evict, munmap, fork and mprotect across gpu0,
 // gpu1 and nic0 on one 6-page buffer, every peerMap carrying the driver policy under test.
 import fc from "fast-check";

@@ -3,9 +3,12 @@
 // range's pages (the device whose memory holds them) with a move_notify callback and maps the
 // attachment; before the exporter moves or frees pages of the buffer it calls move_notify, where
 // the importer waits for its DMA in flight, drops its entries and unmaps the attachment; the next
-// DMA maps the attachment again (wherever the buffer lives then) before it starts.
+// DMA maps the attachment again (wherever the buffer lives then) before it starts. Under aperture
+// pressure (the exporter's BAR window full of pinned slots) it gives up its other mapped imports of
+// that exporter, as the exporter may evict a dynamic importer's buffer.
 // What it forbids: buffers that are not one exporter's memory at attach time (-EINVAL).
 // Leaves out: the dma_resv lock and fences the exporter itself waits on (its moves are immediate).
+import { ENOENT } from "../../memory/errno.js";
 import {
   type DmaBufAttachment, type DmaRequest, type DriverDevice, type DriverInstance, type Fence, type HookError,
   type Kernel, type Op, type MapRequest, type P2pDriver, type RangeRequest,
@@ -42,10 +45,28 @@ class DmaBufImporter implements DriverInstance {
     const flags = new Uint8Array(a.npages);
     const ret = yield* this.k.dmaBufMapAttachment(a, addrs, flags);
     if (ret < 0) return { ret, page: a.start, reason: "dma_buf_map_attachment failed" };
+    if (!this.imports.includes(imp)) {
+      // The range was unmapped (and detached) while the map slept: nothing may be programmed.
+      for (let o = 0; o < a.npages; o++) this.k.dmaUnmap(this.dev, addrs[o], flags[o]);
+      this.k.dmaBufUnmapAttachment(a);
+      return { ret: -ENOENT, page: a.start, reason: "the range was unmapped while its dma-buf attachment was being mapped" };
+    }
     const table = this.dev.table(a.mm);
     for (let o = 0; o < a.npages; o++) table.set(a.start + o, addrs[o], imp.write ? flags[o] : flags[o] & ~1);
     imp.mapped = true;
     return undefined;
+  }
+
+  /** Aperture pressure: the exporter may move a dynamic importer's buffer, so mapped imports of
+   *  `provider` are given up (as by move_notify) and mapped again at their next DMA. */
+  aperturePressure(provider: string): number {
+    let released = 0;
+    for (const imp of this.imports) {
+      if (!imp.mapped || imp.attachment.exporter !== provider) continue;
+      this.moveNotify(imp.attachment);
+      released += imp.attachment.npages;
+    }
+    return released;
   }
 
   *mapRange(req: MapRequest): Op<HookError | void> {
@@ -61,10 +82,14 @@ class DmaBufImporter implements DriverInstance {
     for (const f of this.inflight) if (!f.signaled) yield* k.dmaFenceWaitOp(f);
     this.inflight = [];
     const end = req.start + req.npages;
-    this.dev.table(req.mm).clear(req.start, end, (_v, addr, flags) => k.dmaUnmap(this.dev, addr, flags));
+    const table = this.dev.table(req.mm);
+    const unmap = (_v: number, addr: number, flags: number) => k.dmaUnmap(this.dev, addr, flags);
+    table.clear(req.start, end, unmap);
+    // An import is released whole once any of it is unmapped: its other pages lose their entries first.
     this.imports = this.imports.filter((i) => {
       const a = i.attachment;
       if (a.mm !== req.mm || a.start >= end || req.start >= a.start + a.npages) return true;
+      table.clear(a.start, a.start + a.npages, unmap);
       if (i.mapped) k.dmaBufUnmapAttachment(a);
       k.dmaBufDetach(a);
       return false;

@@ -1,14 +1,14 @@
 // Models: the builtin P2P client drivers, written with the driver API only: the HMM-mirror design
-// (ODP) and its four classic bugs, the pinning design and the dma-buf design; plus the peerMap
+// (ODP) and its four classic bugs, the pinning design and its short-term-pin bug, the dma-buf design; plus the peerMap
 // `policy` names of earlier scenario files and the driver each stands for.
 // Leaves out: drivers from module files (scenario/load.ts loads them).
 import type { P2pDriver } from "../api.js";
 import { DMABUF_DRIVER } from "./dmabuf.js";
 import { ODP_DRIVERS } from "./odp.js";
-import { PINNED_DRIVER } from "./pinned.js";
+import { PINNED_DRIVERS } from "./pinned.js";
 
 export const BUILTIN_DRIVERS: ReadonlyMap<string, P2pDriver> = new Map(
-  [...ODP_DRIVERS, PINNED_DRIVER, DMABUF_DRIVER].map((d) => [d.name, d]),
+  [...ODP_DRIVERS, ...PINNED_DRIVERS, DMABUF_DRIVER].map((d) => [d.name, d]),
 );
 
 /** The driver a device runs when the scenario names none. */

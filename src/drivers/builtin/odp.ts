@@ -6,10 +6,13 @@
 // (migrate: fault them to RAM without ALLOW_P2P, as the mlx5 patches do; bounce: through a host
 // buffer); the invalidation callback bumps the sequence, waits for the device's DMA in flight on
 // the range, zaps the entries and unmaps their IOVAs before returning (hmm-semantics.md §1.7, §2.2).
+// A walk overtaken by an invalidation is retried on a smaller chunk, so a provider's aperture
+// smaller than a chunk still makes progress. Aperture pressure with no slot to reclaim (-ENOSPC)
+// takes the migrate fallback: the chunk is faulted to RAM.
 // The broken variants (odp.ts options) reproduce classic driver bugs for the safety checker.
 // Leaves out: ODP page-fault events raised by the device itself (prefetch and map on demand only).
 import type { Mm } from "../../memory/address-space.js";
-import { EBUSY } from "../../memory/errno.js";
+import { EBUSY, ENOSPC } from "../../memory/errno.js";
 import type { NotifierRange } from "../../memory/mmu-notifier.js";
 import type { IntervalNotifier } from "../../hmm/interval-notifier.js";
 import { HMM_PFN_ALLOW_P2P, HMM_PFN_REQ_FAULT, HMM_PFN_REQ_WRITE, HMM_PFN_WRITE } from "../../hmm/hmm-pfn.js";
@@ -24,6 +27,8 @@ const FAULT_CHUNK = 32;
 /** Retries of one chunk before giving up with -EBUSY (HMM_RANGE_DEFAULT_TIMEOUT stands for it). */
 const MAX_RETRIES = 1000;
 const ALL_PAGES = 2 ** 36;
+/** mapChunk's answer when the chunk should be retried smaller. */
+const SMALLER = "smaller";
 
 /** The bugs an ODP driver can have; each one is a variant the explorer must catch. */
 export interface OdpBugs {
@@ -104,18 +109,24 @@ class Odp implements DriverInstance {
     /** Per page of the chunk: 1 while it may be reached peer-to-peer (cleared by the migrate fallback). */
     const allow = new Uint8Array(FAULT_CHUNK);
     const end = req.start + req.npages;
+    let chunk = FAULT_CHUNK;
     for (let addr = req.start; addr < end; ) {
-      const next = Math.min(end, addr + FAULT_CHUNK);
+      const next = Math.min(end, addr + chunk);
       allow.fill(1);
-      const err = yield* this.mapChunk(req, m, addr, next, pfns, allow);
-      if (err) return err;
+      const r = yield* this.mapChunk(req, m, addr, next, pfns, allow, chunk === 1);
+      if (r === SMALLER) {
+        // An invalidation overtook the walk (a provider reclaiming BAR slots inside it): back off to a smaller chunk.
+        chunk >>= 1;
+        continue;
+      }
+      if (r) return r;
       addr = next;
     }
     return undefined;
   }
 
   /** The ODP retry loop (hmm-semantics.md §1.7) for pages [addr, next). */
-  private *mapChunk(req: MapRequest, m: Mirror, addr: number, next: number, pfns: Uint32Array, allow: Uint8Array): Op<HookError | void> {
+  private *mapChunk(req: MapRequest, m: Mirror, addr: number, next: number, pfns: Uint32Array, allow: Uint8Array, smallest: boolean): Op<HookError | typeof SMALLER | void> {
     const k = this.k;
     const n = next - addr;
     const range: HmmRange = {
@@ -128,10 +139,20 @@ class Odp implements DriverInstance {
       range.notifierSeq = k.mmuIntervalReadBegin(m.sub);
       const ret = yield* k.hmmRangeFault(range);
       if (ret === -EBUSY) continue;
+      if (ret === -ENOSPC) {
+        // Aperture pressure: the owner's window is full and may not be reclaimed. The migrate
+        // fallback faults the chunk to RAM instead (no ALLOW_P2P); bounce needs a slot too.
+        if (req.fallback === "migrate" && allow.some((a, o) => o < n && a === 1)) {
+          allow.fill(0);
+          continue;
+        }
+        return { ret, page: addr, reason: "the owner's BAR window has no slot to give (aperture pressure with no reclaimable slot)" };
+      }
       if (ret !== 0) return { ret, page: addr, reason: req.write ? "page cannot be faulted in for writing (no VMA or no write access)" : "page cannot be faulted in (no VMA or no read access)" };
       yield* this.mutex.lock();
       if (!this.bugs.noSeqRecheck && k.mmuIntervalReadRetry(m.sub, range.notifierSeq)) {
         this.mutex.unlock();
+        if (!smallest) return SMALLER;
         continue;
       }
       // NOT_SUPPORTED P2P pages with the migrate fallback lose ALLOW_P2P and fault again (mlx5 patches).
@@ -158,6 +179,13 @@ class Odp implements DriverInstance {
     for (let o = 0; o < n; o++) {
       const pfn = pfns[o];
       const write = pfn & HMM_PFN_WRITE ? DPTE_WRITE : 0;
+      const old = table.flags(addr + o);
+      if (old !== 0) {
+        // Still mapped: no invalidation dropped it since, so it is this page's mapping; DMA in flight
+        // may be using its address, which must not change (only the access grows; ib_umem_odp does so).
+        if ((old | write) !== old) table.set(addr + o, table.address(addr + o), old | write);
+        continue;
+      }
       let dma = k.hmmDmaMapPfn(this.dev, pfn, state);
       let flags = state.flags | write;
       if (dma === DMA_MAPPING_ERROR) {
@@ -165,8 +193,6 @@ class Odp implements DriverInstance {
         dma = k.bounceMapPfn(this.dev, pfn);
         flags = DPTE_BOUNCE | (this.dev.iommu ? DPTE_IOVA : 0) | write;
       }
-      const old = table.flags(addr + o);
-      if (old & DPTE_IOVA) k.dmaUnmap(this.dev, table.address(addr + o), old); // re-mapping replaces the old mapping
       table.set(addr + o, dma, flags);
     }
   }

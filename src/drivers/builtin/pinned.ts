@@ -7,6 +7,7 @@
 // What it forbids: migrating or reclaiming mapped pages (the owner's migration fails, a CPU touch of
 // a pinned device-private page gets SIGBUS); a process that unmaps the range leaves the pages pinned
 // (they stay allocated, and DMA to them is safe, but no longer seen by the process).
+// The broken variant (shortTermPin) reproduces a classic bug for the safety checker.
 // Leaves out: the peer-memory free callback (the owner's forced teardown on process exit).
 import type { Mm } from "../../memory/address-space.js";
 import { EFAULT } from "../../memory/errno.js";
@@ -21,13 +22,22 @@ interface PinnedRange {
   start: number;
   npages: number;
   pfns: Uint32Array;
+  /** Whether the pages are still pinned (shortTermPin lets go once they are mapped). */
+  pinned: boolean;
+}
+
+/** The bug a pinning driver can have; the variant the explorer must catch. */
+export interface PinnedBugs {
+  /** Pins only while mapping (get_user_pages without FOLL_LONGTERM, put after dma_map): the
+   *  mapping outlives the pin, so the owner may migrate a page the device still reaches. */
+  shortTermPin?: boolean;
 }
 
 class Pinned implements DriverInstance {
   private ranges: PinnedRange[] = [];
   private inflight: Fence[] = [];
 
-  constructor(private readonly k: Kernel, private readonly dev: DriverDevice) {}
+  constructor(private readonly k: Kernel, private readonly dev: DriverDevice, private readonly bugs: PinnedBugs) {}
 
   *mapRange(req: MapRequest): Op<HookError | void> {
     const k = this.k;
@@ -50,7 +60,9 @@ class Pinned implements DriverInstance {
       }
       table.set(req.start + o, dma, state.flags | (pfns[o] & HMM_PFN_WRITE ? DPTE_WRITE : 0));
     }
-    this.ranges.push({ mm: req.mm, start: req.start, npages: req.npages, pfns });
+    const longTerm = !this.bugs.shortTermPin;
+    if (!longTerm) k.unpinUserPages(pfns, req.npages); // the bug
+    this.ranges.push({ mm: req.mm, start: req.start, npages: req.npages, pfns, pinned: longTerm });
     return undefined;
   }
 
@@ -59,12 +71,17 @@ class Pinned implements DriverInstance {
     for (const f of this.inflight) if (!f.signaled) yield* k.dmaFenceWaitOp(f);
     this.inflight = [];
     const end = req.start + req.npages;
-    this.dev.table(req.mm).clear(req.start, end, (_v, addr, flags) => k.dmaUnmap(this.dev, addr, flags));
-    // A registration is released whole once any of it is unmapped (ib_dereg_mr).
+    const table = this.dev.table(req.mm);
+    const unmap = (_v: number, addr: number, flags: number) => k.dmaUnmap(this.dev, addr, flags);
+    table.clear(req.start, end, unmap);
+    // A registration is released whole once any of it is unmapped (ib_dereg_mr): its other pages
+    // lose their mappings before their pins go.
     const keep: PinnedRange[] = [];
     for (const r of this.ranges) {
-      if (r.mm === req.mm && r.start < end && req.start < r.start + r.npages) k.unpinUserPages(r.pfns, r.npages);
-      else keep.push(r);
+      if (r.mm === req.mm && r.start < end && req.start < r.start + r.npages) {
+        table.clear(r.start, r.start + r.npages, unmap);
+        if (r.pinned) k.unpinUserPages(r.pfns, r.npages);
+      } else keep.push(r);
     }
     this.ranges = keep;
   }
@@ -76,8 +93,16 @@ class Pinned implements DriverInstance {
   }
 }
 
-export const PINNED_DRIVER: P2pDriver = {
-  name: "pinned",
-  description: "pin the pages where they are while mapped (peer-memory / pinned MR): no invalidation needed, the owner cannot migrate them",
-  create: (k: Kernel, dev: DriverDevice) => new Pinned(k, dev),
-};
+/** A pinning driver with the given bug (none: the correct design). */
+export function pinnedDriver(name: string, description: string, bugs: PinnedBugs = {}): P2pDriver {
+  return { name, description, create: (k: Kernel, dev: DriverDevice) => new Pinned(k, dev, bugs) };
+}
+
+export const PINNED_DRIVER = pinnedDriver(
+  "pinned", "pin the pages where they are while mapped (peer-memory / pinned MR): no invalidation needed, the owner cannot migrate them",
+);
+
+export const PINNED_DRIVERS: P2pDriver[] = [
+  PINNED_DRIVER,
+  pinnedDriver("pinned-short-term", "pinned design that drops its pins once the pages are mapped (no FOLL_LONGTERM): the owner may migrate a mapped page", { shortTermPin: true }),
+];
