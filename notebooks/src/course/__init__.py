@@ -18,7 +18,7 @@ COURSE = [
     ("03", "03-peer-mapping", "Can a NIC DMA into a GPU's device-private pages through a peer mapping, and stop before they are freed?"),
     ("04", "04-migration-costs", "What does a migrate_vma migration cost, by size, granularity, faults against prefetch and direction?"),
     ("05", "05-cost-validation", "Does the cost model predict machines it was never tuned on?"),
-    ("06", None, "P2P designs"),
+    ("06", "06-p2p-designs", "Which P2P design wins, by path, BAR window and page size?"),
     ("07", "07-sweeps", "Which transfer design wins, on which machine, at which size?"),
     ("08", "08-your-machine", "What would peer-to-peer DMA do on your own machine?"),
     ("09", None, "Your driver"),
