@@ -1,6 +1,7 @@
 // Models: the public API of p2pdma-lab, the part that changes only with a major version: machines
 // (the fabric layer: topologies, importers, P2PDMA map types and distances, nvidia-smi classes,
-// routing), running scenarios (load, run, typed results), the cost model, plots and the CLI.
+// routing), running scenarios (load, run, typed results), the cost model, P2P client drivers and
+// their explorer, sweeps, plots and the CLI.
 // Leaves out: the kernel-model internals (frames, page tables, notifier trees, drivers, the run's
 // machinery), which `p2pdma-lab/internals` exports for tests and experiments.
 export * from "./fabric/index.js";
@@ -19,7 +20,10 @@ export {
 export type { CostCounters } from "./scenario/costs.js";
 export type { ViolationCode } from "./memory/events.js";
 export * from "./drivers/index.js";
-export { loadDriverModules } from "./scenario/load.js";
+export { loadDriverModules, loadDriver } from "./scenario/load.js";
+export { explore, type ExploreOptions, type ExploreProgress, type ExploreReport } from "./explore/explore.js";
+export type { ExploreFinding } from "./explore/explorer.js";
+export { Workload, parseWorkload, EVENT_KINDS, type WorkloadSpec, type EventKind, type ExploreCase, type CaseEvent } from "./explore/workload.js";
 export * as sim from "./sim/index.js";
 export {
   sweep, defineSweep, loadSweep, loadSweepFile, runSweep, sweepCsv, sweepJson, mergeSweeps, notebookProgress,

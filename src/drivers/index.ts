@@ -5,7 +5,7 @@
 export * from "./api.js";
 export { BUILTIN_DRIVERS, DEFAULT_DRIVER } from "./builtin/index.js";
 export { odpDriver, type OdpBugs } from "./builtin/odp.js";
-export { PINNED_DRIVER } from "./builtin/pinned.js";
+export { PINNED_DRIVER, pinnedDriver, type PinnedBugs } from "./builtin/pinned.js";
 export { DMABUF_DRIVER } from "./builtin/dmabuf.js";
 export {
   HMM_PFN_ALLOW_P2P, HMM_PFN_ERROR, HMM_PFN_PFN_MASK, HMM_PFN_REQ_FAULT, HMM_PFN_REQ_WRITE, HMM_PFN_VALID, HMM_PFN_WRITE,

@@ -1,236 +1,190 @@
-// Models: the explorer of a P2P client driver: it runs the driver through a workload's cases on a
-// machine, first systematically (one event placed just before, at and just after every point where
-// the driver's work resumed or its DMA touched a page in a run without events: every place the
-// kernel could preempt the driver or an event could land), then at random (fast-check, seeded),
-// and checks every run: no violation of the safety checker (no DMA to a page after it was given
-// back, no write lost across a migration, no access after an invalidation returned, no pinned page
-// moved while mapped), no retry loop without end, no operation that never finishes. A failing
-// case is shrunk by fast-check to a minimal one, replayed twice to show it reproduces, and
-// returned as scenario JSON naming the driver, with its result and trace. It counts the runs and
-// the distinct outcomes they reached.
-// Leaves out: several client devices at once, and exhaustive search (the systematic part places
-// one event; random cases mix up to `maxEvents`).
-import { createHash } from "node:crypto";
-import fc from "fast-check";
-import type { Fabric } from "../fabric/types.js";
+// Models: an exploration of a P2P client driver (`explore()`, `p2pdma-lab explore`): its cases cut
+// into batches in a fixed order (the systematic cases first, at most half the runs, then random
+// batches, each with a seed derived from the exploration's), run in this thread or in a pool of
+// worker threads (tinypool, as sweeps are). The reported finding is that of the lowest failing
+// batch, and runs and states count the batches up to it, so a seed gives the same report whatever
+// the number of workers. A driver given as an object runs in this thread (it cannot be sent to a
+// worker); one named by builtin name or module path can run anywhere.
+// Leaves out: the cases themselves (explorer.ts, workload.ts) and printing (cli/explore.ts).
+import { availableParallelism } from "node:os";
+import { isAbsolute, resolve } from "node:path";
+import Tinypool from "tinypool";
 import type { P2pDriver } from "../drivers/api.js";
+import { isDriverModulePath } from "../drivers/builtin/index.js";
+import type { Fabric } from "../fabric/types.js";
+import { loadCalibration, loadDriver, locateTopology, overlaidTopology } from "../scenario/load.js";
 import type { Calibration } from "../sim/calibration.js";
-import type { TraceSpan } from "../sim/trace.js";
-import type { RunResult } from "../scenario/results.js";
-import { runScenario } from "../scenario/run.js";
-import { caseScenario, MAP_START_NS, parseWorkload, workloadDevices, type ExploreCase, type WorkloadDevices, type WorkloadSpec } from "./workload.js";
+import { buildTopology, type TopologyRef } from "../sweep/point.js";
+import { InputError } from "../units/input-error.js";
+import { InternalError } from "../units/internal-error.js";
+import { runBatch, type BatchOutcome, type BatchTask } from "./batch.js";
+import { Explorer, type ExploreFinding, type ExplorerSetup } from "./explorer.js";
 
 export interface ExploreOptions {
-  topology: Fabric;
-  /** How the printed scenario names the machine (a builtin name or a path); default the fabric's name. */
-  topologyRef?: string;
-  calibration: Calibration;
+  /** The machine: a builtin name or topology file (any format the kit imports), or one already built. */
+  topology: string | Fabric;
+  /** A calibration name or file (default: "default"), or one already loaded. */
+  calibration?: string | Calibration;
+  /** The workload (workload.ts: owners, client, pages, events, maxEvents, windowNs); defaults fill the rest. */
   workload?: unknown;
-  /** The driver's device (default: the workload's client). */
+  /** The driver's device (default: the workload's client, else the first NIC). */
   client?: string;
-  /** How the printed scenario names the driver (a builtin name or a module path); default its name. */
-  driverRef?: string;
   /** Runs in all, systematic and random (default 10 000). */
   runs?: number;
   seed?: number;
-  /** Called every so many runs. */
-  onProgress?: (p: { runs: number; total: number }) => void;
+  /** Worker threads (default: one per core for a driver named by builtin name or module path; 0 for a driver object). */
+  workers?: number;
+  /** Where relative paths (topology, calibration, driver module) are found (default: the working directory). */
+  baseDir?: string;
+  /** Called as each batch of runs finishes. */
+  onProgress?: (p: ExploreProgress) => void;
 }
 
-/** A run that broke a rule, shrunk. */
-export interface ExploreFinding {
-  /** What went wrong, in one line per problem. */
-  message: string;
-  case: ExploreCase;
-  /** The shrunk case as a scenario `p2pdma-lab run` replays. */
-  scenario: Record<string, unknown>;
-  result: RunResult;
-  trace: TraceSpan[];
-  /** Whether two replays of the scenario gave the same result (they must). */
-  reproduced: boolean;
-  /** Found by the systematic part or at random. */
-  foundBy: "systematic" | "random";
+export interface ExploreProgress {
+  runs: number;
+  total: number;
+  elapsedMs: number;
 }
 
 export interface ExploreReport {
+  /** The driver as a scenario names it (builtin name, module path, or the object's name). */
   driver: string;
   client: string;
+  /** Interleavings explored (runs), of them systematic and random. */
   runs: number;
   systematic: number;
   random: number;
-  /** Distinct outcomes (step results, violations, final contents) the runs reached. */
+  /** Distinct outcomes (step results and errnos, violation codes, values read) the runs reached. */
   distinctStates: number;
   seconds: number;
+  workers: number;
   finding?: ExploreFinding;
 }
 
-/** What is wrong with a run, or null: violations, operations that never finished, a driver that broke the model's rules. */
-function problems(result: RunResult): string | null {
-  const out: string[] = [];
-  for (const v of result.violations) out.push(`step ${v.step}: ${v.device} at ${v.address}: ${v.reason}`);
-  result.steps.forEach((s, i) => {
-    if (!s.ok && /^EDEADLK\b/.test(s.error)) out.push(`step ${i}: ${s.error}`);
-  });
-  return out.length > 0 ? out.join("\n") : null;
+/** What a worker needs: plain data only. */
+export interface WorkerSetup {
+  driverRef: string;
+  topology: TopologyRef;
+  explorer: Omit<ExplorerSetup, "fabric">;
 }
 
-export class Explorer {
-  readonly devices: WorkloadDevices;
-  readonly workload: WorkloadSpec;
-  private readonly states = new Set<string>();
-  runs = 0;
+/** Runs per batch: small enough to spread over workers and stop soon after a finding. */
+const BATCH_RUNS = 250;
+/** Batches kept in flight per worker. */
+const IN_FLIGHT_PER_WORKER = 2;
 
-  constructor(readonly driver: P2pDriver, readonly opts: ExploreOptions) {
-    this.workload = parseWorkload(opts.workload);
-    this.devices = workloadDevices(this.workload, opts.topology, opts.client);
-  }
-
-  get distinctStates(): number {
-    return this.states.size;
-  }
-
-  scenarioOf(c: ExploreCase): Record<string, unknown> {
-    return caseScenario(c, this.devices, this.opts.driverRef ?? this.driver.name, this.opts.topologyRef ?? this.opts.topology.name);
-  }
-
-  /** Runs one case; returns its problems (null: none). */
-  check(c: ExploreCase): string | null {
-    const { result } = this.run(c);
-    this.runs++;
-    this.states.add(stateOf(result));
-    return problems(result);
-  }
-
-  run(c: ExploreCase, recordPreemptions = false): { result: RunResult; trace: TraceSpan[]; preemptions?: number[] } {
-    try {
-      return runScenario({
-        scenario: this.scenarioOf(c), topology: this.opts.topology, calibration: this.opts.calibration,
-        drivers: { [this.devices.client]: this.driver }, recordPreemptions,
-      });
-    } catch (e) {
-      // A driver that breaks the kernel model's rules (a lock held across a preemption point) ends its run.
-      if (e instanceof Error && e.name === "InternalError") return { result: brokeRules(e.message), trace: [] };
-      throw e;
-    }
-  }
-
-  /**
-   * The systematic cases: three bases per owner (no event; the device writing, then reading, the
-   * whole buffer just after its mapping is made), and each event kind placed 1 ns before, at and 1 ns
-   * after every point where a base run's driver resumed or its DMA touched a page.
-   */
-  systematicCases(limit: number): ExploreCase[] {
-    const w = this.workload;
-    const out: ExploreCase[] = [];
-    for (const owner of this.devices.owners) {
-      const plain: ExploreCase = { owner, pages: w.pages, events: [], seed: 0 };
-      const mapped = this.pointsOf(plain);
-      const after = (mapped.length > 0 ? mapped[mapped.length - 1] : 0) + 1;
-      const bases = [plain, ...(["dmaWrite", "dmaRead"] as const).filter((k) => w.events.includes(k)).map((kind): ExploreCase => (
-        { owner, pages: w.pages, events: [{ kind, offsetNs: after, first: 0, count: w.pages }], seed: 0 }
-      ))];
-      for (const base of bases) {
-        const points = base === plain ? mapped : this.pointsOf(base);
-        for (const kind of w.events) {
-          for (const p of [0, ...points]) {
-            for (const d of [-1, 0, 1]) {
-              if (p + d < 0) continue;
-              out.push({ ...base, events: [...base.events, { kind, offsetNs: p + d, first: 0, count: w.pages }], seed: d === 0 ? 1 : 0 });
-            }
-          }
-        }
-      }
-    }
-    return out.slice(0, limit);
-  }
-
-  /** The offsets from the mapping's start at which a run of `c` preempted its driver or touched a page (first 64). */
-  private pointsOf(c: ExploreCase): number[] {
-    const times = (this.run(c, true).preemptions ?? []).filter((t) => t >= MAP_START_NS).map((t) => t - MAP_START_NS);
-    return [...new Set(times)].sort((a, b) => a - b).slice(0, 64);
-  }
-
-  /** Random cases (fast-check, shrinking on failure). */
-  caseArbitrary(): fc.Arbitrary<ExploreCase> {
-    const w = this.workload;
-    return fc.record({
-      owner: fc.constantFrom(...this.devices.owners),
-      pages: fc.integer({ min: 1, max: w.pages }),
-      events: fc.array(fc.record({
-        kind: fc.constantFrom(...w.events),
-        offsetNs: fc.integer({ min: 0, max: w.windowNs }),
-        first: fc.nat({ max: w.pages - 1 }),
-        count: fc.integer({ min: 1, max: w.pages }),
-      }), { minLength: 1, maxLength: w.maxEvents }),
-      seed: fc.nat({ max: 1000 }),
-    });
-  }
-
-  /** A failing case as a finding: replayed twice (the same result both times), with its trace. */
-  finding(c: ExploreCase, foundBy: "systematic" | "random"): ExploreFinding {
-    const a = this.run(c);
-    const b = this.run(c);
-    return {
-      message: problems(a.result) ?? "(the case no longer fails)", case: c, scenario: this.scenarioOf(c), result: a.result, trace: a.trace,
-      reproduced: JSON.stringify(a.result) === JSON.stringify(b.result), foundBy,
-    };
-  }
-}
-
-/** Explores `driver` in this thread: systematic cases first, then random ones until `runs`. */
-export function explore(driver: P2pDriver, opts: ExploreOptions): ExploreReport {
+/** Explores `driver` (an object, a builtin name or a module path) on a machine under a workload. */
+export async function explore(driver: P2pDriver | string, opts: ExploreOptions): Promise<ExploreReport> {
   const started = performance.now();
-  const ex = new Explorer(driver, opts);
+  const baseDir = opts.baseDir ?? process.cwd();
   const total = opts.runs ?? 10_000;
-  const report = (finding?: ExploreFinding, systematic = 0, random = 0): ExploreReport => ({
-    driver: opts.driverRef ?? driver.name, client: ex.devices.client, runs: ex.runs, systematic, random,
-    distinctStates: ex.distinctStates, seconds: (performance.now() - started) / 1000, ...(finding ? { finding } : {}),
-  });
-  const systematic = ex.systematicCases(Math.ceil(total / 2));
-  for (const [k, c] of systematic.entries()) {
-    if (ex.check(c) !== null) return report(ex.finding(shrink(ex, c, opts.seed), "systematic"), k + 1, 0);
-    if (k % 500 === 499) opts.onProgress?.({ runs: ex.runs, total });
-  }
-  const randomRuns = Math.max(0, total - systematic.length);
-  if (randomRuns === 0) return report(undefined, systematic.length, 0);
-  const done = ex.runs;
-  const res = fc.check(fc.property(ex.caseArbitrary(), (c) => {
-    const ok = ex.check(c) === null;
-    if (ex.runs % 500 === 0) opts.onProgress?.({ runs: ex.runs, total });
-    return ok;
-  }), { numRuns: randomRuns, seed: opts.seed ?? 1, endOnFailure: false });
-  const random = Math.min(randomRuns, ex.runs - done);
-  if (!res.failed) return report(undefined, systematic.length, random);
-  return report(ex.finding(res.counterexample![0], "random"), systematic.length, random);
-}
+  if (!Number.isSafeInteger(total) || total < 1) throw new InputError("runs", opts.runs, "the number of runs is a whole number >= 1");
+  const seed = opts.seed ?? 1;
+  if (!Number.isSafeInteger(seed)) throw new InputError("seed", opts.seed, "the seed is a whole number");
+  const driverRef = typeof driver === "string" ? (isDriverModulePath(driver) ? resolve(baseDir, driver) : driver) : driver.name;
+  const driverObject = typeof driver === "string" ? await loadDriver(driver, "driver", baseDir) : driver;
+  const machine = resolveMachine(opts.topology, baseDir);
+  const calibration = typeof opts.calibration === "object" ? opts.calibration : loadCalibration(opts.calibration, { baseDir, source: "calibration" });
+  const common: WorkerSetup["explorer"] = { topologyRef: machine.ref, calibration, driverRef, workload: opts.workload, client: opts.client };
+  const ex = new Explorer(driverObject, { ...common, fabric: machine.fabric });
+  const systematic = ex.systematicCases();
+  const tasks = plan(Math.min(systematic.length, Math.ceil(total / 2)), total, seed);
+  const workers = workerCount(opts.workers, typeof driver === "string" && machine.data !== null, tasks.length);
 
-/** A systematic case is one event on a full buffer: fast-check shrinks it further (fewer pages, earlier, narrower). */
-function shrink(ex: Explorer, c: ExploreCase, seed = 1): ExploreCase {
-  const arb = fc.record({
-    owner: fc.constant(c.owner),
-    pages: fc.integer({ min: 1, max: c.pages }),
-    events: fc.constant(c.events),
-    seed: fc.constant(c.seed),
-  });
-  const res = fc.check(fc.property(arb, (x) => ex.check(x) === null), { numRuns: 50, seed, examples: [[c]] });
-  return res.failed ? res.counterexample![0] : c;
-}
-
-/** The outcome of a run, as a short hash: steps' results or errnos, violation codes, final contents. */
-function stateOf(r: RunResult): string {
-  const parts = r.steps.map((s) => (s.ok ? (s.op === "cpuRead" || s.op === "dma" ? JSON.stringify(s.result) : "ok") : s.error.split(":")[0]));
-  for (const v of r.violations) parts.push(v.code);
-  return createHash("sha1").update(parts.join("|")).digest("base64");
-}
-
-/** The run of a driver that broke the kernel model's rules, as a failed result. */
-function brokeRules(message: string): RunResult {
-  return {
-    steps: [{ op: "peerMap", ok: false, error: `EDEADLK: the driver broke the model's rules: ${message}` }],
-    violations: [], simTimeNs: 0,
-    counters: {
-      faults: 0, invalidations: 0, migrations: 0, peerMaps: 0, peerUnmaps: 0, peerUnmapsByInvalidation: 0, stepCounters: [],
-      bytesMoved: {}, links: {}, opLatency: {}, stepTimesNs: [], calibration: "",
-    },
+  const outcomes: BatchOutcome[] = [];
+  let done = 0;
+  const finished = (o: BatchOutcome) => {
+    outcomes[o.index] = o;
+    done += o.runs;
+    opts.onProgress?.({ runs: done, total, elapsedMs: performance.now() - started });
   };
+  if (workers === 0) {
+    for (const task of tasks) {
+      finished(runBatch(ex, systematic, task));
+      if (outcomes[task.index].finding) break;
+      await new Promise((next) => setImmediate(next)); // let a progress display draw
+    }
+  } else {
+    await inWorkers(tasks, workers, { driverRef, topology: machine.data!, explorer: common }, finished);
+  }
+  return report(outcomes, tasks, { driver: driverRef, client: ex.devices.client, workers, seconds: (performance.now() - started) / 1000 });
+}
+
+/** The batches of an exploration: `sys` systematic cases, then random runs up to `total`. */
+function plan(sys: number, total: number, seed: number): BatchTask[] {
+  const tasks: BatchTask[] = [];
+  for (let from = 0; from < sys; from += BATCH_RUNS) tasks.push({ index: tasks.length, systematic: { from, to: Math.min(sys, from + BATCH_RUNS) } });
+  for (let left = total - sys; left > 0; left -= BATCH_RUNS) {
+    // Each random batch draws from its own seed, so batches are independent of who runs them.
+    tasks.push({ index: tasks.length, random: { seed: (Math.imul(seed, 1_000_003) + tasks.length) | 0, runs: Math.min(left, BATCH_RUNS) } });
+  }
+  return tasks;
+}
+
+/** The machine, with how a printed scenario names it and its plain data for workers (null: built by the caller). */
+function resolveMachine(topology: string | Fabric, baseDir: string): { fabric: Fabric; ref: string; data: TopologyRef | null } {
+  if (typeof topology !== "string") return { fabric: topology, ref: topology.name, data: null };
+  const where = locateTopology(topology, baseDir, "topology");
+  let data: TopologyRef;
+  if ("builtin" in where) data = { builtin: where.builtin };
+  else {
+    const [spec, source] = overlaidTopology(topology, baseDir, "topology");
+    data = { spec, source };
+  }
+  const ref = "file" in where ? (isAbsolute(topology) ? topology : where.file) : topology;
+  return { fabric: buildTopology(data), ref, data };
+}
+
+function workerCount(workers: number | undefined, portable: boolean, batches: number): number {
+  if (workers === undefined) return portable ? Math.min(availableParallelism(), batches) : 0;
+  if (!Number.isSafeInteger(workers) || workers < 0) throw new InputError("workers", workers, "the number of worker threads is a whole number >= 0 (0: run in this thread)");
+  if (workers > 0 && !portable) {
+    throw new InputError("workers", workers, "a driver given as an object, or a machine given built, runs in this thread only (name the driver by builtin name or module path, and the machine by name or file, to use workers)");
+  }
+  return Math.min(workers, batches);
+}
+
+/** Runs the batches in worker threads, in order; stops feeding once a batch has failed. */
+async function inWorkers(tasks: BatchTask[], workers: number, setup: WorkerSetup, finished: (o: BatchOutcome) => void): Promise<void> {
+  const pool = new Tinypool({ filename: new URL("./worker.js", import.meta.url).href, minThreads: workers, maxThreads: workers, workerData: setup });
+  let next = 0;
+  let firstFailing = Infinity;
+  const feed = async () => {
+    while (next < tasks.length && next < firstFailing) {
+      const task = tasks[next++];
+      let o: BatchOutcome;
+      try {
+        o = await pool.run(task) as BatchOutcome;
+      } catch (e) {
+        if (e instanceof Error && e.name === "InputError") throw e;
+        throw new InternalError(`explorer batch ${task.index}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      finished(o);
+      if (o.finding) firstFailing = Math.min(firstFailing, o.index);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: workers * IN_FLIGHT_PER_WORKER }, feed));
+  } finally {
+    await pool.destroy();
+  }
+}
+
+/** The report of the batches up to the first failing one (all when none failed). */
+function report(outcomes: BatchOutcome[], tasks: BatchTask[], head: Pick<ExploreReport, "driver" | "client" | "workers" | "seconds">): ExploreReport {
+  const failing = outcomes.findIndex((o) => o?.finding !== undefined);
+  const upTo = failing < 0 ? tasks.length : failing + 1;
+  const states = new Set<string>();
+  let systematic = 0;
+  let random = 0;
+  for (let i = 0; i < upTo; i++) {
+    const o = outcomes[i];
+    if (!o) throw new InternalError(`explorer: batch ${i} never finished`);
+    for (const s of o.states) states.add(s);
+    if (tasks[i].systematic) systematic += o.runs;
+    else random += o.runs;
+  }
+  const r: ExploreReport = { ...head, runs: systematic + random, systematic, random, distinctStates: states.size };
+  if (failing >= 0) r.finding = outcomes[failing].finding;
+  return r;
 }

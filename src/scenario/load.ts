@@ -21,7 +21,7 @@ import { InputError } from "../units/input-error.js";
 import { parseScenario } from "./parse.js";
 import type { RunInput } from "./run.js";
 import type { P2pDriver } from "../drivers/api.js";
-import { isDriverModulePath } from "../drivers/builtin/index.js";
+import { BUILTIN_DRIVERS, isDriverModulePath } from "../drivers/builtin/index.js";
 
 /** Largest scenario or calibration file read (a scenario with inline topology is a few hundred KiB). */
 export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
@@ -201,6 +201,14 @@ export async function loadDriverModules(input: RunInput, baseDir = process.cwd()
     drivers[device] = await importDriver(resolve(baseDir, name), `drivers.${device}`);
   }
   return { ...input, drivers };
+}
+
+/** A driver by builtin name or module path (relative to `baseDir`); bad names are InputErrors on `field`. */
+export async function loadDriver(ref: string, field: string, baseDir = process.cwd()): Promise<P2pDriver> {
+  if (isDriverModulePath(ref)) return importDriver(resolve(baseDir, ref), field);
+  const driver = BUILTIN_DRIVERS.get(ref);
+  if (!driver) throw new InputError(field, ref, `not a builtin driver (builtin: ${[...BUILTIN_DRIVERS.keys()].join(", ")}); a module is named by its path`);
+  return driver;
 }
 
 async function importDriver(path: string, field: string): Promise<P2pDriver> {
