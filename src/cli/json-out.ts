@@ -67,14 +67,24 @@ class JsonWriter {
   /** `[n,n,...]`: 32-bit integers as digits, anything else as JSON.stringify writes it. */
   private numbers(a: number[]): void {
     const buf = this.buf;
-    buf[this.pos++] = 0x5b; // [
+    let pos = this.pos;
+    buf[pos++] = 0x5b; // [
     for (let i = 0; i < a.length; i++) {
-      if (this.pos > CHUNK) this.flush();
-      if (i > 0) buf[this.pos++] = 0x2c; // ,
+      if (pos > CHUNK) {
+        this.pos = pos;
+        this.flush();
+        pos = 0;
+      }
+      if (i > 0) buf[pos++] = 0x2c; // ,
       const v = a[i];
-      if ((v | 0) === v) this.pos = writeInt32(buf, this.pos, v);
-      else this.text(JSON.stringify(v));
+      if ((v | 0) === v) pos = writeInt32(buf, pos, v);
+      else {
+        this.pos = pos;
+        this.text(JSON.stringify(v));
+        pos = this.pos;
+      }
     }
+    this.pos = pos;
     if (this.pos > CHUNK) this.flush();
     buf[this.pos++] = 0x5d; // ]
   }
@@ -85,22 +95,60 @@ function allNumbers(a: unknown[]): boolean {
   return true;
 }
 
-/** Writes the decimal digits of int32 `v` at `pos`; returns the position after them. */
+/** The four ASCII digits of each number below 10^4, zero-padded: 4n .. 4n+3 for n. */
+const DIGITS4 = new Uint8Array(40000);
+for (let n = 0; n < 10000; n++) {
+  DIGITS4[4 * n] = 0x30 + Math.floor(n / 1000);
+  DIGITS4[4 * n + 1] = 0x30 + (Math.floor(n / 100) % 10);
+  DIGITS4[4 * n + 2] = 0x30 + (Math.floor(n / 10) % 10);
+  DIGITS4[4 * n + 3] = 0x30 + (n % 10);
+}
+
+/** Writes the decimal digits of int32 `v` at `pos`, four at a time; returns the position after them. */
 function writeInt32(buf: Buffer, pos: number, v: number): number {
   if (v < 0) {
     if (v === -2147483648) return pos + buf.write("-2147483648", pos, "latin1");
     buf[pos++] = 0x2d; // -
     v = -v;
   }
-  let len = 1;
-  for (let t = 10; len < 10 && v >= t; t *= 10) len++;
-  let p = pos + len;
-  do {
-    const q = (v / 10) | 0;
-    buf[--p] = 0x30 + (v - q * 10);
-    v = q;
-  } while (v > 0);
-  return pos + len;
+  if (v < 10000) return writeUpTo4(buf, pos, v);
+  if (v < 100000000) {
+    const high = (v / 10000) | 0;
+    return write4(buf, writeUpTo4(buf, pos, high), v - high * 10000);
+  }
+  const high = (v / 100000000) | 0;
+  const rest = v - high * 100000000;
+  const mid = (rest / 10000) | 0;
+  return write4(buf, write4(buf, writeUpTo4(buf, pos, high), mid), rest - mid * 10000);
+}
+
+/** `v` (0 <= v < 10^4) without leading zeros. */
+function writeUpTo4(buf: Buffer, pos: number, v: number): number {
+  const d = v << 2;
+  if (v >= 1000) return write4(buf, pos, v);
+  if (v >= 100) {
+    buf[pos] = DIGITS4[d + 1];
+    buf[pos + 1] = DIGITS4[d + 2];
+    buf[pos + 2] = DIGITS4[d + 3];
+    return pos + 3;
+  }
+  if (v >= 10) {
+    buf[pos] = DIGITS4[d + 2];
+    buf[pos + 1] = DIGITS4[d + 3];
+    return pos + 2;
+  }
+  buf[pos] = 0x30 + v;
+  return pos + 1;
+}
+
+/** `v` (0 <= v < 10^4) as exactly four digits. */
+function write4(buf: Buffer, pos: number, v: number): number {
+  const d = v << 2;
+  buf[pos] = DIGITS4[d];
+  buf[pos + 1] = DIGITS4[d + 1];
+  buf[pos + 2] = DIGITS4[d + 2];
+  buf[pos + 3] = DIGITS4[d + 3];
+  return pos + 4;
 }
 
 /** Writes JSON.stringify(value) followed by `end` through `out`, in pieces. */

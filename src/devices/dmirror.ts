@@ -18,7 +18,7 @@ import type { Memory } from "../memory/memory.js";
 import { MMU_NOTIFY_MIGRATE, NotifierRange } from "../memory/mmu-notifier.js";
 import { VM_FAULT_SIGBUS } from "../memory/pagemap.js";
 import { KIND_DEVICE_PRIVATE, KIND_PRESENT, PTE_KIND_SHIFT, PTE_PFN_MASK } from "../memory/pte.js";
-import { BlockDirectory, inBlock, nextBlockStart, PTRS_PER_PTE } from "../memory/page-table.js";
+import { BlockDirectory, inBlock, nextBlockStart, PTRS_PER_PTE, uint32Tables } from "../memory/page-table.js";
 import { PROT_READ } from "../memory/vma.js";
 import {
   HMM_PFN_ALLOW_P2P, HMM_PFN_ERROR, HMM_PFN_LEVEL_MASK, HMM_PFN_LEVEL_SHIFT, HMM_PFN_REQ_FAULT, HMM_PFN_REQ_WRITE, HMM_PFN_VALID,
@@ -56,6 +56,24 @@ export const PROT_DEV_COHERENT_REMOTE = 0x50;
 export const PROT_P2P = 0x60;
 /** HMM_DMIRROR_FLAG_FAIL_ALLOC. */
 export const FLAG_FAIL_ALLOC = 1;
+
+// Module-local copies for the per-page loops: V8 reloads an imported or exported binding from its
+// cell at each use in optimized code, but folds a module-local const.
+const M_VALID = MIGRATE_PFN_VALID;
+const M_MIGRATE = MIGRATE_PFN_MIGRATE;
+const M_WRITE = MIGRATE_PFN_WRITE;
+const M_COMPOUND = MIGRATE_PFN_COMPOUND;
+const M_SHIFT = MIGRATE_PFN_SHIFT;
+const CHUNK = CHUNK_SHIFT;
+const RAM_POOL = POOL_RAM;
+const P2PDMA_POOL = POOL_P2PDMA;
+const ZERO = ZERO_PFN;
+const PFN_MASK = PTE_PFN_MASK;
+const LEVEL_SHIFT = HMM_PFN_LEVEL_SHIFT;
+const PMD_NR = HPAGE_PMD_NR;
+const BYTE_ERROR = PROT_ERROR;
+const BYTE_NONE = PROT_NONE;
+const BYTE_ZERO = PROT_ZERO;
 
 /** Pages per hmm_range_fault call in dmirror_fault / dmirror_snapshot. */
 const FAULT_CHUNK = 32;
@@ -220,8 +238,8 @@ export class DmirrorDevice {
     let need = 0;
     for (let o = 0; o < npages; o++) {
       const s = src[o];
-      if (!(s & MIGRATE_PFN_MIGRATE) || !(s & MIGRATE_PFN_VALID)) continue;
-      if (s & MIGRATE_PFN_COMPOUND) return false;
+      if (!(s & M_MIGRATE) || !(s & M_VALID)) continue;
+      if (s & M_COMPOUND) return false;
       need++;
     }
     if (this.scratch.length < need) this.scratch = new Int32Array(need);
@@ -235,14 +253,14 @@ export class DmirrorDevice {
     let eraseFrom = -1;
     for (let o = 0, k = 0; o <= npages; o++) {
       const s = o < npages ? src[o] : 0;
-      if (!(s & MIGRATE_PFN_MIGRATE) || !(s & MIGRATE_PFN_VALID)) {
+      if (!(s & M_MIGRATE) || !(s & M_VALID)) {
         if (eraseFrom >= 0) mirror?.eraseRange(args.start + eraseFrom, args.start + o);
         eraseFrom = -1;
         continue;
       }
       const f = this.scratch[k++];
-      dst[o] = migratePfn(f) | (s & MIGRATE_PFN_WRITE);
-      content[f] = content[s >>> MIGRATE_PFN_SHIFT];
+      dst[o] = migratePfn(f) | (s & M_WRITE);
+      content[f] = content[s >>> M_SHIFT];
       if (eraseFrom < 0) eraseFrom = o;
     }
     const dma = new DmaBatch(this.mem, cause);
@@ -305,7 +323,7 @@ export class DmirrorDevice {
 /** One open file of the device: the mirror of one process. */
 export class Dmirror {
   /** dmirror->pt: one entry per virtual page (0 = none), in blocks made on first store, as the xarray keyed by pfn. */
-  private readonly pt = new BlockDirectory<Uint32Array>(() => new Uint32Array(PTRS_PER_PTE));
+  private readonly pt = new BlockDirectory<Uint32Array>(uint32Tables());
   readonly notifier: IntervalNotifier;
   /** dmirror->flags (HMM_DMIRROR_FLAGS). */
   flags = 0;
@@ -391,24 +409,29 @@ export class Dmirror {
     for (; v < stop; v++, j++) {
       const e = b[j];
       if (!(e & PT_PRESENT) || (write && !(e & PT_WRITE))) return v;
-      let f = e & PTE_PFN_MASK;
-      if (chunkKind[f >>> CHUNK_SHIFT] === POOL_P2PDMA) {
+      let f = e & PFN_MASK;
+      if (chunkKind[f >>> CHUNK] === P2PDMA_POOL) {
         // A peer's BAR page: the access lands on the device page its aperture slot exposes now.
-        f = frames.pools[chunkPool[f >>> CHUNK_SHIFT]].pagemap!.ops.barTarget!(f);
+        f = frames.pools[chunkPool[f >>> CHUNK]].pagemap!.ops.barTarget!(f);
         if (f < 0) {
           this.violation(v, "empty-bar-slot", write);
           return v;
         }
       }
-      if (f !== ZERO_PFN && refcount[f] <= 0) this.violation(v, "freed-page", write);
-      const pool = chunkPool[f >>> CHUNK_SHIFT];
+      if (f !== ZERO && refcount[f] <= 0) this.violation(v, "freed-page", write);
+      const pool = chunkPool[f >>> CHUNK];
       if (pool !== run.pool) {
         countCopies(run);
         run.pool = pool;
       }
       run.pages++;
       if (write) content[f] = data[v - start];
-      else data[v - start] = content[f];
+      else {
+        // An integral value goes in as a small integer: a plain array keeps its small-integer elements.
+        const x = content[f];
+        const i = x | 0;
+        data[v - start] = i === x && (i !== 0 || 1 / x > 0) ? i : x;
+      }
     }
     return v;
   }
@@ -601,8 +624,8 @@ export class Dmirror {
     let need = 0;
     for (let o = 0; o < npages; o++) {
       const s = src[o];
-      if (!(s & MIGRATE_PFN_MIGRATE)) continue;
-      if (s & MIGRATE_PFN_COMPOUND || (s & MIGRATE_PFN_VALID && chunkKind[s >>> MIGRATE_PFN_SHIFT >>> CHUNK_SHIFT] !== POOL_RAM)) return false;
+      if (!(s & M_MIGRATE)) continue;
+      if (s & M_COMPOUND || (s & M_VALID && chunkKind[s >>> M_SHIFT >>> CHUNK] !== RAM_POOL)) return false;
       need++;
     }
     const pool = this.driver.device.pool;
@@ -614,13 +637,13 @@ export class Dmirror {
     let runPages = 0;
     for (let o = 0, k = 0; o < npages && k < got; o++) {
       const s = src[o];
-      if (!(s & MIGRATE_PFN_MIGRATE)) continue;
+      if (!(s & M_MIGRATE)) continue;
       const f = this.scratch[k++];
-      dst[o] = ((f << MIGRATE_PFN_SHIFT) | MIGRATE_PFN_VALID | (s & MIGRATE_PFN_WRITE)) >>> 0;
-      if (!(s & MIGRATE_PFN_VALID)) continue;
-      const sf = s >>> MIGRATE_PFN_SHIFT;
+      dst[o] = ((f << M_SHIFT) | M_VALID | (s & M_WRITE)) >>> 0;
+      if (!(s & M_VALID)) continue;
+      const sf = s >>> M_SHIFT;
       content[f] = content[sf];
-      const from = chunkPool[sf >>> CHUNK_SHIFT];
+      const from = chunkPool[sf >>> CHUNK];
       if (from !== runPool) {
         dma.copyPages(runPool, pool.id, runPages);
         runPool = from;
@@ -650,10 +673,10 @@ export class Dmirror {
     for (let o = 0; o <= args.npages; o++) {
       let entry = 0;
       let n = 0;
-      if (o < args.npages && src[o] & MIGRATE_PFN_MIGRATE && dst[o] & MIGRATE_PFN_VALID) {
+      if (o < args.npages && src[o] & M_MIGRATE && dst[o] & M_VALID) {
         const d = dst[o];
-        n = d & MIGRATE_PFN_COMPOUND ? HPAGE_PMD_NR : 1;
-        entry = PT_PRESENT | (d & MIGRATE_PFN_WRITE ? PT_WRITE : 0) | (d >>> MIGRATE_PFN_SHIFT); // int32: the table stores its bits
+        n = d & M_COMPOUND ? PMD_NR : 1;
+        entry = PT_PRESENT | (d & M_WRITE ? PT_WRITE : 0) | (d >>> M_SHIFT); // int32: the table stores its bits
       }
       if (n > 0 && runLen > 0 && o === runStart + runLen && entry === runEntry + runLen) {
         runLen += n;
@@ -821,15 +844,15 @@ class SnapshotEntries {
     const kinds = this.kindOfChunk;
     for (let i = 0; i < n; i++) {
       const e = pfns[i];
-      const high = HIGH_BYTE[e >>> HMM_PFN_LEVEL_SHIFT];
+      const high = HIGH_BYTE[e >>> LEVEL_SHIFT];
       if (high < 0) {
-        out[at + i] = high === -1 ? PROT_ERROR : PROT_NONE;
+        out[at + i] = high === -1 ? BYTE_ERROR : BYTE_NONE;
         continue;
       }
-      const f = e & PTE_PFN_MASK;
-      let k = kinds[f >>> CHUNK_SHIFT];
-      if (k < 0) k = kinds[f >>> CHUNK_SHIFT] = this.kindOf(f);
-      out[at + i] = (f === ZERO_PFN ? PROT_ZERO : k) | high;
+      const f = e & PFN_MASK;
+      let k = kinds[f >>> CHUNK];
+      if (k < 0) k = kinds[f >>> CHUNK] = this.kindOf(f);
+      out[at + i] = (f === ZERO ? BYTE_ZERO : k) | high;
     }
   }
 

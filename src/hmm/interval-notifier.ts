@@ -29,7 +29,12 @@ export class NotifierTree implements NotifierHook {
   /** mn_itree_invalidate: every intersecting subscription is called, before any PTE changes. */
   invalidateRangeStart(range: NotifierRange): void {
     let callbacks = 0;
-    for (const sub of this.subs.slice()) {
+    // The subscriptions at the start, whatever the callbacks insert or remove: a copy, unless
+    // there is only one (nothing a callback does then changes which one is called).
+    const subs = this.subs.length > 1 ? this.subs.slice() : this.subs;
+    const n = subs.length;
+    for (let i = 0; i < n; i++) {
+      const sub = subs[i];
       if (sub.removed || sub.end <= range.start || sub.start >= range.end) continue;
       if (callbacks++ === 0) this.invalidateSeq |= 1;
       sub.ops.invalidate(sub, range, this.invalidateSeq);

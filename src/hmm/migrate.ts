@@ -68,16 +68,16 @@ const PMD_NR = HPAGE_PMD_NR;
 
 /** migrate_pfn(pfn). */
 export function migratePfn(frame: number): number {
-  return ((frame << MIGRATE_PFN_SHIFT) | MIGRATE_PFN_VALID) >>> 0;
+  return ((frame << SHIFT) | VALID) >>> 0;
 }
 
 export function migratePfnToFrame(mpfn: number): number {
-  return mpfn & MIGRATE_PFN_VALID ? mpfn >>> MIGRATE_PFN_SHIFT : -1;
+  return mpfn & VALID ? mpfn >>> SHIFT : -1;
 }
 
 /** Pages one src/dst entry stands for (migrate_vma_nr_pages): 512 for a compound entry, else 1. */
 export function migrateEntryPages(mpfn: number): number {
-  return mpfn & MIGRATE_PFN_COMPOUND ? HPAGE_PMD_NR : 1;
+  return mpfn & COMPOUND ? PMD_NR : 1;
 }
 
 /** struct migrate_vma (page numbers). */

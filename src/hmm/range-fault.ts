@@ -214,6 +214,14 @@ function walkPtesFaulting(walk: HmmVmaWalk, vma: Vma, a: number, e: number): num
   return -1;
 }
 
+// Module-local copies for fillNoFault: V8 reloads an imported binding from its cell at each use in
+// optimized code, but folds a module-local const.
+const VALID = HMM_PFN_VALID;
+const PFN_MASK = PTE_PFN_MASK;
+const WRITE_BIT = PTE_WRITE;
+const CHUNK = CHUNK_SHIFT;
+const ALLOW_P2P = HMM_PFN_ALLOW_P2P;
+
 /** Output flags by (PTE kind << 1 | write): present → VALID[|WRITE]; device-private → look at the owner. */
 const SLOW = 1;
 const SNAP_FLAGS = new Int32Array(32);
@@ -233,21 +241,21 @@ function fillNoFault(walk: HmmVmaWalk, pte: Uint32Array, idx: number, o: number,
     const e = SNAP_FLAGS[p >>> 27];
     if (e !== SLOW) {
       const keep = e >> 31; // -1 when VALID, else 0
-      out[o] = e | (p & PTE_PFN_MASK & keep) | (lvl & keep);
+      out[o] = e | (p & PFN_MASK & keep) | (lvl & keep);
     } else {
-      const f = p & PTE_PFN_MASK;
-      const poolId = chunkPool[f >>> CHUNK_SHIFT];
+      const f = p & PFN_MASK;
+      const poolId = chunkPool[f >>> CHUNK];
       if (poolId === ownedPool) {
-        out[o] = HMM_PFN_VALID | ((p & PTE_WRITE) << 3) | f | lvl;
+        out[o] = VALID | ((p & WRITE_BIT) << 3) | f | lvl;
         continue;
       }
       const pgmap = frames.pools[poolId].pagemap;
       if (pgmap !== null && pgmap.owner === owner) {
         ownedPool = poolId;
-        out[o] = HMM_PFN_VALID | ((p & PTE_WRITE) << 3) | f | lvl;
-      } else if (((out[o] & mask) | def) & HMM_PFN_ALLOW_P2P) {
+        out[o] = VALID | ((p & WRITE_BIT) << 3) | f | lvl;
+      } else if (((out[o] & mask) | def) & ALLOW_P2P) {
         const pf = p2pAlias(frames, f, mm, start + o);
-        out[o] = pf >= 0 ? HMM_PFN_VALID | ((p & PTE_WRITE) << 3) | pf : 0;
+        out[o] = pf >= 0 ? VALID | ((p & WRITE_BIT) << 3) | pf : 0;
       } else out[o] = 0;
     }
   }

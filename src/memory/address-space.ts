@@ -83,6 +83,7 @@ export class Mm {
     const len = hugetlb ? Math.ceil(pages / align) * align : pages;
     if (start + len > 2 ** 35) return -ENOMEM;
     this.nextVpn = start + len + Math.max(align, 16); // a guard gap keeps mappings apart
+    this.mem.frames.reserve(len); // room for its pages in the frame table while it is nearly empty
     const shared = opts.shared ?? false;
     const file = opts.file ?? (shared ? new MappedFile(`shmem@${start}`, true) : null);
     this.insertVma({

@@ -4,7 +4,7 @@
 // Leaves out: TLBs and access size (a page holds one number, DESIGN §4).
 import { Mm } from "./address-space.js";
 import { EFAULT, ENOMEM } from "./errno.js";
-import { inBlock, nextBlockStart } from "./page-table.js";
+import { inBlock, nextBlockStart, PTRS_PER_PTE } from "./page-table.js";
 import { FAULT_FLAG_WRITE, handleMmFault } from "./fault.js";
 import { KIND_PRESENT, PTE_KIND_SHIFT, PTE_PFN_MASK, PTE_WRITE } from "./pte.js";
 import { PROT_READ, PROT_WRITE, type Vma } from "./vma.js";
@@ -28,13 +28,24 @@ export function cpuRead(mm: Mm, vpn: number): number {
   return f < 0 ? NaN : mm.mem.frames.content[f];
 }
 
+// Module-local copies for the per-page loops: V8 keeps an imported binding in a cell that
+// optimized code reloads and re-checks at each use, but folds a module-local const.
+const PRESENT = KIND_PRESENT;
+const KIND_SHIFT = PTE_KIND_SHIFT;
+const WRITE_BIT = PTE_WRITE;
+const PFN_MASK = PTE_PFN_MASK;
+/** The PTE of a new writable anonymous page, less its frame. */
+const NEW_ANON_PTE = ((KIND_PRESENT << PTE_KIND_SHIFT) | PTE_WRITE) >>> 0;
+
 /**
  * CPU loads (`write` false: into `data`) or stores over pages [start, start + count) (of `data`,
  * or without it `value + step * k` into the k-th page),
- * page by page in order, each exactly as cpuAccess: through the PTE when it allows the access,
- * else after handle_mm_fault. The common first store to an untouched private anonymous page is
+ * page by page in order, each exactly as cpuAccess: through the PTE when it allows it, else after
+ * handle_mm_fault. The common first store to an untouched private anonymous page is
  * do_anonymous_page done inline (a fault event, a new page, the PTE), without the per-page lookups
- * of the general path. Returns the pages done and, when one faulted fatally, its errno.
+ * of the general path; a run of such stores takes its pages from node 0 in one allocMany call (the
+ * frames one alloc per store would give, in the same order). Returns the pages done and, when one
+ * faulted fatally, its errno.
  */
 export function cpuAccessRange(
   mm: Mm, start: number, count: number, write: boolean, data: Float64Array | null, value = 0, step = 0,
@@ -52,8 +63,9 @@ export function cpuAccessRange(
     while (v < stop) {
       const i = Mm.index(vma, v);
       const blockEnd = Math.min(stop, v + (nextBlockStart(i) - i));
+      const fresh = run.anonWrite && region.block(i) === undefined;
       const b = run.anonWrite ? region.table(i) : region.block(i);
-      const r = accessBlock(run, vma, b, inBlock(i), v, blockEnd);
+      const r = fresh ? newAnonBlock(run, vma, b!, inBlock(i), v, blockEnd) : accessBlock(run, vma, b, inBlock(i), v, blockEnd);
       if (r < 0) return { done: run.failedAt - start, err: r };
       v = blockEnd;
     }
@@ -74,6 +86,41 @@ interface AccessRun {
   failedAt: number;
 }
 
+/** Frames of one newAnonBlock call (a block has at most PTRS_PER_PTE pages). */
+const newFrames = new Int32Array(PTRS_PER_PTE);
+
+/**
+ * Stores to pages [v, stop) of page table `b` (from entry `j`), which was just made (every PTE
+ * none): do_anonymous_page for each in order (a fault event, a new page of node 0, or of another
+ * node once node 0 is full, the PTE), then the store. 0, or -ENOMEM (run.failedAt).
+ */
+function newAnonBlock(run: AccessRun, vma: Vma, b: Uint32Array, j: number, v: number, stop: number): number {
+  const { mm, data, value, step, start } = run;
+  const mem = mm.mem;
+  const frames = mem.frames;
+  const n = stop - v;
+  const got = frames.allocMany(mem.ram[0], n, newFrames);
+  let { mapcount, content } = frames; // after allocMany: it may have grown the frame table
+  for (let k = 0; k < n; k++, v++, j++) {
+    mem.events.fault(mm, v, false);
+    let f: number;
+    if (k < got) f = newFrames[k];
+    else {
+      f = mem.allocRam();
+      if (f < 0) {
+        run.failedAt = v;
+        return -ENOMEM;
+      }
+      ({ mapcount, content } = frames);
+    }
+    mapcount[f] = 1;
+    vma.anonVma = true;
+    b[j] = (NEW_ANON_PTE | f) >>> 0;
+    content[f] = data === null ? value + step * (v - start) : data[v - start];
+  }
+  return 0;
+}
+
 /**
  * The accesses to pages [v, stop) of one page table `b` (from entry `j`): 0, or the errno of the
  * page that failed (run.failedAt). Called once per table, so it is compiled whole after a few
@@ -86,7 +133,7 @@ function accessBlock(run: AccessRun, vma: Vma, b: Uint32Array | undefined, j: nu
   for (; v < stop; v++, j++) {
     const p = b === undefined ? 0 : b[j];
     let f: number;
-    if (p >>> PTE_KIND_SHIFT === KIND_PRESENT && (!write || p & PTE_WRITE)) f = p & PTE_PFN_MASK;
+    if (p >>> KIND_SHIFT === PRESENT && (!write || p & WRITE_BIT)) f = p & PFN_MASK;
     else if (p === 0 && anonWrite) {
       mem.events.fault(mm, v, false);
       f = mem.allocRam();
@@ -96,7 +143,7 @@ function accessBlock(run: AccessRun, vma: Vma, b: Uint32Array | undefined, j: nu
       }
       frames.mapcount[f] = 1;
       vma.anonVma = true;
-      b![j] = ((KIND_PRESENT << PTE_KIND_SHIFT) | PTE_WRITE | f) >>> 0;
+      b![j] = (NEW_ANON_PTE | f) >>> 0;
     } else {
       f = cpuAccess(mm, v, write); // a fault never changes the VMA layout
       if (f < 0) {

@@ -16,6 +16,8 @@ export const CHUNK_PAGES = 1 << CHUNK_SHIFT;
 /** Frame numbers fit 26 bits (PTE and hmm_pfn encodings): 256 GiB of modelled memory in use. */
 export const FRAME_BITS = 26;
 export const MAX_FRAMES = 1 << FRAME_BITS;
+/** Frames one reservation makes room for at most (16 GiB of pages). */
+const RESERVE_PAGES = 1 << 22;
 /** The shared zero page (mm/memory.c ZERO_PAGE, is_zero_pfn). */
 export const ZERO_PFN = 0;
 
@@ -261,24 +263,36 @@ export class FrameTable {
     return true;
   }
 
-  /** Makes room for `frames` frames: the tables grow fourfold (the OS commits only what is used), so that few copies are made. */
+  /**
+   * Makes room for `pages` more frames than are carved now (up to RESERVE_PAGES of them): for a
+   * mapping about to be populated, so that the tables grow while they are nearly empty.
+   */
+  reserve(pages: number): void {
+    this.grow(Math.min(MAX_FRAMES, this.carvedFrames + Math.min(pages, RESERVE_PAGES) + CHUNK_PAGES));
+  }
+
+  /**
+   * Makes room for `frames` frames: the tables grow fourfold (the OS commits only what is used), so
+   * that few copies are made; only carved frames are copied (nothing past them was ever written).
+   */
   private grow(frames: number): void {
     if (frames <= this.refcount.length) return;
     let cap = this.refcount.length;
     while (cap < frames) cap *= 4;
     cap = Math.min(cap, MAX_FRAMES);
+    const used = Math.min(this.carvedFrames, this.refcount.length);
     const r = new Int32Array(cap);
-    r.set(this.refcount);
+    r.set(this.refcount.subarray(0, used));
     const m = new Int32Array(cap);
-    m.set(this.mapcount);
+    m.set(this.mapcount.subarray(0, used));
     const c = new Float64Array(cap);
-    c.set(this.content);
+    c.set(this.content.subarray(0, used));
     this.refcount = r;
     this.mapcount = m;
     this.content = c;
     if (this.generation !== null) {
       const g = new Uint32Array(cap);
-      g.set(this.generation);
+      g.set(this.generation.subarray(0, used));
       this.generation = g;
     }
   }

@@ -10,10 +10,14 @@
 /** log2 of the entries per table block (PTRS_PER_PTE on x86-64). */
 export const PT_SHIFT = 9;
 export const PTRS_PER_PTE = 1 << PT_SHIFT;
+// Module-local copies for the code below: V8 reloads an exported binding from its cell at each
+// use in optimized code, but folds a module-local const.
+const SHIFT = PT_SHIFT;
+const ENTRIES = PTRS_PER_PTE;
 /** Pages under one directory slot (a PUD: 2^18 pages, 1 GiB). */
 const DIR_PAGES = 1 << 18;
-const BLOCKS_PER_DIR = DIR_PAGES / PTRS_PER_PTE;
-const LOW = PTRS_PER_PTE - 1;
+const BLOCKS_PER_DIR = DIR_PAGES / ENTRIES;
+const LOW = ENTRIES - 1;
 
 /** Entries below this index take 32-bit integer shifts; entries go up to 2^35. */
 const INT_LIMIT = 2 ** 31;
@@ -25,12 +29,12 @@ function dirOf(i: number): number {
 
 /** Index of entry `i`'s block inside its directory slot. */
 function slotOf(i: number): number {
-  return (i < INT_LIMIT ? i >>> PT_SHIFT : Math.floor(i / PTRS_PER_PTE)) & (BLOCKS_PER_DIR - 1);
+  return (i < INT_LIMIT ? i >>> SHIFT : Math.floor(i / ENTRIES)) & (BLOCKS_PER_DIR - 1);
 }
 
 /** First entry of the block after the one holding `i`. */
 export function nextBlockStart(i: number): number {
-  return i < INT_LIMIT - PTRS_PER_PTE ? ((i >>> PT_SHIFT) + 1) << PT_SHIFT : (Math.floor(i / PTRS_PER_PTE) + 1) * PTRS_PER_PTE;
+  return i < INT_LIMIT - ENTRIES ? ((i >>> SHIFT) + 1) << SHIFT : (Math.floor(i / ENTRIES) + 1) * ENTRIES;
 }
 
 /** Offset of entry `i` inside its block. */
@@ -92,7 +96,7 @@ export class BlockDirectory<B> {
         continue;
       }
       for (let s = slotOf(i); s < BLOCKS_PER_DIR; s++) {
-        if (d[s] !== undefined) return Math.min(end, Math.max(i, di * DIR_PAGES + s * PTRS_PER_PTE));
+        if (d[s] !== undefined) return Math.min(end, Math.max(i, di * DIR_PAGES + s * ENTRIES));
       }
       i = (di + 1) * DIR_PAGES;
     }
@@ -114,10 +118,32 @@ export class BlockDirectory<B> {
       if (d === undefined) continue;
       for (let s = 0; s < BLOCKS_PER_DIR; s++) {
         const b = d[s];
-        if (b !== undefined) visit(b, di * DIR_PAGES + s * PTRS_PER_PTE);
+        if (b !== undefined) visit(b, di * DIR_PAGES + s * ENTRIES);
       }
     }
   }
+}
+
+/** Tables per slab at most: a slab is one allocation (64 tables: 128 KiB) shared by the tables cut from it. */
+const SLAB_TABLES = 64;
+
+/**
+ * A maker of zeroed 32-bit tables of PTRS_PER_PTE entries for a BlockDirectory, cut from slabs (one
+ * allocation per slab instead of one per table); slabs double from one table to SLAB_TABLES, so a
+ * small directory holds little more than its tables. A slab stays while any table cut from it does.
+ */
+export function uint32Tables(): () => Uint32Array {
+  let slab = new ArrayBuffer(0);
+  let cut = 0;
+  let tables = 0;
+  return () => {
+    if (cut === tables) {
+      tables = Math.min(SLAB_TABLES, Math.max(1, tables * 2));
+      slab = new ArrayBuffer(tables * ENTRIES * Uint32Array.BYTES_PER_ELEMENT);
+      cut = 0;
+    }
+    return new Uint32Array(slab, cut++ * ENTRIES * Uint32Array.BYTES_PER_ELEMENT, ENTRIES);
+  };
 }
 
 /**
@@ -125,7 +151,7 @@ export class BlockDirectory<B> {
  * huge blocks (of `order`) mapped by a single PMD or PUD leaf. VMAs split from one mmap share it.
  */
 export class Region {
-  readonly blocks = new BlockDirectory<Uint32Array>(() => new Uint32Array(PTRS_PER_PTE));
+  readonly blocks = new BlockDirectory<Uint32Array>(uint32Tables());
   /** Huge block numbers (entry index / 2^order) mapped by one huge leaf entry. */
   private readonly hugeBlocks = new Set<number>();
 
@@ -200,7 +226,7 @@ export class Region {
 
   /** Bytes of page-table state held (tables made). */
   bytes(): number {
-    return this.blocks.count * PTRS_PER_PTE * Uint32Array.BYTES_PER_ELEMENT;
+    return this.blocks.count * ENTRIES * Uint32Array.BYTES_PER_ELEMENT;
   }
 
   /**
@@ -211,7 +237,7 @@ export class Region {
     for (let i = from.blocks.next(i0, i1); i < i1; ) {
       const b = from.blocks.get(i)!;
       const stop = Math.min(i1, nextBlockStart(i));
-      if ((i & LOW) === 0 && stop - i === PTRS_PER_PTE) this.blocks.put(i, b.slice());
+      if ((i & LOW) === 0 && stop - i === ENTRIES) this.blocks.put(i, b.slice());
       else this.blocks.ensure(i).set(b.subarray(i & LOW, (i & LOW) + (stop - i)), i & LOW);
       i = from.blocks.next(stop, i1);
     }

@@ -45,9 +45,15 @@ export class SnapshotTally {
   /** Bytes of pages [offset, offset + bytes.length) of the range. */
   add(bytes: Uint8Array, offset: number): void {
     const perByte = this.perByte;
-    for (let i = 0; i < bytes.length; i++) {
+    const n = bytes.length;
+    // Counted run by run: neighbouring pages mostly have the same byte.
+    for (let i = 0; i < n; ) {
       const b = bytes[i];
-      if (perByte[b]++ === 0) this.first[b] = offset + i;
+      let j = i + 1;
+      while (j < n && bytes[j] === b) j++;
+      if (perByte[b] === 0) this.first[b] = offset + i;
+      perByte[b] += j - i;
+      i = j;
     }
   }
 
