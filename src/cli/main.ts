@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Models: the `p2pdma-lab` command line (DESIGN §4): argument parsing and dispatch to the
-// `topo`, `run`, `sweep` and `sweep merge` commands, with exit statuses 0 / 1 / 2 (bad input,
+// `topo`, `run`, `sweep`, `sweep merge` and `explore` commands, with exit statuses 0 / 1 / 2 (bad input,
 // named) and 70 for a broken invariant of the kit itself, never a stack trace; a closed output
-// pipe (`topo … | head`) ends quietly with status 0, as Unix tools do. Leaves out: the commands' work (cli/topo.ts, cli/run.ts, cli/sweep.ts).
+// pipe (`topo … | head`) ends quietly with status 0, as Unix tools do. Leaves out: the commands' work (cli/topo.ts, cli/run.ts, cli/sweep.ts, cli/explore.ts).
 import { Command, CommanderError } from "commander";
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -11,6 +11,7 @@ import { CliIo, EXIT_BAD_INPUT, EXIT_INTERNAL, processIo } from "./io.js";
 import { topoCommand } from "./topo.js";
 import { runCommand } from "./run.js";
 import { sweepCommand, sweepMergeCommand } from "./sweep.js";
+import { exploreCommand, type ExploreCommandOptions } from "./explore.js";
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit status. */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
@@ -63,6 +64,22 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     .option("--json <file>", "write the merged rows as JSON")
     .action(async (files: string[], opts: { csv?: string; json?: string }) => {
       status = await sweepMergeCommand(files, opts, io);
+    });
+  program
+    .command("explore")
+    .description("explore a P2P client driver's interleavings with the owner's migrations, CPU events and DMA in flight; on a violation print the shrunk scenario")
+    .requiredOption("--driver <name|file>", "a builtin driver (odp, pinned, dmabuf, and the broken variants) or a driver module (.js or .ts)")
+    .requiredOption("--topology <name|file>", "the machine: a builtin name or a topology file (JSON, lspci text, hwloc XML)")
+    .option("--workload <file>", "workload JSON (owners, client, pages, events, maxEvents, windowNs); default: every event kind on up to 4 pages")
+    .option("--runs <n>", "interleavings to run, systematic then random (default 10000)")
+    .option("--seed <s>", "seed of the random part (default 1): a seed gives the same report for any --workers")
+    .option("--workers <n>", "worker threads (default: one per core; 0: in this thread)")
+    .option("--calibration <name|file>", "cost calibration (default: default)")
+    .option("--client <device>", "the device whose driver is explored (default: the workload's, else the first NIC)")
+    .option("--trace <file>", "where to write the finding's timeline (default: <driver>-finding.trace.json)")
+    .option("--json", "print the report as JSON (with the finding's scenario and result)")
+    .action(async (opts: ExploreCommandOptions) => {
+      status = await exploreCommand(opts, io);
     });
   try {
     await program.parseAsync(argv, { from: "user" });

@@ -168,7 +168,9 @@ export interface Kernel {
   mutexInit(): Mutex;
   // mm/gup.c pin_user_pages(FOLL_LONGTERM) / the peer-memory get_pages: pins the pages behind
   // [start, start + npages) where they are (device-private pages stay in their device); a pinned
-  // page is not migrated (migrate_vma_check_page sees the extra reference). Pages pinned or -errno.
+  // page is not migrated (migrate_vma_check_page sees the extra reference). Returns the pages
+  // pinned from `start` (fewer than asked when one cannot be), or the -errno that stopped the first
+  // one: -EFAULT (no VMA or no access), -ENOSPC (its owner's BAR window has no slot), -ENOMEM (no window).
   pinUserPages(mm: Mm, start: number, npages: number, pfns: Uint32Array, write: boolean): Op<number>;
   unpinUserPages(pfns: Uint32Array, npages: number): void;
   // DMA engine and fences (include/linux/dma-fence.h)

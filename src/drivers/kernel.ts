@@ -9,7 +9,7 @@
 // exporter calls move_notify before the buffer's pages move or go.
 // Leaves out: errors injected into the primitives, and SG merging (one entry per page).
 import type { Mm } from "../memory/address-space.js";
-import { EBUSY, EFAULT, EINVAL, ENOMEM, ENOSPC } from "../memory/errno.js";
+import { EBUSY, EDEADLK, EFAULT, EINVAL, ENOMEM, ENOSPC } from "../memory/errno.js";
 import { FAULT_FLAG_REMOTE, FAULT_FLAG_WRITE, handleMmFault } from "../memory/fault.js";
 import { CHUNK_SHIFT, POOL_P2PDMA, POOL_PRIVATE } from "../memory/frames.js";
 import { MMU_NOTIFY_PROTECTION_PAGE, MMU_NOTIFY_PROTECTION_VMA, MMU_NOTIFY_SOFT_DIRTY, type NotifierRange } from "../memory/mmu-notifier.js";
@@ -219,7 +219,7 @@ export class DeviceKernel implements Kernel {
       },
       *lock(): Op<void> {
         if (holder !== -2) {
-          throw new InternalError(`driver mutex: taken by task ${timeline.current} while task ${holder} holds it across a preemption point (the model's drivers may not yield holding a lock an invalidation needs)`);
+          throw new DriverAbort(-EDEADLK, -1, `the driver mutex is taken while another operation holds it across a preemption point (a driver may not yield holding a lock its invalidation callback needs)`);
         }
         holder = timeline.current;
       },
@@ -236,6 +236,7 @@ export class DeviceKernel implements Kernel {
     const client = this.client;
     const before = this.machine.mem.counters.faults;
     let pinned = 0;
+    let err = -EFAULT;
     for (let o = 0; o < npages; o++) {
       const vpn = start + o;
       let b = DmaSafety.backing(mm, vpn);
@@ -247,11 +248,14 @@ export class DeviceKernel implements Kernel {
         if (b.frame < 0) break;
       }
       let pfn = b.frame;
-      if (this.privateOwner(b.frame) !== null && this.privateOwner(b.frame) !== client.owner) {
+      if (foreignPrivate) {
         // The owner's get_pages: the page stays in its memory, reached through its BAR.
         const ap = this.machine.aperture(frames.poolOf(b.frame).label);
         const alias = ap ? this.aliasFor(ap, b.frame, mm, vpn) : -ENOMEM;
-        if (alias < 0) break;
+        if (alias < 0) {
+          err = alias;
+          break;
+        }
         ap!.pinAlias(b.frame, true);
         pfn = alias;
       }
@@ -261,7 +265,8 @@ export class DeviceKernel implements Kernel {
       pinned++;
     }
     yield { waitNs: this.costs.rangeFaultNs(client.id, npages, this.machine.mem.counters.faults - before) };
-    return pinned === 0 && npages > 0 ? -EFAULT : pinned;
+    // As pin_user_pages: the pages pinned, or the error that stopped the first one.
+    return pinned === 0 && npages > 0 ? err : pinned;
   }
 
   /** The owner's alias of `frame` in its BAR; under pressure the driver's hook may release slots, then one more try. */

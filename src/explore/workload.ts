@@ -68,8 +68,8 @@ export function workloadDevices(w: WorkloadSpec, fabric: Fabric, client?: string
   const endpoints = fabric.functions.filter((f) => f.kind === "endpoint" && f.role !== "hostFunction");
   const who = client ?? w.client ?? endpoints.find((f) => f.role === "nic")?.id ?? endpoints.find((f) => !privateMem.includes(f.id))?.id;
   if (who === undefined || !ids.has(who)) throw new InputError("client", who ?? null, `not an endpoint of topology "${fabric.name}"`);
+  for (const o of w.owners ?? []) if (!privateMem.includes(o)) throw new InputError("owners", o, `not an endpoint with device-private memory in topology "${fabric.name}" (those: ${privateMem.join(", ") || "none"})`);
   const owners = (w.owners ?? privateMem).filter((o) => o !== who);
-  for (const o of owners) if (!privateMem.includes(o)) throw new InputError("owners", o, `not an endpoint with device-private memory in topology "${fabric.name}" (those: ${privateMem.join(", ") || "none"})`);
   if (owners.length === 0) throw new InputError("owners", w.owners ?? [], `topology "${fabric.name}" has no device-private memory besides the client's: nothing to map peer to peer`);
   return { owners, client: who };
 }

@@ -10,6 +10,8 @@ export const EFAULT = 14;
 export const EBUSY = 16;
 export const EINVAL = 22;
 export const ENOSPC = 28;
+/** include/uapi/asm-generic/errno.h: a lock or wait that can never be granted (a driver breaking the model's locking rules). */
+export const EDEADLK = 35;
 export const EOVERFLOW = 75;
 export const EOPNOTSUPP = 95;
 
@@ -22,6 +24,7 @@ const NAMES: Record<number, string> = {
   [EBUSY]: "EBUSY",
   [EINVAL]: "EINVAL",
   [ENOSPC]: "ENOSPC",
+  [EDEADLK]: "EDEADLK",
   [EOVERFLOW]: "EOVERFLOW",
   [EOPNOTSUPP]: "EOPNOTSUPP",
 };

@@ -10,7 +10,8 @@
 // smaller than a chunk still makes progress. Aperture pressure with no slot to reclaim (-ENOSPC)
 // takes the migrate fallback: the chunk is faulted to RAM.
 // The broken variants (odp.ts options) reproduce classic driver bugs for the safety checker.
-// Leaves out: ODP page-fault events raised by the device itself (prefetch and map on demand only).
+// Leaves out: ODP page-fault events raised by the device itself: a DMA runs through the entries
+// present (DESIGN §4: a page with no mapping fails the step); a peerMap maps again.
 import type { Mm } from "../../memory/address-space.js";
 import { EBUSY, ENOSPC } from "../../memory/errno.js";
 import type { NotifierRange } from "../../memory/mmu-notifier.js";

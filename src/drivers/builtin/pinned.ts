@@ -10,7 +10,7 @@
 // The broken variant (shortTermPin) reproduces a classic bug for the safety checker.
 // Leaves out: the peer-memory free callback (the owner's forced teardown on process exit).
 import type { Mm } from "../../memory/address-space.js";
-import { EFAULT } from "../../memory/errno.js";
+import { EFAULT, ENOMEM, ENOSPC } from "../../memory/errno.js";
 import { HMM_PFN_WRITE } from "../../hmm/hmm-pfn.js";
 import {
   DMA_MAPPING_ERROR, DPTE_WRITE, type DmaRequest, type DriverDevice, type DriverInstance, type Fence, type HookError,
@@ -25,6 +25,13 @@ interface PinnedRange {
   /** Whether the pages are still pinned (shortTermPin lets go once they are mapped). */
   pinned: boolean;
 }
+
+/** Why pin_user_pages refused a page, by errno. */
+const PIN_FAILURES: Record<number, string> = {
+  [EFAULT]: "page cannot be pinned (no VMA or no access)",
+  [ENOSPC]: "the owner's BAR window has no slot to give: every slot is pinned or its policy is \"fail\" (a pinned design cannot let the owner reclaim)",
+  [ENOMEM]: "the owner exposes no BAR window for its memory",
+};
 
 /** The bug a pinning driver can have; the variant the explorer must catch. */
 export interface PinnedBugs {
@@ -42,11 +49,14 @@ class Pinned implements DriverInstance {
   *mapRange(req: MapRequest): Op<HookError | void> {
     const k = this.k;
     const pfns = new Uint32Array(req.npages);
-    const pinned = yield* k.pinUserPages(req.mm, req.start, req.npages, pfns, req.write);
-    if (pinned < 0) return { ret: pinned, page: req.start, reason: "pin_user_pages failed (no VMA or no access)" };
-    if (pinned < req.npages) {
-      k.unpinUserPages(pfns, pinned);
-      return { ret: -EFAULT, page: req.start + pinned, reason: "page cannot be pinned (no VMA or no access)" };
+    // As GUP callers do: pin what can be pinned, ask again for the rest, until done or refused.
+    for (let done = 0; done < req.npages; ) {
+      const n = yield* k.pinUserPages(req.mm, req.start + done, req.npages - done, pfns.subarray(done), req.write);
+      if (n < 0) {
+        k.unpinUserPages(pfns, done);
+        return { ret: n, page: req.start + done, reason: PIN_FAILURES[-n] ?? "page cannot be pinned" };
+      }
+      done += n;
     }
     const state: P2pdmaMapState = { map: "NONE", provider: null, flags: 0 };
     const table = this.dev.table(req.mm);
