@@ -93,7 +93,7 @@ export function caseScenario(c: ExploreCase, devices: WorkloadDevices, driver: s
     steps.push({ ...step, at });
   });
   steps.push({ op: "dma", device: client, buffer }, { op: "cpuRead", buffer });
-  return { description: `explorer case: driver ${driver} on ${client}, buffer of ${c.pages} pages in ${owner}'s memory`, topology, seed: c.seed, drivers: { [client]: driver }, steps };
+  return { description: `explorer case: driver ${driver} on ${client}, buffer of ${c.pages} page${c.pages === 1 ? "" : "s"} in ${owner}'s memory`, topology, seed: c.seed, drivers: { [client]: driver }, steps };
 }
 
 function eventStep(kind: EventKind, k: number, range: { buffer: string; first: number; count: number }, client: string, owner: string): Record<string, unknown> {

@@ -18,14 +18,24 @@ import { IntervalNotifier, checkRetry } from "./interval-notifier.js";
 import { HMM_PFN_ALLOW_P2P, HMM_PFN_ERROR, HMM_PFN_REQ_FAULT, HMM_PFN_REQ_WRITE, HMM_PFN_VALID, HMM_PFN_WRITE, levelBits } from "./hmm-pfn.js";
 
 /** struct hmm_range; addresses are page numbers, hmm_pfns has one entry per page of [start, end). */
+/** struct hmm_range (include/linux/hmm.h), in pages. */
 export interface HmmRange {
+  /** The interval notifier covering the range (its mm is the one walked). */
   notifier: IntervalNotifier;
+  /** mmu_interval_read_begin's value: a walk that an invalidation overtook returns -EBUSY. */
   notifierSeq: number;
+  /** Virtual page numbers [start, end). */
   start: number;
   end: number;
+  /** In: per-page request flags (HMM_PFN_REQ_FAULT, HMM_PFN_REQ_WRITE, HMM_PFN_ALLOW_P2P);
+   *  out: HMM_PFN_VALID | HMM_PFN_WRITE | pfn, or HMM_PFN_ERROR. One entry per page. */
   hmmPfns: Uint32Array;
+  /** Request flags for every page, and which of each entry's own flags count (hmm.rst "Leverage
+   *  default_flags and pfn_flags_mask"). */
   defaultFlags: number;
   pfnFlagsMask: number;
+  /** dev_private_owner: device-private pages of this owner are reported, not faulted (your
+   *  DriverDevice.owner for your own memory). */
   devPrivateOwner: unknown;
 }
 

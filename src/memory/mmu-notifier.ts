@@ -14,6 +14,8 @@ export const MMU_NOTIFY_MIGRATE = 6;
 export const MMU_NOTIFY_EXCLUSIVE = 7;
 
 /** struct mmu_notifier_range: pages [start, end) as virtual page numbers. */
+/** struct mmu_notifier_range: virtual pages [start, end) (may reach past a notifier's interval:
+ *  clip to yours), the MMU_NOTIFY_* event and its owner. */
 export interface NotifierRange {
   start: number;
   end: number;
