@@ -21,6 +21,10 @@ const RESERVE_PAGES = 1 << 22;
 /** The shared zero page (mm/memory.c ZERO_PAGE, is_zero_pfn). */
 export const ZERO_PFN = 0;
 
+/** Arrays of recycled tables, all zero, for the next tables made in this thread. */
+const spare: { refcount: Int32Array; mapcount: Int32Array; content: Float64Array; generation: Uint32Array | null }[] = [];
+const MAX_SPARE = 2;
+
 // Module-local copies for put(): V8 keeps an exported binding in a cell that optimized code
 // reloads at each use, but folds a module-local const.
 const SHIFT = CHUNK_SHIFT;
@@ -67,17 +71,48 @@ export class FrameTable {
   readonly pools: Pool[] = [];
   /** Frees of each frame since generations were enabled (null until then: no cost per page). */
   generation: Uint32Array | null = null;
+  /** A recycled generation array, zeroed, taken when generations are enabled. */
+  private spareGeneration: Uint32Array | null = null;
   private carvedFrames = 0;
 
   constructor(private readonly events = new MachineEvents([])) {
-    this.refcount = new Int32Array(CHUNK_PAGES);
-    this.mapcount = new Int32Array(CHUNK_PAGES);
-    this.content = new Float64Array(CHUNK_PAGES);
+    const s = spare.pop();
+    this.refcount = s?.refcount ?? new Int32Array(CHUNK_PAGES);
+    this.mapcount = s?.mapcount ?? new Int32Array(CHUNK_PAGES);
+    this.content = s?.content ?? new Float64Array(CHUNK_PAGES);
+    this.spareGeneration = s?.generation ?? null;
   }
 
   /** Starts counting frees per frame (idempotent). */
   enableGenerations(): void {
-    if (this.generation === null) this.generation = new Uint32Array(this.refcount.length);
+    const g = this.spareGeneration;
+    if (this.generation === null) this.generation = g !== null && g.length === this.refcount.length ? g : new Uint32Array(this.refcount.length);
+    this.spareGeneration = null;
+  }
+
+  /**
+   * The table is no longer used (its run is over): the frames it wrote are zeroed and its arrays
+   * kept for the next table made in this thread, so that machines made one after another (a
+   * sweep's points, an explorer's runs) neither allocate nor grow their tables again.
+   */
+  recycle(): void {
+    const { refcount, mapcount, content } = this;
+    const generation = this.generation ?? this.spareGeneration;
+    for (let c = 0; c < this.carvedFrames >>> SHIFT; c++) {
+      const pool = this.pools[this.chunkPool[c]];
+      const start = c << SHIFT;
+      // Frames below the pool's bump pointer may have been written; those past it never were.
+      let end = pool.bump >= start && pool.bump < start + CHUNK_PAGES ? pool.bump : start + CHUNK_PAGES;
+      end = Math.min(end, refcount.length);
+      if (end <= start) continue;
+      refcount.fill(0, start, end);
+      mapcount.fill(0, start, end);
+      content.fill(0, start, end);
+      generation?.fill(0, start, end);
+    }
+    if (spare.length < MAX_SPARE) spare.push({ refcount, mapcount, content, generation: generation !== null && generation.length === refcount.length ? generation : null });
+    this.pools.length = 0;
+    this.carvedFrames = 0;
   }
 
   /** Frees of `frame` since generations were enabled (0 when they are not). */
@@ -290,6 +325,7 @@ export class FrameTable {
     this.refcount = r;
     this.mapcount = m;
     this.content = c;
+    this.spareGeneration = null;
     if (this.generation !== null) {
       const g = new Uint32Array(cap);
       g.set(this.generation.subarray(0, used));

@@ -119,19 +119,24 @@ export function runScenario(input: RunInput): RunOutput {
   if (input.recordPreemptions) timeline.preemptions = [];
   const ctx = new RunContext(machine, costs, new Mm(machine.mem, "main"), timeline, new DriverRuntime(machine, timeline, costs, drivers));
   const states: StepState[] = [];
-  spec.steps.forEach((step, i) => {
-    const start = startTime(ctx, step, states[i - 1]);
-    const state: StepState = { step, start, end: start, outcome: null };
-    states.push(state);
-    ctx.step = i;
-    timeline.owner = i;
-    router.route(i);
-    runStep(ctx, state, i, effects[i]);
-  });
-  finishRun(ctx, states, effects);
-  const out: RunOutput = { result: result(ctx, states, effects, router.idle), trace: costs.ledger.spans };
-  if (timeline.preemptions) out.preemptions = timeline.preemptions;
-  return out;
+  try {
+    spec.steps.forEach((step, i) => {
+      const start = startTime(ctx, step, states[i - 1]);
+      const state: StepState = { step, start, end: start, outcome: null };
+      states.push(state);
+      ctx.step = i;
+      timeline.owner = i;
+      router.route(i);
+      runStep(ctx, state, i, effects[i]);
+    });
+    finishRun(ctx, states, effects);
+    const out: RunOutput = { result: result(ctx, states, effects, router.idle), trace: costs.ledger.spans };
+    if (timeline.preemptions) out.preemptions = timeline.preemptions;
+    return out;
+  } finally {
+    // The result is plain data: the machine's frame table goes to the next run in this thread.
+    machine.mem.frames.recycle();
+  }
 }
 
 /** When a step starts: at its `at` (not before the step before it started), else when the step before it ended. */
