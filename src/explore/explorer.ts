@@ -7,13 +7,13 @@
 // driver resumed or its DMA touched a page: every place the kernel could preempt the driver or an
 // event could land) and random ones (a fast-check arbitrary, which shrinks a failing case).
 // Leaves out: the order cases run in and who runs them (explore.ts, parallel.ts).
-import { createHash } from "node:crypto";
 import fc from "fast-check";
 import type { Fabric } from "../fabric/types.js";
 import type { P2pDriver } from "../drivers/api.js";
 import type { Calibration } from "../sim/calibration.js";
 import type { TraceSpan } from "../sim/trace.js";
 import type { RunResult } from "../scenario/results.js";
+import type { ScenarioSpec } from "../scenario/schema.js";
 import { runScenario } from "../scenario/run.js";
 import { caseScenario, MAP_START_NS, parseWorkload, workloadDevices, type ExploreCase, type WorkloadDevices, type WorkloadSpec } from "./workload.js";
 
@@ -35,7 +35,7 @@ export interface ExploreFinding {
   message: string;
   case: ExploreCase;
   /** The shrunk case as a scenario `p2pdma-lab run` replays. */
-  scenario: Record<string, unknown>;
+  scenario: ScenarioSpec;
   result: RunResult;
   /** The run's timeline (Chrome/Perfetto trace spans). */
   trace: TraceSpan[];
@@ -54,7 +54,7 @@ export class Explorer {
     this.devices = workloadDevices(this.workload, setup.fabric, setup.client);
   }
 
-  scenarioOf(c: ExploreCase): Record<string, unknown> {
+  scenarioOf(c: ExploreCase): ScenarioSpec {
     return caseScenario(c, this.devices, this.setup.driverRef, this.setup.topologyRef);
   }
 
@@ -156,9 +156,17 @@ export function problemsOf(result: RunResult): string | null {
   return out.length > 0 ? out.join("\n") : null;
 }
 
-/** The outcome of a run, as a short hash: steps' results or errnos, violation codes, final contents. */
+/** The outcome of a run as a key: steps' results (values read) or errnos, violation codes. */
 function stateOf(r: RunResult): string {
-  const parts = r.steps.map((s) => (s.ok ? (s.op === "cpuRead" || s.op === "dma" ? JSON.stringify(s.result) : "ok") : s.error.split(":")[0]));
-  for (const v of r.violations) parts.push(v.code);
-  return createHash("sha1").update(parts.join("|")).digest("base64");
+  let key = "";
+  for (const s of r.steps) {
+    if (!s.ok) {
+      const colon = s.error.indexOf(":");
+      key += `${colon < 0 ? s.error : s.error.slice(0, colon)}|`;
+    }
+    else if (s.op === "cpuRead" || s.op === "dma") key += `${(s.result as { values?: number[] } | undefined)?.values?.join(",") ?? ""}|`;
+    else key += "ok|";
+  }
+  for (const v of r.violations) key += `${v.code}|`;
+  return key;
 }

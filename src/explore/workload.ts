@@ -10,6 +10,8 @@ import { z } from "zod";
 import type { Fabric } from "../fabric/types.js";
 import { inputErrorFromZod } from "../units/zod-input-error.js";
 import { InputError } from "../units/input-error.js";
+import { builtScenario } from "../scenario/parse.js";
+import type { ScenarioSpec } from "../scenario/schema.js";
 
 export const EVENT_KINDS = [
   "dmaRead", "dmaWrite", "peerMap", "peerUnmap", "cpuRead", "cpuWrite", "migrateToSystem", "migrateToDevice", "munmap", "fork", "mprotect", "release",
@@ -75,12 +77,12 @@ export function workloadDevices(w: WorkloadSpec, fabric: Fabric, client?: string
 }
 
 /** The scenario a case stands for: setup, the mapping at MAP_START_NS, the events, a final DMA and CPU read. */
-export function caseScenario(c: ExploreCase, devices: WorkloadDevices, driver: string, topology: string | Record<string, unknown>): Record<string, unknown> {
+export function caseScenario(c: ExploreCase, devices: WorkloadDevices, driver: string, topology: string): ScenarioSpec {
   const { client } = devices;
   const owner = c.owner;
   const buffer = "a";
   const steps: Record<string, unknown>[] = [
-    { op: "mmap", buffer, pages: c.pages },
+    { op: "mmap", buffer, pages: c.pages, prot: "rw" },
     { op: "cpuWrite", buffer, value: "index" },
     { op: "migrateToDevice", device: owner, buffer },
     { op: "peerMap", device: client, buffer, at: MAP_START_NS },
@@ -93,7 +95,9 @@ export function caseScenario(c: ExploreCase, devices: WorkloadDevices, driver: s
     steps.push({ ...step, at });
   });
   steps.push({ op: "dma", device: client, buffer }, { op: "cpuRead", buffer });
-  return { description: `explorer case: driver ${driver} on ${client}, buffer of ${c.pages} page${c.pages === 1 ? "" : "s"} in ${owner}'s memory`, topology, seed: c.seed, drivers: { [client]: driver }, steps };
+  const description = `explorer case: driver ${driver} on ${client}, buffer of ${c.pages} page${c.pages === 1 ? "" : "s"} in ${owner}'s memory`;
+  // Built to the schema (the explorer's tests parse every kind of case): runs take it unchecked.
+  return builtScenario({ description, topology, seed: c.seed, drivers: { [client]: driver }, steps } as unknown as ScenarioSpec);
 }
 
 function eventStep(kind: EventKind, k: number, range: { buffer: string; first: number; count: number }, client: string, owner: string): Record<string, unknown> {

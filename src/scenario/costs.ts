@@ -33,6 +33,17 @@ type TransferSpec = StepOf<"transfer">;
 /** GB/s of a device's DMA within its own memory (HBM/GDDR order of magnitude; not a measured figure). */
 const DEVICE_LOCAL_GBPS = 1000;
 
+/** Link graphs by machine and calibration: both are read-only to a run, so runs on one machine share its graph (and the routes it caches). */
+const graphs = new WeakMap<Fabric, WeakMap<Calibration, LinkGraph>>();
+
+function linkGraphOf(fabric: Fabric, calibration: Calibration): LinkGraph {
+  let byCal = graphs.get(fabric);
+  if (!byCal) graphs.set(fabric, (byCal = new WeakMap()));
+  let g = byCal.get(calibration);
+  if (!g) byCal.set(calibration, (g = buildLinkGraph(fabric, calibration)));
+  return g;
+}
+
 /** The run-level cost counters added to DESIGN §4's. */
 export interface CostCounters {
   /** Payload bytes per real link (link ids of sim/link-graph.ts). */
@@ -59,7 +70,7 @@ export class RunCosts implements KernelCosts {
   private t = 0;
 
   constructor(readonly fabric: Fabric, calibration: Calibration) {
-    this.graph = buildLinkGraph(fabric, calibration);
+    this.graph = linkGraphOf(fabric, calibration);
     this.calibration = this.graph.calibration;
     this.ledger = new CostLedger(this.graph);
   }

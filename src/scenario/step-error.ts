@@ -4,4 +4,12 @@
 // Leaves out: bad input found before a run starts (InputError) and broken invariants (InternalError).
 export class StepError extends Error {
   override readonly name = "StepError";
+
+  constructor(message: string) {
+    // A step's failure is an outcome, not a bug: no stack trace is captured (runs fail steps often).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super(message);
+    Error.stackTraceLimit = limit;
+  }
 }
