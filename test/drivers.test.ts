@@ -132,6 +132,14 @@ describe("the pinning design", () => {
     expect(r.counters.peerUnmapsByInvalidation).toBe(0);
   });
 
+  it("forbids the CPU the page while pinned: migrate_to_ram cannot move it, the access fails and the data stays", () => {
+    const r = run("pinned", [...inDevice("gpu0", 2), { op: "peerMap", device: "nic0", buffer: "a" }, { op: "cpuRead", buffer: "a", count: 1 },
+      { op: "peerUnmap", device: "nic0", buffer: "a" }, { op: "cpuRead", buffer: "a" }]);
+    expect(r.steps[4].ok ? "" : r.steps[4].error).toMatch(/^EFAULT: CPU read of page 0 .*stays in device memory: migrate_to_ram could not move it/);
+    // Unpinned, the page comes back to the CPU as usual.
+    expect(ok(r, 6).values).toEqual([0, 1]);
+  });
+
   it("a pin dropped once mapped (no FOLL_LONGTERM) lets the page migrate while mapped: caught as unpinned", () => {
     const r = run("pinned-short-term", steps);
     expect(ok(r, 4)).toMatchObject({ cpages: 2 });

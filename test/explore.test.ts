@@ -6,8 +6,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { explore } from "../src/explore/explore.js";
-import { parseWorkload } from "../src/explore/workload.js";
-import { loadScenario } from "../src/scenario/load.js";
+import { caseScenario, EVENT_KINDS, MAP_START_NS, parseWorkload, workloadDevices } from "../src/explore/workload.js";
+import { loadScenario, resolveTopology } from "../src/scenario/load.js";
+import { parseScenario } from "../src/scenario/parse.js";
 import { runScenario } from "../src/scenario/run.js";
 import { parseQuantity } from "../src/units/size.js";
 
@@ -21,6 +22,23 @@ describe("the explorer machine", () => {
     for (const g of gpus) {
       const bar = g.bars.find((b: { index: number }) => b.index === 1);
       expect(parseQuantity(bar.size)).toBeGreaterThanOrEqual(parseQuantity(g.memory)!);
+    }
+  });
+});
+
+describe("the explorer's cases", () => {
+  it("are scenarios as the schema makes them, for every event kind (runs take them unchecked)", () => {
+    const fabric = resolveTopology(FULL, process.cwd());
+    const devices = workloadDevices(parseWorkload({}), fabric);
+    expect(devices).toEqual({ owners: ["gpu0", "gpu1"], client: "nic0" });
+    for (const kind of EVENT_KINDS) {
+      const built = caseScenario({ owner: "gpu1", pages: 3, events: [{ kind, offsetNs: 5, first: 1, count: 9 }], seed: 2 }, devices, "odp", FULL);
+      const plain = JSON.parse(JSON.stringify(built));
+      expect(parseScenario(plain), kind).toEqual(plain);
+      // The event lands 5 ns after the mapping starts, on pages 1-2 (its count clipped to the buffer).
+      const event = plain.steps[4];
+      expect(event.at).toBe(MAP_START_NS + 5);
+      if ("first" in event) expect([event.first, event.count]).toEqual([1, 2]);
     }
   });
 });
