@@ -47,6 +47,24 @@ describe("p2pdma-lab explore", () => {
     expect(r.out).toMatch(/^explored 1500 interleavings \(\d+ systematic, \d+ random\) of driver .*examples\/drivers\/mirror\.ts on nic0 in [\d.]+ s with 0 workers: \d+ distinct states, no violation\n$/);
   }, 120_000);
 
+  it("explores a real machine whose GPU memory an overlay makes device-private; the printed scenario carries the overlay", async () => {
+    const overlay = join(dir, "gpus.json");
+    writeFileSync(overlay, JSON.stringify({ devices: { "01:00.0": { zoneDevice: "private" } } }));
+    const r = await cli("explore", "--driver", "odp-no-fence-wait", "--topology", "data/topologies/asus-esc8000a-e12.json", "--overlay", overlay, "--runs", "2000", "--workers", "0");
+    expect(r.code).toBe(1);
+    const scenario = JSON.parse(r.out);
+    expect(scenario.topologyOverlay).toEqual({ devices: { "01:00.0": { zoneDevice: "private" } } });
+    // The ConnectX-7 on the same socket is the client; the GPU on root bus 00 the owner (THRU_HOST_BRIDGE, no IOMMU: a CPU address).
+    expect(scenario.drivers).toEqual({ "0000:21:00.0": "odp-no-fence-wait" });
+    expect(r.err).toMatch(/DMA (read|write) by address 0x3f0000[0-9a-f]+: /);
+    const file = join(dir, "asus-race.json");
+    writeFileSync(file, r.out);
+    expect((await cli("run", file)).code).toBe(1);
+    const none = await cli("explore", "--driver", "odp", "--topology", "data/topologies/asus-esc8000a-e12.json", "--workers", "0", "--runs", "10");
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/no device-private memory/);
+  }, 120_000);
+
   it("exit 2 for bad input, naming the option or field and value", async () => {
     const w = join(dir, "w.json");
     writeFileSync(w, JSON.stringify({ events: ["dmaRead", "teleport"] }));

@@ -1,4 +1,4 @@
-// Models: `p2pdma-lab explore --driver NAME|FILE --topology T [--workload W] [--runs N] [--seed S]
+// Models: `p2pdma-lab explore --driver NAME|FILE --topology T [--overlay F] [--workload W] [--runs N] [--seed S]
 // [--workers N] [--calibration C] [--client ID] [--trace F] [--json]`: loads what it names (bad
 // input: exit 2 before anything runs), explores the driver's interleavings with the workload on the
 // machine in worker threads (a progress bar on stderr when it is a terminal), and on a violation
@@ -19,6 +19,7 @@ import { writeJson } from "./json-out.js";
 export interface ExploreCommandOptions {
   driver: string;
   topology: string;
+  overlay?: string;
   workload?: string;
   runs?: string;
   seed?: string;
@@ -44,7 +45,7 @@ export async function exploreCommand(opts: ExploreCommandOptions, io: CliIo): Pr
   let report: ExploreReport;
   try {
     report = await explore(opts.driver, {
-      topology: opts.topology, calibration: opts.calibration, workload, client: opts.client, runs, seed, workers, onProgress: bar?.onProgress,
+      topology: opts.topology, overlay: opts.overlay, calibration: opts.calibration, workload, client: opts.client, runs, seed, workers, onProgress: bar?.onProgress,
     });
   } finally {
     bar?.stop();

@@ -70,6 +70,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     .description("explore a P2P client driver's interleavings with the owner's migrations, CPU events and DMA in flight; on a violation print the shrunk scenario")
     .requiredOption("--driver <name|file>", "a builtin driver (odp, pinned, dmabuf, and the broken variants) or a driver module (.js or .ts)")
     .requiredOption("--topology <name|file>", "the machine: a builtin name or a topology file (JSON, lspci text, hwloc XML)")
+    .option("--overlay <file>", "apply an overlay JSON to the machine first, e.g. { \"devices\": { \"01:00.0\": { \"zoneDevice\": \"private\" } } } for a GPU whose memory the owner's driver manages with HMM")
     .option("--workload <file>", "workload JSON (owners, client, pages, events, maxEvents, windowNs); default: every event kind on up to 4 pages")
     .option("--runs <n>", "interleavings to run, systematic then random (default 10000)")
     .option("--seed <s>", "seed of the random part (default 1): a seed gives the same report for any --workers")

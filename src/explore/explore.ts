@@ -7,7 +7,8 @@
 // worker); one named by builtin name or module path can run anywhere.
 // Leaves out: the cases themselves (explorer.ts, workload.ts) and printing (cli/explore.ts).
 import { availableParallelism } from "node:os";
-import { isAbsolute, resolve } from "node:path";
+import { resolve } from "node:path";
+import { readOverlayFile } from "../fabric/load.js";
 import Tinypool from "tinypool";
 import type { P2pDriver } from "../drivers/api.js";
 import { isDriverModulePath } from "../drivers/builtin/index.js";
@@ -23,6 +24,9 @@ import { Explorer, type ExploreFinding, type ExplorerSetup } from "./explorer.js
 export interface ExploreOptions {
   /** The machine: a builtin name or topology file (any format the kit imports), or one already built. */
   topology: string | Fabric;
+  /** An overlay applied to a named machine first (an object, or an overlay file): e.g. a GPU's memory
+   *  made device-private (`{ "devices": { "01:00.0": { "zoneDevice": "private" } } }`). */
+  overlay?: string | Record<string, unknown>;
   /** A calibration name or file (default: "default"), or one already loaded. */
   calibration?: string | Calibration;
   /** The workload (workload.ts: owners, client, pages, events, maxEvents, windowNs); defaults fill the rest. */
@@ -83,9 +87,9 @@ export async function explore(driver: P2pDriver | string, opts: ExploreOptions):
   if (!Number.isSafeInteger(seed)) throw new InputError("seed", opts.seed, "the seed is a whole number");
   const driverRef = typeof driver === "string" ? (isDriverModulePath(driver) ? resolve(baseDir, driver) : driver) : driver.name;
   const driverObject = typeof driver === "string" ? await loadDriver(driver, "driver", baseDir) : driver;
-  const machine = resolveMachine(opts.topology, baseDir);
+  const machine = resolveMachine(opts.topology, baseDir, opts.overlay);
   const calibration = typeof opts.calibration === "object" ? opts.calibration : loadCalibration(opts.calibration, { baseDir, source: "calibration" });
-  const common: WorkerSetup["explorer"] = { topologyRef: machine.ref, calibration, driverRef, workload: opts.workload, client: opts.client };
+  const common: WorkerSetup["explorer"] = { topologyRef: machine.ref, topologyOverlay: machine.overlay, calibration, driverRef, workload: opts.workload, client: opts.client };
   const ex = new Explorer(driverObject, { ...common, fabric: machine.fabric });
   const systematic = ex.systematicCases();
   const tasks = plan(Math.min(systematic.length, Math.ceil(total / 2)), total, seed);
@@ -122,17 +126,22 @@ function plan(sys: number, total: number, seed: number): BatchTask[] {
 }
 
 /** The machine, with how a printed scenario names it and its plain data for workers (null: built by the caller). */
-function resolveMachine(topology: string | Fabric, baseDir: string): { fabric: Fabric; ref: string; data: TopologyRef | null } {
-  if (typeof topology !== "string") return { fabric: topology, ref: topology.name, data: null };
+function resolveMachine(topology: string | Fabric, baseDir: string, overlay: unknown): { fabric: Fabric; ref: string; data: TopologyRef | null; overlay?: unknown } {
+  if (typeof topology !== "string") {
+    if (overlay !== undefined) throw new InputError("overlay", typeof overlay === "string" ? overlay : "(object)", "an overlay applies to a machine named by builtin name or file, not to one already built");
+    return { fabric: topology, ref: topology.name, data: null };
+  }
   const where = locateTopology(topology, baseDir, "topology");
   let data: TopologyRef;
-  if ("builtin" in where) data = { builtin: where.builtin };
+  if ("builtin" in where && overlay === undefined) data = { builtin: where.builtin };
   else {
-    const [spec, source] = overlaidTopology(topology, baseDir, "topology");
+    const [spec, source] = overlaidTopology(topology, baseDir, "topology", overlay);
     data = { spec, source };
   }
-  const ref = "file" in where ? (isAbsolute(topology) ? topology : where.file) : topology;
-  return { fabric: buildTopology(data), ref, data };
+  const ref = "file" in where ? where.file : topology;
+  // The printed scenario carries the overlay (as an object) so that it replays on the same machine.
+  const patch = typeof overlay === "string" ? readOverlayFile(resolve(baseDir, overlay)) : overlay;
+  return { fabric: buildTopology(data), ref, data, ...(patch !== undefined ? { overlay: patch } : {}) };
 }
 
 function workerCount(workers: number | undefined, portable: boolean, batches: number): number {

@@ -20,8 +20,9 @@ import { caseScenario, MAP_START_NS, parseWorkload, workloadDevices, type Explor
 /** What the explorer needs to run cases, resolved: the machine, the costs, how printed scenarios name them. */
 export interface ExplorerSetup {
   fabric: Fabric;
-  /** How a printed scenario names the machine (a builtin name or a file path). */
+  /** How a printed scenario names the machine (a builtin name or a file path), and the overlay it applies. */
   topologyRef: string;
+  topologyOverlay?: unknown;
   calibration: Calibration;
   /** How a printed scenario names the driver (a builtin name or a module path). */
   driverRef: string;
@@ -55,7 +56,7 @@ export class Explorer {
   }
 
   scenarioOf(c: ExploreCase): ScenarioSpec {
-    return caseScenario(c, this.devices, this.setup.driverRef, this.setup.topologyRef);
+    return caseScenario(c, this.devices, this.setup.driverRef, this.setup.topologyRef, this.setup.topologyOverlay);
   }
 
   /** Runs one case: its problems (null: none) and its state hash. */

@@ -77,7 +77,7 @@ export function workloadDevices(w: WorkloadSpec, fabric: Fabric, client?: string
 }
 
 /** The scenario a case stands for: setup, the mapping at MAP_START_NS, the events, a final DMA and CPU read. */
-export function caseScenario(c: ExploreCase, devices: WorkloadDevices, driver: string, topology: string): ScenarioSpec {
+export function caseScenario(c: ExploreCase, devices: WorkloadDevices, driver: string, topology: string, overlay?: unknown): ScenarioSpec {
   const { client } = devices;
   const owner = c.owner;
   const buffer = "a";
@@ -97,7 +97,8 @@ export function caseScenario(c: ExploreCase, devices: WorkloadDevices, driver: s
   steps.push({ op: "dma", device: client, buffer }, { op: "cpuRead", buffer });
   const description = `explorer case: driver ${driver} on ${client}, buffer of ${c.pages} page${c.pages === 1 ? "" : "s"} in ${owner}'s memory`;
   // Built to the schema (the explorer's tests parse every kind of case): runs take it unchecked.
-  return builtScenario({ description, topology, seed: c.seed, drivers: { [client]: driver }, steps } as unknown as ScenarioSpec);
+  const spec = { description, topology, ...(overlay !== undefined ? { topologyOverlay: overlay } : {}), seed: c.seed, drivers: { [client]: driver }, steps };
+  return builtScenario(spec as unknown as ScenarioSpec);
 }
 
 function eventStep(kind: EventKind, k: number, range: { buffer: string; first: number; count: number }, client: string, owner: string): Record<string, unknown> {
