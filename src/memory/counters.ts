@@ -6,9 +6,9 @@ import type { Mm } from "./address-space.js";
 import type { CopyCause, MachineListener, Violation } from "./events.js";
 import type { NotifierRange } from "./mmu-notifier.js";
 
-export class Counters implements MachineListener {
-  /** handle_mm_fault calls (CPU and remote faults). */
-  faults = 0;
+/** What both a machine's counters and one step's effects tally: notifier callbacks delivered, pages
+ *  migrated, peer mappings made and dropped, violations found. */
+export abstract class EventTally implements MachineListener {
   /** Interval-notifier invalidate callbacks delivered. */
   invalidations = 0;
   /** Pages whose CPU mapping moved to a new page in migrate_vma_finalize. */
@@ -17,13 +17,7 @@ export class Counters implements MachineListener {
   /** Peer mappings dropped, whatever the reason; `peerUnmapsByInvalidation` of them in notifier callbacks. */
   peerUnmaps = 0;
   peerUnmapsByInvalidation = 0;
-  readonly violations: Violation[] = [];
-  /** Bytes per "from->to" pair of memories. */
-  private readonly moved = new Map<string, number>();
-
-  fault(_mm: Mm, _vpn: number, _remote: boolean): void {
-    this.faults++;
-  }
+  violations: Violation[] = [];
 
   invalidate(_mm: Mm, _range: NotifierRange, callbacks: number): void {
     this.invalidations += callbacks;
@@ -31,11 +25,6 @@ export class Counters implements MachineListener {
 
   migrated(_mm: Mm, pages: number): void {
     this.migrations += pages;
-  }
-
-  copy(from: string, to: string, bytes: number, _cause: CopyCause): void {
-    const key = `${from}->${to}`;
-    this.moved.set(key, (this.moved.get(key) ?? 0) + bytes);
   }
 
   peerMap(_device: string, pages: number): void {
@@ -49,6 +38,22 @@ export class Counters implements MachineListener {
 
   violation(v: Violation): void {
     this.violations.push(v);
+  }
+}
+
+export class Counters extends EventTally {
+  /** handle_mm_fault calls (CPU and remote faults). */
+  faults = 0;
+  /** Bytes per "from->to" pair of memories. */
+  private readonly moved = new Map<string, number>();
+
+  fault(_mm: Mm, _vpn: number, _remote: boolean): void {
+    this.faults++;
+  }
+
+  copy(from: string, to: string, bytes: number, _cause: CopyCause): void {
+    const key = `${from}->${to}`;
+    this.moved.set(key, (this.moved.get(key) ?? 0) + bytes);
   }
 
   /** Bytes per "from->to" pair of memories (not per PCIe link: the cost layer has links). */

@@ -4,8 +4,8 @@
 // mappings made and dropped, and violations. The cost layer prices a step from its effects; the
 // run's counters are their sums. Leaves out: anything between steps (nothing happens there).
 import type { Mm } from "../memory/address-space.js";
-import type { CopyCause, MachineListener, Violation } from "../memory/events.js";
-import type { NotifierRange } from "../memory/mmu-notifier.js";
+import { EventTally } from "../memory/counters.js";
+import type { CopyCause } from "../memory/events.js";
 import type { StepCounters } from "./results.js";
 
 export interface CopyEffect {
@@ -15,18 +15,12 @@ export interface CopyEffect {
   cause: CopyCause;
 }
 
-export class StepEffects implements MachineListener {
+export class StepEffects extends EventTally {
   cpuFaults = 0;
   remoteFaults = 0;
-  invalidations = 0;
-  migrations = 0;
-  peerMaps = 0;
-  peerUnmaps = 0;
-  peerUnmapsByInvalidation = 0;
   copies: CopyEffect[] = [];
   /** Copies already priced (an async DMA's later copies are priced when the run ends). */
   charged = 0;
-  violations: Violation[] = [];
 
   /** Starts a new step. */
   reset(): void {
@@ -41,31 +35,10 @@ export class StepEffects implements MachineListener {
     else this.cpuFaults++;
   }
 
-  invalidate(_mm: Mm, _range: NotifierRange, callbacks: number): void {
-    this.invalidations += callbacks;
-  }
-
-  migrated(_mm: Mm, pages: number): void {
-    this.migrations += pages;
-  }
-
   copy(from: string, to: string, bytes: number, cause: CopyCause): void {
     const last = this.copies[this.copies.length - 1];
     if (last && last.from === from && last.to === to && last.cause === cause) last.bytes += bytes;
     else this.copies.push({ from, to, bytes, cause });
-  }
-
-  peerMap(_device: string, pages: number): void {
-    this.peerMaps += pages;
-  }
-
-  peerUnmap(_device: string, pages: number, byInvalidation: boolean): void {
-    this.peerUnmaps += pages;
-    if (byInvalidation) this.peerUnmapsByInvalidation += pages;
-  }
-
-  violation(v: Violation): void {
-    this.violations.push(v);
   }
 
   counters(): StepCounters {

@@ -9,6 +9,7 @@
 // What it forbids: buffers that are not one exporter's memory at attach time (-EINVAL).
 // Leaves out: the dma_resv lock and fences the exporter itself waits on (its moves are immediate).
 import { ENOENT } from "../../memory/errno.js";
+import { dropEntries, track, waitForDma } from "./quiesce.js";
 import {
   type DmaBufAttachment, type DmaRequest, type DriverDevice, type DriverInstance, type Fence, type HookError,
   type Kernel, type Op, type MapRequest, type P2pDriver, type RangeRequest,
@@ -23,7 +24,7 @@ interface Import {
 
 class DmaBufImporter implements DriverInstance {
   private imports: Import[] = [];
-  private inflight: Fence[] = [];
+  private readonly inflight: Fence[] = [];
 
   constructor(private readonly k: Kernel, private readonly dev: DriverDevice) {}
 
@@ -31,8 +32,7 @@ class DmaBufImporter implements DriverInstance {
   private moveNotify(attachment: DmaBufAttachment): void {
     const k = this.k;
     for (const f of this.inflight) if (!f.signaled) k.dmaFenceWait(f);
-    this.inflight = this.inflight.filter((f) => !f.signaled);
-    this.dev.table(attachment.mm).clear(attachment.start, attachment.start + attachment.npages, (_v, addr, flags) => k.dmaUnmap(this.dev, addr, flags));
+    dropEntries(k, this.dev, attachment.mm, attachment.start, attachment.start + attachment.npages);
     k.dmaBufUnmapAttachment(attachment);
     const imp = this.imports.find((i) => i.attachment === attachment);
     if (imp) imp.mapped = false;
@@ -79,17 +79,14 @@ class DmaBufImporter implements DriverInstance {
 
   *unmapRange(req: RangeRequest): Op<void> {
     const k = this.k;
-    for (const f of this.inflight) if (!f.signaled) yield* k.dmaFenceWaitOp(f);
-    this.inflight = [];
+    yield* waitForDma(k, this.inflight);
     const end = req.start + req.npages;
-    const table = this.dev.table(req.mm);
-    const unmap = (_v: number, addr: number, flags: number) => k.dmaUnmap(this.dev, addr, flags);
-    table.clear(req.start, end, unmap);
+    dropEntries(k, this.dev, req.mm, req.start, end);
     // An import is released whole once any of it is unmapped: its other pages lose their entries first.
     this.imports = this.imports.filter((i) => {
       const a = i.attachment;
       if (a.mm !== req.mm || a.start >= end || req.start >= a.start + a.npages) return true;
-      table.clear(a.start, a.start + a.npages, unmap);
+      dropEntries(k, this.dev, a.mm, a.start, a.start + a.npages);
       if (i.mapped) k.dmaBufUnmapAttachment(a);
       k.dmaBufDetach(a);
       return false;
@@ -103,7 +100,7 @@ class DmaBufImporter implements DriverInstance {
       if (!imp.mapped && a.mm === req.mm && a.start < req.start + req.npages && req.start < a.start + a.npages) yield* this.mapImport(imp);
     }
     const fence = this.k.dmaIssue(this.dev, req);
-    this.inflight.push(fence);
+    track(this.inflight, fence);
     return fence;
   }
 }

@@ -22,6 +22,7 @@ import {
   DMA_MAPPING_ERROR, DPTE_BOUNCE, DPTE_IOVA, DPTE_WRITE, type DmaRequest, type DriverDevice, type DriverInstance, type Fence,
   type HookError, type Kernel, type Op, type MapRequest, type P2pdmaMapState, type P2pDriver, type RangeRequest,
 } from "../api.js";
+import { dropEntries, track, waitForDma } from "./quiesce.js";
 
 /** Pages per hmm_range_fault call (ib_umem_odp maps in bounded chunks). */
 const FAULT_CHUNK = 32;
@@ -83,7 +84,6 @@ class Odp implements DriverInstance {
     if (this.bugs.ignoreInvalidation) return true;
     const m = this.mirrors.get(mm)!;
     if (!this.bugs.noFenceWait) for (const f of m.inflight) if (!f.signaled) k.dmaFenceWait(f);
-    m.inflight = m.inflight.filter((f) => !f.signaled);
     const table = this.dev.table(mm);
     if (this.bugs.lateIovaUnmap) {
       const zap: number[] = [];
@@ -91,14 +91,13 @@ class Odp implements DriverInstance {
       for (const vpn of zap) table.clear(vpn, vpn + 1);
       return true;
     }
-    table.clear(range.start, range.end, (_vpn, addr, flags) => k.dmaUnmap(this.dev, addr, flags));
+    dropEntries(k, this.dev, mm, range.start, range.end);
     return true;
   }
 
   /** lateIovaUnmap's deferred work, at the driver's next map or unmap call. */
   private flushDeferred(m: Mirror, mm: Mm): void {
-    const table = this.dev.table(mm);
-    for (const vpn of m.deferred) table.clear(vpn, vpn + 1, (_v, addr, flags) => this.k.dmaUnmap(this.dev, addr, flags));
+    for (const vpn of m.deferred) dropEntries(this.k, this.dev, mm, vpn, vpn + 1);
     m.deferred = [];
   }
 
@@ -202,8 +201,8 @@ class Odp implements DriverInstance {
     const m = this.mirrors.get(req.mm);
     if (!m) return;
     this.flushDeferred(m, req.mm);
-    for (const f of m.inflight) if (!f.signaled) yield* this.k.dmaFenceWaitOp(f);
-    this.dev.table(req.mm).clear(req.start, req.start + req.npages, (_vpn, addr, flags) => this.k.dmaUnmap(this.dev, addr, flags));
+    yield* waitForDma(this.k, m.inflight);
+    dropEntries(this.k, this.dev, req.mm, req.start, req.start + req.npages);
   }
 
   release(): void {
@@ -214,7 +213,7 @@ class Odp implements DriverInstance {
   *dma(req: DmaRequest): Op<Fence> {
     const fence = this.k.dmaIssue(this.dev, req);
     const m = this.mirrors.get(req.mm);
-    if (m) m.inflight.push(fence);
+    if (m) track(m.inflight, fence);
     return fence;
   }
 }

@@ -12,6 +12,7 @@
 import type { Mm } from "../../memory/address-space.js";
 import { EFAULT, ENOMEM, ENOSPC } from "../../memory/errno.js";
 import { HMM_PFN_WRITE } from "../../hmm/hmm-pfn.js";
+import { dropEntries, track, waitForDma } from "./quiesce.js";
 import {
   DMA_MAPPING_ERROR, DPTE_WRITE, type DmaRequest, type DriverDevice, type DriverInstance, type Fence, type HookError,
   type Kernel, type Op, type MapRequest, type P2pdmaMapState, type P2pDriver, type RangeRequest,
@@ -42,7 +43,7 @@ export interface PinnedBugs {
 
 class Pinned implements DriverInstance {
   private ranges: PinnedRange[] = [];
-  private inflight: Fence[] = [];
+  private readonly inflight: Fence[] = [];
 
   constructor(private readonly k: Kernel, private readonly dev: DriverDevice, private readonly bugs: PinnedBugs) {}
 
@@ -64,7 +65,7 @@ class Pinned implements DriverInstance {
       const dma = k.hmmDmaMapPfn(this.dev, pfns[o], state);
       if (dma === DMA_MAPPING_ERROR) {
         // A pinned design has no fallback that moves the page: the mapping fails as the DMA API does.
-        table.clear(req.start, req.start + o, (_v, addr, flags) => k.dmaUnmap(this.dev, addr, flags));
+        dropEntries(k, this.dev, req.mm, req.start, req.start + o);
         k.unpinUserPages(pfns, req.npages);
         return { ret: -EFAULT, page: req.start + o, reason: `P2PDMA map type NOT_SUPPORTED between ${state.provider} and ${this.dev.id} (pinned pages cannot fall back by migrating)` };
       }
@@ -78,18 +79,15 @@ class Pinned implements DriverInstance {
 
   *unmapRange(req: RangeRequest): Op<void> {
     const k = this.k;
-    for (const f of this.inflight) if (!f.signaled) yield* k.dmaFenceWaitOp(f);
-    this.inflight = [];
+    yield* waitForDma(k, this.inflight);
     const end = req.start + req.npages;
-    const table = this.dev.table(req.mm);
-    const unmap = (_v: number, addr: number, flags: number) => k.dmaUnmap(this.dev, addr, flags);
-    table.clear(req.start, end, unmap);
+    dropEntries(k, this.dev, req.mm, req.start, end);
     // A registration is released whole once any of it is unmapped (ib_dereg_mr): its other pages
     // lose their mappings before their pins go.
     const keep: PinnedRange[] = [];
     for (const r of this.ranges) {
       if (r.mm === req.mm && r.start < end && req.start < r.start + r.npages) {
-        table.clear(r.start, r.start + r.npages, unmap);
+        dropEntries(k, this.dev, r.mm, r.start, r.start + r.npages);
         if (r.pinned) k.unpinUserPages(r.pfns, r.npages);
       } else keep.push(r);
     }
@@ -98,7 +96,7 @@ class Pinned implements DriverInstance {
 
   *dma(req: DmaRequest): Op<Fence> {
     const fence = this.k.dmaIssue(this.dev, req);
-    this.inflight.push(fence);
+    track(this.inflight, fence);
     return fence;
   }
 }
