@@ -23,7 +23,8 @@ export * from "./drivers/index.js";
 export { loadDriverModules, loadDriver } from "./scenario/load.js";
 export { explore, type ExploreOptions, type ExploreProgress, type ExploreReport } from "./explore/explore.js";
 export type { ExploreFinding } from "./explore/explorer.js";
-export { Workload, parseWorkload, EVENT_KINDS, type WorkloadSpec, type EventKind, type ExploreCase, type CaseEvent } from "./explore/workload.js";
+export type { TraceSpan } from "./sim/trace.js";
+export { Workload, parseWorkload, EVENT_KINDS, MAP_START_NS, type WorkloadSpec, type EventKind, type ExploreCase, type CaseEvent } from "./explore/workload.js";
 export * as sim from "./sim/index.js";
 export {
   sweep, defineSweep, loadSweep, loadSweepFile, runSweep, sweepCsv, sweepJson, mergeSweeps, notebookProgress,

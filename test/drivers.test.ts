@@ -59,6 +59,18 @@ describe("DMA in flight (dma async)", () => {
     expect(r.counters.peerUnmapsByInvalidation).toBe(4);
   });
 
+  it("the callback's wait is the migration's time: a dma fence wait span on the CPU track, absent without the wait", () => {
+    const waiting = runScenario(loadScenario({ topology: FULL, steps, drivers: { nic0: "odp" } }));
+    const racing = runScenario(loadScenario({ topology: FULL, steps, drivers: { nic0: "odp-no-fence-wait" } }));
+    const wait = waiting.trace.filter((t) => t.name === "dma fence wait");
+    expect(wait).toHaveLength(1);
+    expect(wait[0].track).toBe("cpu");
+    expect(wait[0].durNs).toBeGreaterThan(0);
+    expect(racing.trace.some((t) => t.name === "dma fence wait")).toBe(false);
+    const time = (o: typeof waiting) => o.result.counters.stepTimesNs[5];
+    expect(time(waiting) - time(racing)).toBeCloseTo(wait[0].durNs, 6);
+  });
+
   it("an ODP callback without the fence wait lets the DMA write into pages already given back", () => {
     const r = run("odp-no-fence-wait", steps);
     expect(r.violations.length).toBe(4);
@@ -169,6 +181,19 @@ describe("the dma-buf design", () => {
     expect(ok(r, 6).values).toEqual([7, 7, 7, 7]);
     expect(ok(r, 7).values).toEqual([7, 7, 7, 7]);
     expect(r.counters.peerUnmapsByInvalidation).toBe(4);
+  });
+
+  it("counts each mapping it makes once: a peerMap of a mapped range makes none, a DMA that maps a moved buffer again makes them", () => {
+    const r = run("dmabuf", [
+      ...inDevice("gpu0", 4),
+      { op: "peerMap", device: "nic0", buffer: "a" },
+      { op: "migrateToSystem", device: "gpu0", buffer: "a" },
+      { op: "dma", device: "nic0", buffer: "a" },
+    ]);
+    expect(r.counters.stepCounters.map((c) => c.peerMaps)).toEqual([0, 0, 0, 4, 0, 4]);
+    expect(r.counters.peerUnmaps).toBe(4);
+    const again = run("odp", [...inDevice("gpu0", 2), { op: "peerMap", device: "nic0", buffer: "a" }, { op: "peerMap", device: "nic0", buffer: "a" }]);
+    expect(again.counters.stepCounters.map((c) => c.peerMaps)).toEqual([0, 0, 0, 2, 0]);
   });
 
   it("attaches only to one exporter's device memory (-EINVAL otherwise)", () => {

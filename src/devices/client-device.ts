@@ -96,6 +96,16 @@ export class ClientDevice {
     return t;
   }
 
+  /** Peer mappings made in any of this device's tables since the last call (the count is taken). */
+  takeMade(): number {
+    let n = 0;
+    for (const t of this.tables.values()) {
+      n += t.made;
+      t.made = 0;
+    }
+    return n;
+  }
+
   pin(frame: number): void {
     this.pins.set(frame, (this.pins.get(frame) ?? 0) + 1);
   }

@@ -50,6 +50,8 @@ export interface TableStamps {
 export class DeviceTable {
   private readonly blocks = new BlockDirectory<TableBlock>(newBlock);
   private epoch = 0;
+  /** Entries made where there was none, since the owner last took the count (peer mappings made). */
+  made = 0;
 
   constructor(private readonly stamps: TableStamps) {}
 
@@ -58,6 +60,7 @@ export class DeviceTable {
     const b = this.blocks.ensure(vpn);
     const j = inBlock(vpn);
     const frame = this.stamps.backing(vpn, dmaAddr, flags);
+    if (b.flags[j] === 0) this.made++;
     b.dma[j] = dmaAddr;
     b.flags[j] = flags;
     b.mapped[j] = frame;

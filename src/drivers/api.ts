@@ -163,8 +163,9 @@ export interface Kernel {
   /** dma_unmap_page / hmm_dma_unmap_pfn: an IOVA stops translating (no-op for other addresses). */
   dmaUnmap(dev: DriverDevice, dmaAddr: number, flags: number): void;
   /** The NOT_SUPPORTED "bounce" fallback: the owner stages the page through a host buffer that
-   *  `dev` maps normally; the DMA address and DPTE_BOUNCE. */
-  bounceMapPfn(dev: DriverDevice, hmmPfn: number): number;
+   *  `dev` maps normally; returns the DMA address, and with `state` sets its flags (DPTE_BOUNCE,
+   *  DPTE_IOVA when the IOMMU translates) for the entry. */
+  bounceMapPfn(dev: DriverDevice, hmmPfn: number, state?: P2pdmaMapState): number;
   mutexInit(): Mutex;
   // mm/gup.c pin_user_pages(FOLL_LONGTERM) / the peer-memory get_pages: pins the pages behind
   // [start, start + npages) where they are (device-private pages stay in their device); a pinned

@@ -18,7 +18,7 @@ import { intervalNotifierInsert, intervalNotifierRemove, readBegin, readRetry, s
 import { rangeFault, type HmmRange } from "../hmm/range-fault.js";
 import { p2pdmaMapType } from "../fabric/p2pdma.js";
 import { apertureOfFrame, type BarAperture } from "../devices/bar-aperture.js";
-import { ClientDevice, DPTE_BUS, DPTE_HOST_BRIDGE, DPTE_IOVA, DPTE_LOCAL, DPTE_WRITE, type EntrySnapshot } from "../devices/client-device.js";
+import { ClientDevice, DPTE_BOUNCE, DPTE_BUS, DPTE_HOST_BRIDGE, DPTE_IOVA, DPTE_LOCAL, DPTE_WRITE, type EntrySnapshot } from "../devices/client-device.js";
 import { DmaSafety } from "../devices/dma-safety.js";
 import type { Machine } from "../devices/machine.js";
 import { InternalError } from "../units/internal-error.js";
@@ -204,9 +204,10 @@ export class DeviceKernel implements Kernel {
     if (flags & DPTE_IOVA) this.clientOf(dev).iommu!.unmap(dmaAddr);
   }
 
-  bounceMapPfn(dev: DriverDevice, hmmPfn: number): number {
+  bounceMapPfn(dev: DriverDevice, hmmPfn: number, state?: P2pdmaMapState): number {
     const frame = hmmPfn & HMM_PFN_PFN_MASK;
     const iommu = this.clientOf(dev).iommu;
+    if (state) state.flags = DPTE_BOUNCE | (iommu ? DPTE_IOVA : 0);
     return iommu ? iommu.map(frame * PAGE_SIZE) : frame * PAGE_SIZE;
   }
 
@@ -316,7 +317,10 @@ export class DeviceKernel implements Kernel {
   }
 
   dmaFenceWait(fence: Fence): void {
-    if (!fence.signaled) this.timeline.runHardwareUntil(fence as FenceState);
+    if (fence.signaled) return;
+    const from = this.timeline.now;
+    this.timeline.runHardwareUntil(fence as FenceState);
+    this.machine.mem.events.fenceWait(this.client.id, this.timeline.now - from);
   }
 
   // --- drivers/dma-buf ---

@@ -68,6 +68,9 @@ export interface MachineListener {
   peerUnmap?(device: string, pages: number, byInvalidation: boolean): void;
   /** The safety checker found a violation. */
   violation?(v: Violation): void;
+  /** `device`'s driver waited `ns` inside a callback (an invalidation, move_notify) for its DMA in
+   *  flight (dma_fence_wait): time the invalidating thread spent before the pages could move. */
+  fenceWait?(device: string, ns: number): void;
 }
 
 type Hook = keyof MachineListener;
@@ -82,6 +85,7 @@ export class MachineEvents {
   private readonly peerMapHooks: MachineListener[];
   private readonly peerUnmapHooks: MachineListener[];
   private readonly violationHooks: MachineListener[];
+  private readonly fenceWaitHooks: MachineListener[];
 
   constructor(listeners: readonly MachineListener[]) {
     const having = (hook: Hook) => listeners.filter((l) => l[hook] !== undefined);
@@ -93,6 +97,7 @@ export class MachineEvents {
     this.peerMapHooks = having("peerMap");
     this.peerUnmapHooks = having("peerUnmap");
     this.violationHooks = having("violation");
+    this.fenceWaitHooks = having("fenceWait");
   }
 
   // Indexed loops (not for-of): publishers are inlined into hot loops, and an iterator's
@@ -138,6 +143,12 @@ export class MachineEvents {
   violation(v: Violation): void {
     const hooks = this.violationHooks;
     for (let i = 0; i < hooks.length; i++) hooks[i].violation!(v);
+  }
+
+  fenceWait(device: string, ns: number): void {
+    if (!(ns > 0)) return;
+    const hooks = this.fenceWaitHooks;
+    for (let i = 0; i < hooks.length; i++) hooks[i].fenceWait!(device, ns);
   }
 }
 

@@ -88,7 +88,8 @@ export class RunCosts implements KernelCosts {
 
   /**
    * Call after a step ran: its faults, then `own` (the step's own operation, for a step that
-   * succeeded), its notifier callbacks and its copies go on the clock; returns the step's time.
+   * succeeded), its notifier callbacks, their waits for DMA in flight and its copies go on the clock;
+   * returns the step's time.
    */
   end(i: number, op: string, device: string | undefined, effects: StepEffects, own?: () => void): number {
     const cal = this.calibration;
@@ -103,6 +104,8 @@ export class RunCosts implements KernelCosts {
       const each = param(cal, "notifierCallbackNs") + param(cal, "deviceTlbInvalidateNs");
       this.op(CPU_TRACK, "mmu notifier", effects.invalidations * each, { callbacks: effects.invalidations });
     }
+    // Callbacks that slept on DMA in flight held the step up that long (the DMA's own time, from the timeline).
+    if (effects.fenceWaitNs > 0) this.op(CPU_TRACK, "dma fence wait", effects.fenceWaitNs);
     this.copies(effects.copies, device);
     return this.finish(i, op);
   }

@@ -19,6 +19,8 @@ export class StepEffects extends EventTally {
   cpuFaults = 0;
   remoteFaults = 0;
   copies: CopyEffect[] = [];
+  /** Time drivers' callbacks waited for DMA in flight, ns. */
+  fenceWaitNs = 0;
   /** Copies already priced (an async DMA's later copies are priced when the run ends). */
   charged = 0;
 
@@ -26,6 +28,7 @@ export class StepEffects extends EventTally {
   reset(): void {
     this.cpuFaults = this.remoteFaults = this.invalidations = this.migrations = 0;
     this.peerMaps = this.peerUnmaps = this.peerUnmapsByInvalidation = 0;
+    this.fenceWaitNs = 0;
     this.copies = [];
     this.violations = [];
   }
@@ -33,6 +36,10 @@ export class StepEffects extends EventTally {
   fault(_mm: Mm, _vpn: number, remote: boolean): void {
     if (remote) this.remoteFaults++;
     else this.cpuFaults++;
+  }
+
+  fenceWait(_device: string, ns: number): void {
+    this.fenceWaitNs += ns;
   }
 
   copy(from: string, to: string, bytes: number, cause: CopyCause): void {

@@ -71,6 +71,7 @@ class EffectsRouter implements MachineListener {
   peerMap: MachineListener["peerMap"] = (d, n) => this.current.peerMap(d, n);
   peerUnmap: MachineListener["peerUnmap"] = (d, n, i) => this.current.peerUnmap(d, n, i);
   violation: MachineListener["violation"] = (v) => this.current.violation(v);
+  fenceWait: MachineListener["fenceWait"] = (d, ns) => this.current.fenceWait(d, ns);
 }
 
 /** One step of a run as it goes: when it started and ended, its outcome once known. */

@@ -19,7 +19,7 @@ import type { IntervalNotifier } from "../../hmm/interval-notifier.js";
 import { HMM_PFN_ALLOW_P2P, HMM_PFN_REQ_FAULT, HMM_PFN_REQ_WRITE, HMM_PFN_WRITE } from "../../hmm/hmm-pfn.js";
 import type { HmmRange } from "../../hmm/range-fault.js";
 import {
-  DMA_MAPPING_ERROR, DPTE_BOUNCE, DPTE_IOVA, DPTE_WRITE, type DmaRequest, type DriverDevice, type DriverInstance, type Fence,
+  DMA_MAPPING_ERROR, DPTE_IOVA, DPTE_WRITE, type DmaRequest, type DriverDevice, type DriverInstance, type Fence,
   type HookError, type Kernel, type Op, type MapRequest, type P2pdmaMapState, type P2pDriver, type RangeRequest,
 } from "../api.js";
 import { dropEntries, track, waitForDma } from "./quiesce.js";
@@ -190,8 +190,8 @@ class Odp implements DriverInstance {
       let flags = state.flags | write;
       if (dma === DMA_MAPPING_ERROR) {
         // NOT_SUPPORTED with the bounce fallback: the owner stages the page through a host buffer.
-        dma = k.bounceMapPfn(this.dev, pfn);
-        flags = DPTE_BOUNCE | (this.dev.iommu ? DPTE_IOVA : 0) | write;
+        dma = k.bounceMapPfn(this.dev, pfn, state);
+        flags = state.flags | write;
       }
       table.set(addr + o, dma, flags);
     }

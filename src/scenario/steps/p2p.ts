@@ -4,10 +4,12 @@
 // per path and those `unmapped`), dma (the driver starts DMA through the device's table; the step
 // waits for its fence unless `async`), peerUnmap (unmapRange), and resizeBar (pci_resize_resource
 // of the provider's memory BAR). peerMap pays the map-type lookup, a device page-table entry per
-// page and the IOMMU mapping; peerUnmap the unmapping. Leaves out: the drivers themselves.
+// page and the IOMMU mapping; peerUnmap the unmapping. The run's `peerMaps` counts entries a driver
+// made where there was none, published when its operation ends. Leaves out: the drivers themselves.
 import { errnoName } from "../../memory/errno.js";
 import { hex, PAGE_SIZE, parseQuantity } from "../../units/size.js";
-import { DPTE_BOUNCE, DPTE_BUS, DPTE_HOST_BRIDGE, DPTE_LOCAL } from "../../devices/client-device.js";
+import type { Mm } from "../../memory/address-space.js";
+import { DPTE_BOUNCE, DPTE_BUS, DPTE_HOST_BRIDGE, DPTE_LOCAL, type ClientDevice } from "../../devices/client-device.js";
 import type { DeviceTable } from "../../devices/device-table.js";
 import type { Fence, HookError, Op } from "../../drivers/api.js";
 import { BUILTIN_DRIVERS, POLICY_DRIVERS } from "../../drivers/builtin/index.js";
@@ -95,7 +97,7 @@ export const peerMap: StepHandler<"peerMap"> = {
         restore();
       }
       const result = mapped(kernel.device.client.table(proc.mm), range, kernel.stats.rangeFaults, kernel.stats.mapTypes);
-      proc.mm.mem.events.peerMap(id, result.cpages);
+      publishMade(kernel.device.client, proc.mm);
       if (err) throw hookError("peerMap", err, range);
       return result;
     })());
@@ -115,6 +117,7 @@ export const dma: StepHandler<"dma"> = {
     const req = { mm: proc.mm, start: range.start, npages: range.count, write: write ? (k: number) => (v === "index" ? range.first + k : (v as number)) : undefined };
     return new Deferred((function* (): Op<DmaStepResult> {
       const fence: Fence = instance.dma ? yield* instance.dma(req) : kernel.dmaIssue(kernel.device, req);
+      publishMade(kernel.device.client, proc.mm); // a design may map before its DMA (dma-buf maps a moved buffer again)
       if (step.async) {
         ctx.watchAsyncDma(fence, kernel.device.id, range);
         return { cpages: range.count };
@@ -162,3 +165,10 @@ export const resizeBar: StepHandler<"resizeBar"> = {
     return { size, slots: ap.slots };
   },
 };
+
+/** Publishes the peer mappings a driver made since the last count (entries set where there was none):
+ *  counted when its operation ends, so an entry kept and reported again is not a new mapping. */
+function publishMade(client: ClientDevice, mm: Mm): void {
+  const n = client.takeMade();
+  if (n > 0) mm.mem.events.peerMap(client.id, n);
+}
