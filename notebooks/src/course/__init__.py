@@ -21,7 +21,7 @@ COURSE = [
     ("06", "06-p2p-designs", "Which P2P design wins, by path, BAR window and page size?"),
     ("07", "07-sweeps", "Which transfer design wins, on which machine, at which size?"),
     ("08", "08-your-machine", "What would peer-to-peer DMA do on your own machine?"),
-    ("09", None, "Your driver"),
+    ("09", "09-your-driver", "Is my P2P driver safe when the owner moves its pages, and what does each design cost?"),
 ]
 
 
