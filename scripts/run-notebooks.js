@@ -5,8 +5,10 @@
 // are missing and we are root; registers a project-local tslab kernelspec under .jupyter/ and
 // points JUPYTER_PATH there (nothing is written to the user's Jupyter config). For Jupyter by
 // hand: `JUPYTER_PATH=$PWD/.jupyter/share/jupyter jupyter notebook` after one run of this script.
-// Usage: node scripts/run-notebooks.js [--out DIR] [NOTEBOOK...] (names like 01-fabric; default: all)
-import { spawnSync } from "node:child_process";
+// Usage: node scripts/run-notebooks.js [--out DIR] [NOTEBOOK...] (names like 01-fabric; default: all);
+// notebooks run one per core at a time.
+import { spawn, spawnSync } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -94,7 +96,15 @@ for (const [i, name] of names.entries()) {
 }
 const { base, env } = jupyterEnv(figures);
 installKernel(base);
+// Notebooks run in parallel kernels, one group per core (P2PDMA_LAB_NOTEBOOK_JOBS overrides): each
+// is single-threaded, and they share nothing but the figures folder (each writes its own names).
+const jobs = Math.max(1, Math.min(notebooks.length, Number(process.env.P2PDMA_LAB_NOTEBOOK_JOBS) || availableParallelism()));
+const groups = Array.from({ length: jobs }, (_, g) => notebooks.filter((_n, i) => i % jobs === g));
 const started = Date.now();
-const status = run(python, [join(root, "scripts", "execute_notebooks.py"), "--cwd", notebooksDir, ...notebooks], { env, cwd: root });
-console.log(`${notebooks.length} notebook(s) in ${((Date.now() - started) / 1000).toFixed(1)} s; figures in ${figures}`);
-process.exitCode = status;
+const statuses = await Promise.all(groups.map((group) => new Promise((done, fail) => {
+  const child = spawn(python, [join(root, "scripts", "execute_notebooks.py"), "--cwd", notebooksDir, ...group], { env, cwd: root, stdio: "inherit" });
+  child.on("error", fail);
+  child.on("close", (code) => done(code ?? 1));
+})));
+console.log(`${notebooks.length} notebook(s) in ${((Date.now() - started) / 1000).toFixed(1)} s (${jobs} at a time); figures in ${figures}`);
+process.exitCode = statuses.some((s) => s !== 0) ? 1 : 0;

@@ -14,7 +14,7 @@ describe("notebooks", () => {
     expect(notebooks.length).toBeGreaterThan(0);
   });
 
-  it("every notebook runs headless without a failing cell and saves SVG and PNG figures", { timeout: 300_000 }, () => {
+  it("every notebook runs headless without a failing cell and saves SVG and PNG figures", { timeout: 600_000 }, () => {
     const out = mkdtempSync(join(tmpdir(), "p2pdma-notebooks-"));
     const started = Date.now();
     const r = spawnSync(process.execPath, ["scripts/run-notebooks.js", "--out", out], { encoding: "utf8" });
