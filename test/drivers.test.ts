@@ -59,16 +59,30 @@ describe("DMA in flight (dma async)", () => {
     expect(r.counters.peerUnmapsByInvalidation).toBe(4);
   });
 
-  it("the callback's wait is the migration's time: a dma fence wait span on the CPU track, absent without the wait", () => {
-    const waiting = runScenario(loadScenario({ topology: FULL, steps, drivers: { nic0: "odp" } }));
-    const racing = runScenario(loadScenario({ topology: FULL, steps, drivers: { nic0: "odp-no-fence-wait" } }));
+  it("the callback's wait is the migration's time: what is left of the DMA after the step's work before the callback, on the CPU track", () => {
+    // 256 pages (1 MiB): the write outlasts the notifier round, so the callback sleeps on the fence.
+    const long = [...inDevice("gpu0", 256), ...steps.slice(3)];
+    const waiting = runScenario(loadScenario({ topology: FULL, steps: long, drivers: { nic0: "odp" } }));
+    const racing = runScenario(loadScenario({ topology: FULL, steps: long, drivers: { nic0: "odp-no-fence-wait" } }));
     const wait = waiting.trace.filter((t) => t.name === "dma fence wait");
     expect(wait).toHaveLength(1);
     expect(wait[0].track).toBe("cpu");
+    // The kernel model measured the wait from the step's start; the spans before it ran meanwhile.
+    const migration = waiting.trace.find((t) => t.track === "steps" && t.args?.step === 5)!;
+    const fence = Number(wait[0].args?.fenceNs);
+    expect(fence).toBeGreaterThan(wait[0].startNs - migration.startNs);
+    expect(wait[0].durNs).toBeCloseTo(fence - (wait[0].startNs - migration.startNs), 6);
     expect(wait[0].durNs).toBeGreaterThan(0);
     expect(racing.trace.some((t) => t.name === "dma fence wait")).toBe(false);
     const time = (o: typeof waiting) => o.result.counters.stepTimesNs[5];
     expect(time(waiting) - time(racing)).toBeCloseTo(wait[0].durNs, 6);
+  });
+
+  it("a DMA that ends during the notifier round costs no wait: 4 pages written in less than one callback's time", () => {
+    const waiting = runScenario(loadScenario({ topology: FULL, steps, drivers: { nic0: "odp" } }));
+    const racing = runScenario(loadScenario({ topology: FULL, steps, drivers: { nic0: "odp-no-fence-wait" } }));
+    expect(waiting.trace.some((t) => t.name === "dma fence wait")).toBe(false);
+    expect(waiting.result.counters.stepTimesNs[5]).toBe(racing.result.counters.stepTimesNs[5]);
   });
 
   it("an ODP callback without the fence wait lets the DMA write into pages already given back", () => {

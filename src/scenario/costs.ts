@@ -104,8 +104,12 @@ export class RunCosts implements KernelCosts {
       const each = param(cal, "notifierCallbackNs") + param(cal, "deviceTlbInvalidateNs");
       this.op(CPU_TRACK, "mmu notifier", effects.invalidations * each, { callbacks: effects.invalidations });
     }
-    // Callbacks that slept on DMA in flight held the step up that long (the DMA's own time, from the timeline).
-    if (effects.fenceWaitNs > 0) this.op(CPU_TRACK, "dma fence wait", effects.fenceWaitNs);
+    // Callbacks that slept on DMA in flight held the step up until the DMA ended. The kernel model
+    // measures the wait from the step's start; the DMA ran on while the step's work before the
+    // callbacks (faults, its own operation, the notifier round) did, so only the rest is waited.
+    // Simplification: every callback runs after all of that work (the notifier round is one span).
+    const waited = effects.fenceWaitNs - (this.t - this.stepStart);
+    if (effects.fenceWaitNs > 0 && waited > 0) this.op(CPU_TRACK, "dma fence wait", waited, { fenceNs: effects.fenceWaitNs });
     this.copies(effects.copies, device);
     return this.finish(i, op);
   }
