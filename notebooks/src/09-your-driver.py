@@ -50,10 +50,10 @@ code("""import * as Plot from "@observablehq/plot";
 import {
   explore, loadScenario, parseScenario, runScenario, runPassed, show, plotDocument, sim, FIGURES_ENV,
   MMU_NOTIFY_CLEAR, MMU_NOTIFY_MIGRATE, MMU_NOTIFY_UNMAP, MMU_NOTIFY_RELEASE, MMU_NOTIFY_PROTECTION_VMA, MMU_NOTIFY_PROTECTION_PAGE, MMU_NOTIFY_EXCLUSIVE, MMU_NOTIFY_SOFT_DIRTY,
-  HMM_PFN_ALLOW_P2P, HMM_PFN_REQ_FAULT, HMM_PFN_REQ_WRITE, HMM_PFN_WRITE, DMA_MAPPING_ERROR, DPTE_BOUNCE, DPTE_IOVA, DPTE_WRITE, EBUSY,
+  HMM_PFN_ALLOW_P2P, HMM_PFN_REQ_FAULT, HMM_PFN_REQ_WRITE, HMM_PFN_WRITE, DMA_MAPPING_ERROR, DPTE_WRITE, EBUSY, MAP_START_NS,
   type Kernel, type DriverDevice, type DriverInstance, type P2pDriver, type Op, type HookError, type MapRequest, type RangeRequest,
   type DmaRequest, type Fence, type Mm, type IntervalNotifier, type NotifierRange, type HmmRange, type P2pdmaMapState,
-  type StepResult,
+  type StepResult, type TraceSpan,
 } from "p2pdma-lab";
 import { mkdirSync } from "fs";
 import { join, resolve } from "path";
@@ -152,9 +152,9 @@ class MyOdp implements DriverInstance {
         return;
       }
       let dma = k.hmmDmaMapPfn(this.dev, pfn, state), flags = state.flags | write;
-      if (dma === DMA_MAPPING_ERROR) { // NOT_SUPPORTED with the bounce fallback
-        dma = k.bounceMapPfn(this.dev, pfn);
-        flags = DPTE_BOUNCE | (this.dev.iommu ? DPTE_IOVA : 0) | write;
+      if (dma === DMA_MAPPING_ERROR) { // NOT_SUPPORTED with the bounce fallback: state.flags become DPTE_BOUNCE (| DPTE_IOVA)
+        dma = k.bounceMapPfn(this.dev, pfn, state);
+        flags = state.flags | write;
       }
       table.set(vpn, dma, flags);
     });
@@ -189,9 +189,9 @@ const fixed = myOdp("my-odp", true);
 console.log(`${variantA.name}: ${variantA.description}\\n${fixed.name}: ${fixed.description}`);"""),
 md("""### Variant A under the explorer
 `explore(driver, { topology, workload, runs, seed })` puts the driver through cases of a workload: a buffer of 1 or 2
-pages (`workload: { pages: 2 }`; the default is up to 4, which makes 1512 systematic cases instead of 936 and the
-exploration below too long for a notebook) that the process fills and an owner GPU migrates into its
-device-private memory, the NIC's `peerMap` of it, up to 4 events within 6 µs of the mapping's start (the NIC's own
+pages (`workload: { pages: 2 }`; the default is up to 4, which makes 1512 systematic cases instead of 936, and the
+explorer spends at most half its runs on systematic cases, so part 2's 2000 runs could not hold them all) that the
+process fills and an owner GPU migrates into its device-private memory, the NIC's `peerMap` of it, up to 4 events within 6 µs of the mapping's start (the NIC's own
 DMA in flight, the owner migrating pages back, the CPU touching them, munmap, fork, mprotect, maps and unmaps), a
 final DMA and CPU read. It runs the systematic
 cases first (each event kind placed 1 ns before, at and 1 ns after every point where a base run's driver resumed
@@ -213,12 +213,14 @@ console.log(`\\n${finding.message}`);"""),
 md("""### The shrunk scenario, replayed with each driver
 The finding's `scenario` is a scenario object naming the driver: `runScenario` replays it with a driver object for
 `nic0` (`RunInput.drivers`). Both drivers are replayed with their callback log on. Below, each step with the time
-its scenario gives it (`at`) and the span its trace gives it, relative to the peer mapping's start (the explorer
-places the mapping at 1 ms, after the setup steps), and what it did with variant A and with the fence wait
-restored; then each run's violations, its asynchronous DMA and its driver's callbacks."""),
+its scenario gives it (`at`), relative to the peer mapping's start (`MAP_START_NS`: the explorer places the mapping
+after the setup steps), and per driver the span the run's trace gives it and what it did; then each run's
+violations, its asynchronous DMA, its driver's callbacks, and the spans its trace puts on the CPU track from the
+mapping on."""),
 code("""const scenario = parseScenario(finding.scenario);
 const mapStep = scenario.steps.findIndex((s) => s.op === "peerMap");
-const t0 = scenario.steps[mapStep].at ?? 0;
+const t0 = MAP_START_NS; // where the explorer's cases place the peer mapping, after the setup steps
+if (scenario.steps[mapStep].at !== t0) throw new Error(`the peerMap step is at ${scenario.steps[mapStep].at} ns, not MAP_START_NS`);
 const EVENT_NAMES = new Map([
   [MMU_NOTIFY_CLEAR, "CLEAR"], [MMU_NOTIFY_MIGRATE, "MIGRATE"], [MMU_NOTIFY_UNMAP, "UNMAP"], [MMU_NOTIFY_RELEASE, "RELEASE"],
   [MMU_NOTIFY_PROTECTION_VMA, "PROTECTION_VMA"], [MMU_NOTIFY_PROTECTION_PAGE, "PROTECTION_PAGE"], [MMU_NOTIFY_EXCLUSIVE, "EXCLUSIVE"], [MMU_NOTIFY_SOFT_DIRTY, "SOFT_DIRTY"],
@@ -230,7 +232,7 @@ const replay = (label: string, waitForDma: boolean) => {
 };
 const runs = [replay("variant A (no fence wait)", false), replay("fixed (fence wait restored)", true)];
 /** Each step's trace span (the "steps" track), by step index. */
-const stepSpans = (trace: sim.TraceSpan[]) => new Map(trace.filter((s) => s.track === "steps").map((s) => [Number(s.args?.step), s]));
+const stepSpans = (trace: TraceSpan[]) => new Map(trace.filter((s) => s.track === "steps").map((s) => [Number(s.args?.step), s]));
 /** What a step did, short: ok with the values read, or its errno. */
 const outcome = (s: StepResult) => {
   if (!s.ok) return s.error.split(":")[0];
@@ -238,15 +240,17 @@ const outcome = (s: StepResult) => {
   return "ok";
 };
 const rel = (ns: number) => `${ns - t0 >= 0 ? "+" : ""}${(ns - t0).toFixed(0)}`;
-const spansA = stepSpans(runs[0].out.trace);
+const [spansA, spansFixed] = runs.map((r) => stepSpans(r.out.trace));
+const spanText = (spans: Map<number, TraceSpan>, i: number) => {
+  const span = spans.get(i);
+  return span ? `${rel(span.startNs)}..${rel(span.startNs + span.durNs)}` : "";
+};
 console.log(`machine ${scenario.topology}`.replace(/machine .*\\//, "machine "), `| seed ${scenario.seed} | drivers ${JSON.stringify(scenario.drivers)}`);
-console.log("step op               arguments                                   at (ns)  trace span (ns)     variant A     fixed");
+console.log("step op               arguments                                   at (ns)  variant A: span (ns), outcome     fixed: span (ns), outcome");
 scenario.steps.forEach((s, i) => {
   const args = Object.entries(s).filter(([k]) => !["op", "at", "buffer"].includes(k)).map(([k, v]) => `${k}=${v}`).join(" ");
-  const span = spansA.get(i);
-  const when = span ? `${rel(span.startNs)}..${rel(span.startNs + span.durNs)}` : "";
-  console.log(`${String(i).padStart(4)} ${s.op.padEnd(16)} ${args.padEnd(42)} ${(s.at === undefined ? "" : rel(s.at)).padStart(7)}  ${when.padEnd(19)} ` +
-    `${outcome(runs[0].out.result.steps[i]).padEnd(13)} ${outcome(runs[1].out.result.steps[i])}`);
+  console.log(`${String(i).padStart(4)} ${s.op.padEnd(16)} ${args.padEnd(42)} ${(s.at === undefined ? "" : rel(s.at)).padStart(7)}  ` +
+    `${spanText(spansA, i).padEnd(19)} ${outcome(runs[0].out.result.steps[i]).padEnd(13)} ${spanText(spansFixed, i).padEnd(19)} ${outcome(runs[1].out.result.steps[i])}`);
 });
 for (const r of runs) {
   const k = r.out.result.counters;
@@ -258,17 +262,23 @@ for (const r of runs) {
       `returned ${rel(c.returnedNs)} ns, dropped ${c.dropped} entr${c.dropped === 1 ? "y" : "ies"}`);
   }
 }
-const sameTrace = JSON.stringify(runs[0].out.trace) === JSON.stringify(runs[1].out.trace);
-console.log(`\\nthe two runs' traces are the same span for span: ${sameTrace}`);"""),
+// What each run's trace shows on the CPU track from the mapping on: the cost spans of the steps' kernel work.
+for (const r of runs) {
+  const cpu = r.out.trace.filter((s) => s.track === "cpu" && s.startNs >= t0);
+  console.log(`\\n${r.label}, cpu track: ${cpu.map((s) => `${s.name} ${rel(s.startNs)}..${rel(s.startNs + s.durNs)}`).join(", ")}`);
+  console.log(`  run ends at ${rel(r.out.result.simTimeNs)} ns`);
+}"""),
 md("""### Its timeline
-The run's trace (`RunOutput.trace`, the spans a Perfetto trace is made of: written as `figures/09-finding.trace.json`)
-with one row per track: the scenario's steps, the CPU, each device, each direction of each PCIe link, from the peer
-mapping's start. The dashed lines are the times the scenario gives its events (`at`); the red-outlined span is the
-violating DMA. The trace is the cost model's account: a step's kernel work runs at once at the step's start in the
-kernel model (the CPU fault, the notifier callbacks and the migration of the `cpuRead` all happen at its dashed
-line), and its cost spans are then laid end to end from that start. The second figure zooms in on the race in
-kernel-model time: the NIC's write (from its start to when it touched its page), the `cpuRead`
-step's start, and the driver's invalidate callbacks from its own log, for both drivers."""),
+Each replay's trace (`RunOutput.trace`, the spans a Perfetto trace is made of; variant A's, the finding's, is written
+as `figures/09-finding.trace.json`), one panel per driver with one row per track: the scenario's steps, the CPU,
+each device, each direction of each PCIe link, from the peer mapping's start. The dashed lines are the times the
+scenario gives its events (`at`); the red-outlined span is the violating DMA. The trace is the cost model's account:
+in the kernel model a step's work runs at its start (the `cpuRead`'s fault, notifier callbacks and migration begin
+at its dashed line, and kernel time moves on only while a callback waits for DMA), and the cost layer then lays
+its cost spans end to end from that start: the fault, the notifier round, the time callbacks waited for DMA in
+flight (`dma fence wait` on the cpu track), then the migration. The second figure zooms in on the race in
+kernel-model time: the NIC's write (from its start to when it touched its page), the `cpuRead` step's start, and the
+driver's invalidate callbacks from its own log, for both drivers."""),
 code("""const figures = resolve(process.env[FIGURES_ENV] ?? "figures");
 mkdirSync(figures, { recursive: true });
 sim.writeChromeTrace(join(figures, "09-finding.trace.json"), finding.trace);
@@ -276,27 +286,40 @@ const violation = finding.result.violations[0];
 const violatingDma = (finding.result.dma ?? []).find((d) => d.step === violation.step);
 const violatingStart = spansA.get(violation.step)?.startNs;
 const GROUP_ORDER = ["operations", "devices", "links"];
-const shown = [...finding.trace].filter((s) => s.startNs >= t0).sort((x, y) => GROUP_ORDER.indexOf(x.group) - GROUP_ORDER.indexOf(y.group));
-const trackOf = (s: sim.TraceSpan) => (s.group === "operations" ? "scenario steps" : s.track);
-// A zero-length span (an async DMA step returns at once) is drawn 40 ns wide so that it shows.
-const bars = shown.map((s) => ({
-  track: trackOf(s), name: s.group === "operations" ? "scenario step" : s.name, x1: (s.startNs - t0) / 1000, x2: (s.startNs - t0 + Math.max(s.durNs, 40)) / 1000,
-  violating: s.group === "devices" && s.track === violation.device && s.name === "dma copy" && s.startNs === violatingStart,
-}));
+const trackOf = (s: TraceSpan) => (s.group === "operations" ? "scenario steps" : s.track);
+// Both replays' traces from the mapping on, one facet each. A zero-length span (an async DMA step returns
+// at once) is drawn 40 ns wide so that it shows.
+const bars = runs.flatMap((r, ri) => [...r.out.trace].filter((s) => s.startNs >= t0)
+  .sort((x, y) => GROUP_ORDER.indexOf(x.group) - GROUP_ORDER.indexOf(y.group))
+  .map((s) => ({
+    run: r.label, track: trackOf(s), name: s.group === "operations" ? "scenario step" : s.name,
+    x1: (s.startNs - t0) / 1000, x2: (s.startNs - t0 + Math.max(s.durNs, 40)) / 1000,
+    violating: ri === 0 && s.group === "devices" && s.track === violation.device && s.name === "dma copy" && s.startNs === violatingStart,
+  })));
 const events = scenario.steps.flatMap((s, i) => (s.at !== undefined && i > mapStep ? [{ x: (s.at - t0) / 1000, label: `step ${i} ${s.op}` }] : []));
+const tracks = [...new Set(bars.map((b) => b.track))];
+// Tableau 10 for the cost spans, near-black for the fence wait the fixed driver's callback adds.
+const TABLEAU10 = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
+const spanNames = [...new Set(bars.map((b) => b.name))].sort((x, y) => Number(x === "dma fence wait") - Number(y === "dma fence wait"));
 show("09-finding-timeline", Plot.plot({
   document: plotDocument(),
-  title: `The explorer's shrunk finding with variant A: ${violation.code} in step ${violation.step} (trace spans per track)`,
-  width: 960, height: 120 + 30 * new Set(bars.map((b) => b.track)).size, marginLeft: 150, marginRight: 20, marginTop: 30 + 13 * events.length,
+  title: `The shrunk finding replayed with each driver (${violation.code} in step ${violation.step} with variant A): trace spans per track`,
+  width: 960, height: 120 + 2 * 30 * tracks.length, marginLeft: 150, marginRight: 20, marginTop: 30 + 13 * events.length,
   x: { label: "time since the peer mapping started (µs)", labelAnchor: "center", grid: true },
-  y: { domain: [...new Set(bars.map((b) => b.track))], label: null },
-  color: { legend: true, domain: [...new Set(bars.map((b) => b.name))], scheme: "tableau10" },
+  y: { domain: tracks, label: null },
+  fy: { domain: runs.map((r) => r.label), axis: null },
+  color: { legend: true, domain: spanNames, range: spanNames.map((n, i) => (n === "dma fence wait" ? "#222" : TABLEAU10[i % 10])) },
   marks: [
-    Plot.barX(bars, { x1: "x1", x2: "x2", y: "track", fill: "name", inset: 3 }),
-    Plot.barX(bars.filter((b) => b.violating), { x1: "x1", x2: "x2", y: "track", stroke: "#d62728", strokeWidth: 2.5, fill: "none" }),
+    Plot.frame({ stroke: "#ddd" }),
+    Plot.barX(bars.filter((b) => b.name !== "dma fence wait"), { x1: "x1", x2: "x2", y: "track", fy: "run", fill: "name", inset: 3 }),
+    // The fence wait is short next to the other spans: drawn without side insets so that it keeps its width.
+    Plot.barX(bars.filter((b) => b.name === "dma fence wait"), { x1: "x1", x2: "x2", y: "track", fy: "run", fill: "name", insetTop: 3, insetBottom: 3 }),
+    Plot.barX(bars.filter((b) => b.violating), { x1: "x1", x2: "x2", y: "track", fy: "run", stroke: "#d62728", strokeWidth: 2.5, fill: "none" }),
+    Plot.text(runs.map((r) => r.label), { fy: (d: string) => d, text: (d: string) => d, frameAnchor: "bottom-right", dx: -6, dy: -6, fontSize: 12, fontWeight: "bold" }),
+    Plot.text(bars.filter((b) => b.name === "dma fence wait"), { x: "x2", y: "track", fy: "run", text: () => "dma fence wait", textAnchor: "start", dx: 4, fontSize: 10 }),
     Plot.ruleX(events, { x: "x", stroke: "#555", strokeDasharray: "4 3" }),
-    // One label line per event, so that events a few hundred ns apart stay readable.
-    ...events.map((e, k) => Plot.text([e], { x: "x", text: "label", frameAnchor: "top", dy: -8 - 13 * (events.length - 1 - k), textAnchor: "start", dx: 3, fontSize: 10 })),
+    // One label line per event, above the first facet, so that events a few hundred ns apart stay readable.
+    ...events.map((e, k) => Plot.text([e], { x: "x", fy: () => runs[0].label, text: "label", frameAnchor: "top", dy: -8 - 13 * (events.length - 1 - k), textAnchor: "start", dx: 3, fontSize: 10 })),
   ],
 }));
 // The zoom: kernel-model time, ns, from the write's start to past its end.
@@ -343,11 +366,16 @@ signals at +5139, and only then drops the entry; the migration copies 1000 to RA
 last `dma` fails with `EFAULT` in both runs, as it should: the invalidation dropped the NIC's entry and nothing
 mapped the page again (the kit's NIC takes no page faults of its own).
 
-The two runs' traces are the same span for span. The cost model lays out the `cpuRead`'s fault (1 µs), its
-notifier round (14 µs) and its migration from the step's start, whatever the callback waited for, so the first
-figure cannot show the race: it shows the write (outlined) ending before the notifier span begins. The race is
-read from kernel-model times: the scenario's `at`, the DMA's `endNs` in `result.dma`, and the driver's own log of
-its callbacks, which the second figure draws."""),
+The two traces differ in one span. The fixed driver's callback slept on the fence, and the kit charges that wait
+to the step whose callback it was (`StepEffects.fenceWaitNs`): the fixed run's CPU track has a `dma fence wait`
+span as long as the wait in its callback log, so its `cpuRead` and every step after it end that much later than
+variant A's (the CPU-track lines and the spans above). The cost layer lays that span after the step's fault and
+notifier round, not where the wait happened in kernel-model time, so the first figure shows that the fixed driver
+waited and how long, but not the race: in both panels the write ends before the notifier span begins, and variant
+A's trace, but for the outline drawn from its violation, looks like a correct run. (The charge is the kernel
+model's: in the cost layer's order the fault alone outlasts this write, and the callback would not have had to
+wait.) The race is read from kernel-model times: the scenario's `at`, the DMA's `endNs` in `result.dma`, and the
+driver's own log of its callbacks, which the second figure draws."""),
 md("""## 2 · The fix, explored again
 Restoring `dma_fence_wait` in the callback is the fix (the builtin `odp` and mlx5's `ib_umem_odp` do the same: the
 callback may sleep until the device's DMA on the range has finished). The explorer runs the fixed driver over
@@ -429,7 +457,9 @@ for (const c of compared) {
 md("""### Step by step
 Each step's simulated time (`counters.stepTimesNs`, µs) and outcome per design; an owner migration also shows the
 pages it really moved (`stepCounters[i].migrations`), and a failed step its errno (expected, as its `expect`
-says). The asynchronous write's own step returns at once; its DMA runs on while the owner's eviction starts."""),
+says). The asynchronous write's own step returns at once; its DMA runs on while the owner's eviction starts, and
+the eviction's time includes the wait of the NIC driver's callback for it (`odp`, `dmabuf`: the pages cannot move
+until the NIC is done with them; `pinned`'s eviction moves nothing and calls no callback of the NIC's)."""),
 code("""/** Per design, each step's row text by "label (op)": its time in µs, outcome and, for a migration, the pages it moved. */
 const cellsOf = (c: (typeof compared)[number]) => new Map(c.steps.map((s, i) => {
   const r = c.result.steps[i];
@@ -446,10 +476,12 @@ for (const c of compared) {
 md("""### Time, bytes per link, faults and invalidations
 Per design: the run's simulated time, its time per part of the work (the sum of its steps' times), the
 asynchronous writes (from each write's start to when it touched its last page, `result.dma`), and the machine's
-counters: CPU and device faults (`handle_mm_fault` calls), notifier rounds, pages migrated, pages peer-mapped (the
-pages the NIC's table holds when each `peerMap` step ends, summed: dma-buf's own re-mapping inside its DMA is not
-counted), peer mappings dropped and those dropped by invalidation callbacks, and the bytes each PCIe link carried
-(`counters.bytesMoved`)."""),
+counters: CPU and device faults (`handle_mm_fault` calls), invalidate callbacks delivered, pages migrated, peer
+mappings made (`peerMaps`: entries the NIC's driver set where its table had none, counted as each `peerMap` or
+`dma` step ends, so an entry kept from an earlier mapping is not counted again and dma-buf's re-mapping inside its
+DMA is), peer mappings dropped and those dropped by invalidation callbacks, and the bytes each PCIe link carried
+(`counters.bytesMoved`). Last, for each eviction, how long the round's write still had to run when it started, and
+the eviction's time split by its trace spans."""),
 code("""const linkName = (id: string) => id.endsWith(GPU) ? `switch port ↔ GPU ${GPU}` : id.endsWith(NIC) ? `switch port ↔ NIC ${NIC}` : "root port ↔ switch (to RAM)";
 const partRows: { design: string; part: string; ms: number }[] = [];
 const linkRows: { design: string; link: string; mib: number }[] = [];
@@ -464,24 +496,30 @@ for (const c of compared) {
   for (const [id, bytes] of Object.entries(k.bytesMoved)) linkRows.push({ design: c.design, link: linkName(id), mib: bytes / 2 ** 20 });
   console.log(`${c.design}: simulated ${ms(r.simTimeNs)} ms = ${PARTS.map((p) => `${p} ${partRows.find((x) => x.design === c.design && x.part === p)!.ms.toFixed(3)}`).join(", ")} ms ` +
     `(steps' sum ${ms(k.stepTimesNs.reduce((x, y) => x + y, 0))} ms); async writes ${asyncWrites.map((x) => x.toFixed(3)).join(", ")} ms`);
-  console.log(`  faults ${k.faults}, invalidations ${k.invalidations}, pages migrated ${k.migrations}, peer-mapped ${k.peerMaps}, ` +
-    `peer unmaps ${k.peerUnmaps} (by invalidation ${k.peerUnmapsByInvalidation})`);
+  console.log(`  faults ${k.faults}, invalidations ${k.invalidations}, pages migrated ${k.migrations}, peer mappings made ${k.peerMaps}, ` +
+    `dropped ${k.peerUnmaps} (by invalidation ${k.peerUnmapsByInvalidation})`);
   console.log(`  bytes: ${Object.entries(k.bytesMoved).map(([id, b]) => `${linkName(id)} ${(b / 2 ** 20).toFixed(2)} MiB`).join(", ")}`);
 }
-// Eviction steps that started while the round's write was in flight: how long the write still had to run.
+// Each eviction started while the round's write was in flight: how long the write still had to run, and the
+// eviction's time by the CPU-track spans the trace gives it (notifier round, fence wait) and the rest (the migration).
 for (const c of compared) {
   const spans = stepSpans(c.trace);
-  const waits = c.steps.flatMap((s, i) => {
-    if (!s.label.includes("evicts pages")) return [];
-    const write = (c.result.dma ?? []).find((d) => d.step === i - 1);
-    const start = spans.get(i)?.startNs;
-    return write && start !== undefined ? [`${((write.endNs - start) / 1000).toFixed(0)} µs (step ${(c.result.counters.stepTimesNs[i] / 1000).toFixed(0)} µs)`] : [];
+  const us = (ns: number) => (ns / 1000).toFixed(0);
+  const evictions = c.steps.flatMap((s, i) => {
+    const write = (c.result.dma ?? []).find((d) => d.step === i - 1), sp = spans.get(i);
+    if (!s.label.includes("evicts pages") || !write || !sp) return [];
+    const onCpu = (name: string) => c.trace.filter((t) => t.track === "cpu" && t.name === name && t.startNs >= sp.startNs && t.startNs < sp.startNs + sp.durNs)
+      .reduce((sum, t) => sum + t.durNs, 0);
+    const step = c.result.counters.stepTimesNs[i], notifier = onCpu("mmu notifier"), wait = onCpu("dma fence wait");
+    return [`write still running ${us(write.endNs - sp.startNs)} µs; step ${us(step)} µs = mmu notifier ${us(notifier)} + dma fence wait ${us(wait)} + the rest ${us(step - notifier - wait)}`];
   });
-  console.log(`${c.design}: each eviction started with the write still running for ${waits.join(", ")}`);
+  const distinct = [...new Set(evictions)];
+  console.log(`${c.design}: ${distinct.length === 1 ? `each of its ${evictions.length} evictions: ${distinct[0]}` : evictions.join(" | ")}`);
 }"""),
 md("""### The three runs on one time axis
 Each design's run from the NIC's registration on: its steps coloured by part (the top row of each design) and the
-NIC's asynchronous writes (the row below), in simulated milliseconds."""),
+NIC's asynchronous writes (the row below), in simulated milliseconds. An `odp` or `dmabuf` eviction starts with the
+round's write still in flight and lasts past its end: its callbacks wait for the write before the pages move."""),
 code("""const TIMELINE_START = Math.min(...compared.map((c) => stepSpans(c.trace).get(3)?.startNs ?? 0));
 const gantt = compared.flatMap((c) => {
   const spans = stepSpans(c.trace);
@@ -532,28 +570,33 @@ Read from the numbers printed above:
   to RAM and freed it. The value written (1000) is lost: the CPU reads 0.
 - **The fix is the wait, and it holds.** With `dma_fence_wait` in the callback the same scenario keeps the write
   (the callback waits 151 ns, the CPU reads 1000), and 2000 explored runs, every one of the 936 systematic cases
-  and 1064 random ones, reaching 398 distinct outcomes, find nothing.
-- **The trace alone does not show such a race.** Both replays give the same trace span for span: the cost model
-  lays out a step's work from its start whatever a callback waits for. The kernel-model times (the scenario's
-  `at`, the DMA's `endNs`, the driver's own callback log) do show it.
+  and 1064 random ones, reaching 381 distinct outcomes, find nothing.
+- **The trace shows the wait, not the race.** The fixed driver's wait is charged as the step's time: a 151 ns
+  `dma fence wait` span on the CPU track, and its run ends 151 ns after variant A's. The cost layer lays it after
+  the fault and notifier spans, so neither trace shows the write overlapping the callback; the kernel-model times
+  (the scenario's `at`, the DMA's `endNs`, the driver's own callback log) do.
 - **Pinned is fastest here because it forbids what the owner asked for.** Under the same workload on the DGX-1,
-  `pinned` takes 7.80 ms against 15.00 ms for `odp` and 14.63 ms for `dmabuf`, because none of its six owner
-  migrations moved a page (each "succeeds" in 14 µs with 0 pages moved: `migrate_vma` skips pinned pages), so the
-  NIC always reads the whole buffer through the switch (685 µs) and the root-port link carries only the first
-  migration in and the final eviction (16 MiB against 52 MiB). The CPU cannot touch a pinned device-private page
-  (`EFAULT`), and the owner evicts the buffer only after the NIC unmaps it (all 2048 pages then).
-- **ODP and dma-buf let the owner move pages, and pay the same bytes for it.** Each eviction and return moves 1024
-  pages (878 and 874 µs); the NIC then reads half the buffer from RAM through the root port (1236 µs, 1.8× the read
-  through the switch). Both move 10240 pages and the same bytes per link (52, 48 and 76 MiB); faults are the CPU's
-  fill in all three (2049–2052): the NIC's mapping never faults here.
+  `pinned` takes 7.80 ms against 17.06 ms for `odp` and 16.69 ms for `dmabuf`, because none of its six owner
+  migrations moved a page (each "succeeds" in 14 µs with 0 pages moved: `migrate_vma` skips pinned pages, and no
+  callback waits for the NIC's write), so the NIC always reads the whole buffer through the switch (685 µs) and the
+  root-port link carries only the first migration in and the final eviction (16 MiB against 52 MiB). The CPU cannot
+  touch a pinned device-private page (`EFAULT`: `migrate_to_ram` cannot move it, so it stays in device memory), and
+  the owner evicts the buffer only after the NIC unmaps it (all 2048 pages then).
+- **ODP and dma-buf let the owner move pages, and pay for it in time and bytes.** Each eviction moves 1024 pages and
+  takes 1564 µs: 28 µs of notifier round, 686 µs waiting in the NIC driver's callback for the round's write still
+  in flight (2.06 ms of the run's 17.06 and 16.69 ms), and 850 µs of migration; each return moves 1024 pages in
+  874 µs. The NIC then reads half the buffer from RAM through the root port (1236 µs, 1.8× the read through the
+  switch). Both move 10240 pages and the same bytes per link (52, 48 and 76 MiB); faults are the CPU's fill in all
+  three (2049–2052): the NIC's mapping never faults here.
 - **They differ in how they get the mapping back.** ODP drops only the moved pages' entries (6148 peer unmaps by
-  invalidation, 44 notifier rounds) and maps them again by a prefetch after each move (6 × 54 µs); dma-buf drops the
-  whole attachment at every `move_notify` (12288, twice ODP's) and maps it again inside its next DMA. dma-buf
-  forbids a registration that is not one exporter's memory: once pages 0–3 were in RAM the second registration
-  failed with `EINVAL`. ODP forbids nothing in this workload; its price is a correct callback (part 1).
-- **A limit of these times:** each eviction of ODP and dma-buf started with the round's write still running for
-  686 µs; their callbacks waited for it, but the kit charges the eviction's 878 µs of migration from the step's
-  start, overlapping the wait. Had the migration started after the wait, each round would take up to 0.69 ms longer
-  (2.06 ms over the run): the ODP and dma-buf times above are lower bounds."""),
+  invalidation, 44 invalidate callbacks) and maps them again by a prefetch after each move (6 × 54 µs): 8196 peer
+  mappings made, the first 2048, 1024 per prefetch and 4 for the second registration. dma-buf drops the whole
+  attachment at every `move_notify` (12288, twice ODP's) and maps it again inside its next DMA: 12288 peer mappings
+  made, the whole buffer at registration and inside five DMAs. dma-buf forbids a registration that is not one
+  exporter's memory: once pages 0–3 were in RAM the second registration failed with `EINVAL`. ODP forbids nothing in
+  this workload; its price is a correct callback (part 1).
+- **A limit of these times:** the kit measures a callback's wait in kernel-model time, from the step's start (where
+  the kernel model runs the step's work) to the fence, and lays it after the step's notifier round, so each
+  eviction's 1564 µs may overstate it by up to that 28 µs notifier round (0.08 ms over the run)."""),
 ]
 write("09", cells)
