@@ -13,9 +13,12 @@ export abstract class EventTally implements MachineListener {
   invalidations = 0;
   /** Pages whose CPU mapping moved to a new page in migrate_vma_finalize. */
   migrations = 0;
+  /** Peer mappings made: entries a client driver set in its device table where it held none (a
+   *  `peerMap` step, or a driver's own re-mapping inside `dma`); an entry kept as it was is not counted. */
   peerMaps = 0;
   /** Peer mappings dropped, whatever the reason; `peerUnmapsByInvalidation` of them in notifier callbacks. */
   peerUnmaps = 0;
+  /** Peer mappings dropped inside interval-notifier invalidate callbacks. */
   peerUnmapsByInvalidation = 0;
   violations: Violation[] = [];
 

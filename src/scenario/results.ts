@@ -113,11 +113,16 @@ export interface StepResults {
 export interface StepCounters {
   /** handle_mm_fault calls, CPU and remote. */
   faults: number;
+  /** Interval-notifier invalidate callbacks delivered. */
   invalidations: number;
+  /** Pages whose CPU mapping moved to a new page (migrate_vma_finalize). */
   migrations: number;
+  /** Peer mappings made: entries a client driver set where its table held none (in `peerMap`, or
+   *  a driver's re-mapping inside `dma`); an entry kept as it was is not counted. */
   peerMaps: number;
   /** Peer mappings dropped, of which `peerUnmapsByInvalidation` in notifier callbacks. */
   peerUnmaps: number;
+  /** Peer mappings dropped inside interval-notifier invalidate callbacks. */
   peerUnmapsByInvalidation: number;
 }
 
