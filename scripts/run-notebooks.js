@@ -5,7 +5,8 @@
 // are missing and we are root; registers a project-local tslab kernelspec under .jupyter/ and
 // points JUPYTER_PATH there (nothing is written to the user's Jupyter config). For Jupyter by
 // hand: `JUPYTER_PATH=$PWD/.jupyter/share/jupyter jupyter notebook` after one run of this script.
-// Usage: node scripts/run-notebooks.js [--out DIR] [NOTEBOOK...] (names like 01-fabric; default: all);
+// Usage: node scripts/run-notebooks.js [--out DIR] [NOTEBOOK...] (names like 01-fabric; default: all),
+// or --kernel-only (register the kernelspec, run nothing);
 // notebooks run one per core at a time.
 import { spawn, spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
@@ -70,6 +71,12 @@ function installKernel(base) {
 }
 
 const args = process.argv.slice(2);
+if (args[0] === "--kernel-only") {
+  // Registers the kernelspec for an editor (JupyterLab, VS Code) without running any notebook.
+  installKernel(jupyterEnv(join(root, "notebooks", "figures")).base);
+  console.log(`kernel "TypeScript (p2pdma-lab)" registered; start your editor with JUPYTER_PATH=${join(root, ".jupyter", "share", "jupyter")}`);
+  process.exit(0);
+}
 let outDir;
 if (args[0] === "--out") {
   outDir = resolve(args[1]);
