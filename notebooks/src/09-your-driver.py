@@ -215,8 +215,8 @@ The finding's `scenario` is a scenario object naming the driver: `runScenario` r
 `nic0` (`RunInput.drivers`). Both drivers are replayed with their callback log on. Below, each step with the time
 its scenario gives it (`at`), relative to the peer mapping's start (`MAP_START_NS`: the explorer places the mapping
 after the setup steps), and per driver the span the run's trace gives it and what it did; then each run's
-violations, its asynchronous DMA, its driver's callbacks, and the spans its trace puts on the CPU track from the
-mapping on."""),
+violations, its asynchronous DMA, its driver's callbacks, the spans its trace puts on the CPU track from the
+mapping on, and whether the fixed driver's wait shows in its trace."""),
 code("""const scenario = parseScenario(finding.scenario);
 const mapStep = scenario.steps.findIndex((s) => s.op === "peerMap");
 const t0 = MAP_START_NS; // where the explorer's cases place the peer mapping, after the setup steps
@@ -267,7 +267,21 @@ for (const r of runs) {
   const cpu = r.out.trace.filter((s) => s.track === "cpu" && s.startNs >= t0);
   console.log(`\\n${r.label}, cpu track: ${cpu.map((s) => `${s.name} ${rel(s.startNs)}..${rel(s.startNs + s.durNs)}`).join(", ")}`);
   console.log(`  run ends at ${rel(r.out.result.simTimeNs)} ns`);
-}"""),
+}
+/** The trace's cpu fault span that covers a callback's time in kernel-model time, if one does. */
+const faultCovering = (trace: TraceSpan[], c: CallbackRecord) =>
+  trace.find((s) => s.track === "cpu" && s.name === "cpu fault" && s.startNs <= c.enteredNs && c.returnedNs <= s.startNs + s.durNs);
+// Does the fixed driver's wait show in its trace? The cost layer charges a callback's wait only for what is left of
+// the DMA after the step's work before the callback (the fault, the notifier round): here the fault alone covers it.
+const spanKey = (s: TraceSpan) => `${s.track}|${s.name}|${s.startNs}|${s.durNs}`;
+const sameTrace = runs[0].out.trace.length === runs[1].out.trace.length && runs[0].out.trace.every((s, j) => spanKey(s) === spanKey(runs[1].out.trace[j]));
+console.log(`\\n"dma fence wait" spans: ${runs.map((r) => `${r.label} ${r.out.trace.filter((s) => s.name === "dma fence wait").length}`).join(", ")}; ` +
+  `the two traces are the same span for span (track, name, start, duration): ${sameTrace}`);
+const sleep = runs[1].log.find((c) => c.returnedNs > c.enteredNs);
+if (!sleep) throw new Error("the fixed driver's callback did not wait");
+const cover = faultCovering(runs[1].out.trace, sleep);
+console.log(`fixed: the callback slept ${rel(sleep.enteredNs)}..${rel(sleep.returnedNs)} ns (${sleep.returnedNs - sleep.enteredNs} ns, kernel-model time); ` +
+  (cover ? `the trace's cpu fault span ${rel(cover.startNs)}..${rel(cover.startNs + cover.durNs)} (${cover.durNs} ns) covers it` : "no cpu fault span covers it"));"""),
 md("""### Its timeline
 Each replay's trace (`RunOutput.trace`, the spans a Perfetto trace is made of; variant A's, the finding's, is written
 as `figures/09-finding.trace.json`), one panel per driver with one row per track: the scenario's steps, the CPU,
@@ -275,10 +289,12 @@ each device, each direction of each PCIe link, from the peer mapping's start. Th
 scenario gives its events (`at`); the red-outlined span is the violating DMA. The trace is the cost model's account:
 in the kernel model a step's work runs at its start (the `cpuRead`'s fault, notifier callbacks and migration begin
 at its dashed line, and kernel time moves on only while a callback waits for DMA), and the cost layer then lays
-its cost spans end to end from that start: the fault, the notifier round, the time callbacks waited for DMA in
-flight (`dma fence wait` on the cpu track), then the migration. The second figure zooms in on the race in
-kernel-model time: the NIC's write (from its start to when it touched its page), the `cpuRead` step's start, and the
-driver's invalidate callbacks from its own log, for both drivers."""),
+its cost spans end to end from that start: the fault, the notifier round, what is left of the DMA the callbacks
+waited for once those are done (`dma fence wait` on the cpu track, none when they outlast it: the DMA runs on
+meanwhile), then the migration. A row under the cpu track of each panel is not from the trace: it draws the driver's
+invalidate callbacks from its own log, in kernel-model time. The second figure zooms in on the race in kernel-model
+time: the NIC's write (from its start to when it touched its page), the `cpuRead` step's start, and the driver's
+callbacks from its log, for both drivers."""),
 code("""const figures = resolve(process.env[FIGURES_ENV] ?? "figures");
 mkdirSync(figures, { recursive: true });
 sim.writeChromeTrace(join(figures, "09-finding.trace.json"), finding.trace);
@@ -297,26 +313,36 @@ const bars = runs.flatMap((r, ri) => [...r.out.trace].filter((s) => s.startNs >=
     violating: ri === 0 && s.group === "devices" && s.track === violation.device && s.name === "dma copy" && s.startNs === violatingStart,
   })));
 const events = scenario.steps.flatMap((s, i) => (s.at !== undefined && i > mapStep ? [{ x: (s.at - t0) / 1000, label: `step ${i} ${s.op}` }] : []));
-const tracks = [...new Set(bars.map((b) => b.track))];
-// Tableau 10 for the cost spans, near-black for the fence wait the fixed driver's callback adds.
+// The driver's invalidate callbacks from its own log, in kernel-model time, one row under the trace's tracks:
+// the cost trace has no span for the fixed callback's sleep (the cost layer charges only what is left of the
+// write after the fault and notifier round), so the row shows where it happened: under the cpu fault span.
+const CALLBACK_ROW = "nic0 callbacks (driver log)", CALLBACK = "invalidate callback (driver log, kernel-model time)";
+const callbackBars = runs.flatMap((r) => r.log.filter((c) => c.enteredNs >= t0).map((c) => ({
+  run: r.label, track: CALLBACK_ROW, name: CALLBACK,
+  x1: (c.enteredNs - t0) / 1000, x2: (c.enteredNs - t0 + Math.max(c.returnedNs - c.enteredNs, 40)) / 1000,
+  note: c.returnedNs > c.enteredNs ? `sleeps ${c.returnedNs - c.enteredNs} ns on the fence${faultCovering(r.out.trace, c) ? ", under the cpu fault span" : ""}` : "returns at once",
+})));
+const traceTracks = [...new Set(bars.map((b) => b.track))], cpuRow = traceTracks.indexOf("cpu") + 1;
+const tracks = [...traceTracks.slice(0, cpuRow), CALLBACK_ROW, ...traceTracks.slice(cpuRow)];
+// Tableau 10 for the cost spans, near-black for the callbacks from the driver's log.
 const TABLEAU10 = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
-const spanNames = [...new Set(bars.map((b) => b.name))].sort((x, y) => Number(x === "dma fence wait") - Number(y === "dma fence wait"));
+const spanNames = [...new Set(bars.map((b) => b.name)), CALLBACK];
 show("09-finding-timeline", Plot.plot({
   document: plotDocument(),
   title: `The shrunk finding replayed with each driver (${violation.code} in step ${violation.step} with variant A): trace spans per track`,
-  width: 960, height: 120 + 2 * 30 * tracks.length, marginLeft: 150, marginRight: 20, marginTop: 30 + 13 * events.length,
+  width: 960, height: 120 + 2 * 30 * tracks.length, marginLeft: 170, marginRight: 20, marginTop: 30 + 13 * events.length,
   x: { label: "time since the peer mapping started (µs)", labelAnchor: "center", grid: true },
   y: { domain: tracks, label: null },
   fy: { domain: runs.map((r) => r.label), axis: null },
-  color: { legend: true, domain: spanNames, range: spanNames.map((n, i) => (n === "dma fence wait" ? "#222" : TABLEAU10[i % 10])) },
+  color: { legend: true, domain: spanNames, range: spanNames.map((n, i) => (n === CALLBACK ? "#222" : TABLEAU10[i % 10])) },
   marks: [
     Plot.frame({ stroke: "#ddd" }),
-    Plot.barX(bars.filter((b) => b.name !== "dma fence wait"), { x1: "x1", x2: "x2", y: "track", fy: "run", fill: "name", inset: 3 }),
-    // The fence wait is short next to the other spans: drawn without side insets so that it keeps its width.
-    Plot.barX(bars.filter((b) => b.name === "dma fence wait"), { x1: "x1", x2: "x2", y: "track", fy: "run", fill: "name", insetTop: 3, insetBottom: 3 }),
+    Plot.barX(bars, { x1: "x1", x2: "x2", y: "track", fy: "run", fill: "name", inset: 3 }),
+    // The callbacks are short next to the cost spans: drawn without side insets so that they keep their width.
+    Plot.barX(callbackBars, { x1: "x1", x2: "x2", y: "track", fy: "run", fill: "name", insetTop: 3, insetBottom: 3 }),
+    Plot.text(callbackBars, { x: "x2", y: "track", fy: "run", text: "note", textAnchor: "start", dx: 4, fontSize: 10 }),
     Plot.barX(bars.filter((b) => b.violating), { x1: "x1", x2: "x2", y: "track", fy: "run", stroke: "#d62728", strokeWidth: 2.5, fill: "none" }),
     Plot.text(runs.map((r) => r.label), { fy: (d: string) => d, text: (d: string) => d, frameAnchor: "bottom-right", dx: -6, dy: -6, fontSize: 12, fontWeight: "bold" }),
-    Plot.text(bars.filter((b) => b.name === "dma fence wait"), { x: "x2", y: "track", fy: "run", text: () => "dma fence wait", textAnchor: "start", dx: 4, fontSize: 10 }),
     Plot.ruleX(events, { x: "x", stroke: "#555", strokeDasharray: "4 3" }),
     // One label line per event, above the first facet, so that events a few hundred ns apart stay readable.
     ...events.map((e, k) => Plot.text([e], { x: "x", fy: () => runs[0].label, text: "label", frameAnchor: "top", dy: -8 - 13 * (events.length - 1 - k), textAnchor: "start", dx: 3, fontSize: 10 })),
@@ -366,16 +392,15 @@ signals at +5139, and only then drops the entry; the migration copies 1000 to RA
 last `dma` fails with `EFAULT` in both runs, as it should: the invalidation dropped the NIC's entry and nothing
 mapped the page again (the kit's NIC takes no page faults of its own).
 
-The two traces differ in one span. The fixed driver's callback slept on the fence, and the kit charges that wait
-to the step whose callback it was (`StepEffects.fenceWaitNs`): the fixed run's CPU track has a `dma fence wait`
-span as long as the wait in its callback log, so its `cpuRead` and every step after it end that much later than
-variant A's (the CPU-track lines and the spans above). The cost layer lays that span after the step's fault and
-notifier round, not where the wait happened in kernel-model time, so the first figure shows that the fixed driver
-waited and how long, but not the race: in both panels the write ends before the notifier span begins, and variant
-A's trace, but for the outline drawn from its violation, looks like a correct run. (The charge is the kernel
-model's: in the cost layer's order the fault alone outlasts this write, and the callback would not have had to
-wait.) The race is read from kernel-model times: the scenario's `at`, the DMA's `endNs` in `result.dma`, and the
-driver's own log of its callbacks, which the second figure draws."""),
+The two traces are the same span for span, and neither has a `dma fence wait` span. The kit charges a step the
+part of its callbacks' wait (`StepEffects.fenceWaitNs`, measured from the step's start) that is left once the
+step's work before the callbacks is done, because the DMA runs on meanwhile: here the write had 151 ns left when
+the `cpuRead` began, and its fault span alone lasts 1000 ns (+4988..+5988), so nothing is left to charge and the
+fixed run ends at +29443 ns like variant A's. The callback's 151 ns sleep (+4988..+5139 in its log) lies under
+that fault span, where the first figure's callback row draws it. So the trace shows neither the race nor the wait:
+in both panels the write ends during the fault span, and variant A's trace, but for the outline drawn from its
+violation, looks like a correct run. The race and the wait are read from kernel-model times: the scenario's `at`,
+the DMA's `endNs` in `result.dma`, and the driver's own log of its callbacks, which the second figure draws."""),
 md("""## 2 · The fix, explored again
 Restoring `dma_fence_wait` in the callback is the fix (the builtin `odp` and mlx5's `ib_umem_odp` do the same: the
 callback may sleep until the device's DMA on the range has finished). The explorer runs the fixed driver over
@@ -458,7 +483,7 @@ md("""### Step by step
 Each step's simulated time (`counters.stepTimesNs`, µs) and outcome per design; an owner migration also shows the
 pages it really moved (`stepCounters[i].migrations`), and a failed step its errno (expected, as its `expect`
 says). The asynchronous write's own step returns at once; its DMA runs on while the owner's eviction starts, and
-the eviction's time includes the wait of the NIC driver's callback for it (`odp`, `dmabuf`: the pages cannot move
+the eviction lasts until the NIC driver's callback has waited for it (`odp`, `dmabuf`: the pages cannot move
 until the NIC is done with them; `pinned`'s eviction moves nothing and calls no callback of the NIC's)."""),
 code("""/** Per design, each step's row text by "label (op)": its time in µs, outcome and, for a migration, the pages it moved. */
 const cellsOf = (c: (typeof compared)[number]) => new Map(c.steps.map((s, i) => {
@@ -480,8 +505,10 @@ counters: CPU and device faults (`handle_mm_fault` calls), invalidate callbacks 
 mappings made (`peerMaps`: entries the NIC's driver set where its table had none, counted as each `peerMap` or
 `dma` step ends, so an entry kept from an earlier mapping is not counted again and dma-buf's re-mapping inside its
 DMA is), peer mappings dropped and those dropped by invalidation callbacks, and the bytes each PCIe link carried
-(`counters.bytesMoved`). Last, for each eviction, how long the round's write still had to run when it started, and
-the eviction's time split by its trace spans."""),
+(`counters.bytesMoved`). Last, for each eviction, how long the round's write still had to run when it started (the
+callbacks' wait in kernel-model time, which the `dma fence wait` span carries as `fenceNs`), and the eviction's
+time split by its trace spans: the notifier round, the fence wait (what is left of the write after that round,
+during which the write ran on) and the rest, the migration."""),
 code("""const linkName = (id: string) => id.endsWith(GPU) ? `switch port ↔ GPU ${GPU}` : id.endsWith(NIC) ? `switch port ↔ NIC ${NIC}` : "root port ↔ switch (to RAM)";
 const partRows: { design: string; part: string; ms: number }[] = [];
 const linkRows: { design: string; link: string; mib: number }[] = [];
@@ -501,17 +528,22 @@ for (const c of compared) {
   console.log(`  bytes: ${Object.entries(k.bytesMoved).map(([id, b]) => `${linkName(id)} ${(b / 2 ** 20).toFixed(2)} MiB`).join(", ")}`);
 }
 // Each eviction started while the round's write was in flight: how long the write still had to run, and the
-// eviction's time by the CPU-track spans the trace gives it (notifier round, fence wait) and the rest (the migration).
+// eviction's time by the CPU-track spans the trace gives it: the notifier round, the fence wait (what is left of the
+// write once the round is done: the write runs on during it; its args' fenceNs is the kernel model's wait, from the
+// step's start), and the rest (the migration).
 for (const c of compared) {
   const spans = stepSpans(c.trace);
   const us = (ns: number) => (ns / 1000).toFixed(0);
   const evictions = c.steps.flatMap((s, i) => {
     const write = (c.result.dma ?? []).find((d) => d.step === i - 1), sp = spans.get(i);
     if (!s.label.includes("evicts pages") || !write || !sp) return [];
-    const onCpu = (name: string) => c.trace.filter((t) => t.track === "cpu" && t.name === name && t.startNs >= sp.startNs && t.startNs < sp.startNs + sp.durNs)
-      .reduce((sum, t) => sum + t.durNs, 0);
-    const step = c.result.counters.stepTimesNs[i], notifier = onCpu("mmu notifier"), wait = onCpu("dma fence wait");
-    return [`write still running ${us(write.endNs - sp.startNs)} µs; step ${us(step)} µs = mmu notifier ${us(notifier)} + dma fence wait ${us(wait)} + the rest ${us(step - notifier - wait)}`];
+    const onCpu = (name: string) => c.trace.filter((t) => t.track === "cpu" && t.name === name && t.startNs >= sp.startNs && t.startNs < sp.startNs + sp.durNs);
+    const total = (name: string) => onCpu(name).reduce((sum, t) => sum + t.durNs, 0);
+    const step = c.result.counters.stepTimesNs[i], notifier = total("mmu notifier"), wait = total("dma fence wait");
+    const callbacks = onCpu("mmu notifier").reduce((sum, t) => sum + Number(t.args?.callbacks ?? 0), 0);
+    const fenceNs = onCpu("dma fence wait").map((t) => us(Number(t.args?.fenceNs))).join(", ");
+    return [`write still running ${us(write.endNs - sp.startNs)} µs (${fenceNs ? `callbacks' wait from the step's start, fenceNs: ${fenceNs} µs` : "no callback waited"}); ` +
+      `step ${us(step)} µs = mmu notifier ${us(notifier)} (${callbacks} callbacks) + dma fence wait ${us(wait)} + the rest ${us(step - notifier - wait)}`];
   });
   const distinct = [...new Set(evictions)];
   console.log(`${c.design}: ${distinct.length === 1 ? `each of its ${evictions.length} evictions: ${distinct[0]}` : evictions.join(" | ")}`);
@@ -571,20 +603,22 @@ Read from the numbers printed above:
 - **The fix is the wait, and it holds.** With `dma_fence_wait` in the callback the same scenario keeps the write
   (the callback waits 151 ns, the CPU reads 1000), and 2000 explored runs, every one of the 936 systematic cases
   and 1064 random ones, reaching 381 distinct outcomes, find nothing.
-- **The trace shows the wait, not the race.** The fixed driver's wait is charged as the step's time: a 151 ns
-  `dma fence wait` span on the CPU track, and its run ends 151 ns after variant A's. The cost layer lays it after
-  the fault and notifier spans, so neither trace shows the write overlapping the callback; the kernel-model times
-  (the scenario's `at`, the DMA's `endNs`, the driver's own callback log) do.
+- **The trace shows neither the race nor the wait here.** The two replays' traces are the same span for span, with
+  no `dma fence wait` span: the write's last 151 ns run under the `cpuRead`'s 1000 ns fault span, so the cost layer,
+  which charges only what is left of the DMA after the fault and notifier round, charges nothing, and both runs
+  end at +29443 ns. The kernel-model times (the scenario's `at`, the DMA's `endNs`, the driver's own callback log)
+  show both: the write reaching its page at +5139 ns, and the fixed callback sleeping +4988..+5139.
 - **Pinned is fastest here because it forbids what the owner asked for.** Under the same workload on the DGX-1,
-  `pinned` takes 7.80 ms against 17.06 ms for `odp` and 16.69 ms for `dmabuf`, because none of its six owner
+  `pinned` takes 7.799 ms against 16.975 ms for `odp` and 16.608 ms for `dmabuf`, because none of its six owner
   migrations moved a page (each "succeeds" in 14 µs with 0 pages moved: `migrate_vma` skips pinned pages, and no
   callback waits for the NIC's write), so the NIC always reads the whole buffer through the switch (685 µs) and the
   root-port link carries only the first migration in and the final eviction (16 MiB against 52 MiB). The CPU cannot
   touch a pinned device-private page (`EFAULT`: `migrate_to_ram` cannot move it, so it stays in device memory), and
   the owner evicts the buffer only after the NIC unmaps it (all 2048 pages then).
 - **ODP and dma-buf let the owner move pages, and pay for it in time and bytes.** Each eviction moves 1024 pages and
-  takes 1564 µs: 28 µs of notifier round, 686 µs waiting in the NIC driver's callback for the round's write still
-  in flight (2.06 ms of the run's 17.06 and 16.69 ms), and 850 µs of migration; each return moves 1024 pages in
+  takes 1536 µs: 28 µs of notifier round (4 callbacks), 658 µs more waiting in the NIC driver's callback for the
+  round's write (686 µs still to run when the eviction started, the first 28 of them under the notifier round;
+  3 × 658 µs of the run's 16.975 and 16.608 ms), and 850 µs of migration; each return moves 1024 pages in
   874 µs. The NIC then reads half the buffer from RAM through the root port (1236 µs, 1.8× the read through the
   switch). Both move 10240 pages and the same bytes per link (52, 48 and 76 MiB); faults are the CPU's fill in all
   three (2049–2052): the NIC's mapping never faults here.
@@ -595,8 +629,8 @@ Read from the numbers printed above:
   made, the whole buffer at registration and inside five DMAs. dma-buf forbids a registration that is not one
   exporter's memory: once pages 0–3 were in RAM the second registration failed with `EINVAL`. ODP forbids nothing in
   this workload; its price is a correct callback (part 1).
-- **A limit of these times:** the kit measures a callback's wait in kernel-model time, from the step's start (where
-  the kernel model runs the step's work) to the fence, and lays it after the step's notifier round, so each
-  eviction's 1564 µs may overstate it by up to that 28 µs notifier round (0.08 ms over the run)."""),
+- **A limit of these times:** the cost layer lays the whole notifier round (one span, 4 callbacks of 7 µs) before
+  the wait, as if the NIC's callback ran last. A callback that runs after the NIC's would start only when the write
+  ends, so each eviction's 1536 µs may understate it by up to three callbacks (21 µs; 0.06 ms over the run)."""),
 ]
 write("09", cells)
