@@ -281,9 +281,9 @@ export class RunCosts implements KernelCosts {
       ns = Math.max(ns, sim.endNs[f]);
       const flow = plan.flows[f - first];
       flow.path.resources.forEach((r, k) => {
-        if (r >= nLinkRes || flow.path.weights[k] < 1) return;
+        if (r >= nLinkRes || flow.path.shares[k] === 0) return;
         const id = this.graph.links[r >> 1].id;
-        linkBytes[id] = (linkBytes[id] ?? 0) + flow.bytes;
+        linkBytes[id] = (linkBytes[id] ?? 0) + flow.bytes * flow.path.shares[k];
       });
     }
     const out: TransferStepResult = { design: step.design, from: step.from, to: step.to, bytes, ns, gbps: bytes / ns, linkBytes, interconnect: plan.interconnect === "nvlink" ? "nvlink" : "pcie", fixedNs: plan.fixedNs };
