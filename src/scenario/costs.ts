@@ -126,11 +126,12 @@ export class RunCosts implements KernelCosts {
   private copies(list: readonly CopyEffect[], device: string | undefined): void {
     for (const c of list) {
       if (c.from === "ram" || c.to === "ram") {
-        // A copy between RAM and a device is priced as a migration of its pages: asked for (one
-        // migrate_vma over the range) or caused by faults and accesses (fault-driven).
+        // A copy between RAM and a device is priced as a migration of its pages (of the size that
+        // moved: a THP is one page): asked for (one migrate_vma over the range) or caused by faults
+        // and accesses (fault-driven).
         const dev = c.from === "ram" ? c.to : c.from;
         const m = migrationCost(this.graph, {
-          device: dev, direction: c.from === "ram" ? "toDevice" : "toRam", bytes: c.bytes,
+          device: dev, direction: c.from === "ram" ? "toDevice" : "toRam", bytes: c.bytes, pageBytes: c.pageBytes,
           mode: c.cause === "migrate" ? "prefetch" : "fault", chargeFaults: false,
         });
         this.migration(dev, m);
