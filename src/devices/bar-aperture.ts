@@ -5,9 +5,10 @@
 // recently used one is reclaimed, after its users' notifiers have run (MMU_NOTIFY_CLEAR on each
 // address that received the alias, so every mirror invalidates through its one mechanism), or, with
 // the "fail" policy, the alias fails with -ENOSPC; a slot a peer pinned (peer-memory get_pages) is
-// never reclaimed. The aperture subscribes to the machine's page frees: a device page given back
-// unbinds its slot. A Resizable BAR changes the window within the sizes the BAR allows, up to the
-// address space assigned to it, while no slot is bound (pci_resize_resource: the BAR is released).
+// never reclaimed (the LRU order costs O(1) per use and per reclaim: slot-lru.ts). The aperture
+// subscribes to the machine's page frees: a device page given back unbinds its slot. A Resizable
+// BAR changes the window within the sizes the BAR allows, up to the address space assigned to it,
+// while no slot is bound (pci_resize_resource: the BAR is released).
 // Leaves out: reassigning bridge windows to grow a BAR beyond its assigned space (-ENOSPC, as the
 // kernel fails when they do not fit) and huge slots; a slot maps exactly one 4 KiB page. The P2PDMA
 // pages' struct pages are created on first use, not at probe time.
@@ -22,6 +23,7 @@ import type { FabricBar, PciFunction } from "../fabric/types.js";
 import { InputError } from "../units/input-error.js";
 import { PAGE_SIZE } from "../units/size.js";
 import type { DeviceSpec } from "./device.js";
+import { SlotLru } from "./slot-lru.js";
 
 /** The BAR exposing `fn`'s memory: `memoryBar`, else the largest prefetchable BAR, else none. */
 export function memoryBarOf(fn: PciFunction): FabricBar | null {
@@ -58,7 +60,8 @@ export class BarAperture implements MachineListener {
   private slotFrame = new Int32Array(0);
   /** P2PDMA frame of each slot (allocated when the slot is first used). */
   private slotP2p = new Int32Array(0);
-  private lastUse = new Float64Array(0);
+  /** Bound slots by last use (aliasFor, access). */
+  private readonly lru = new SlotLru();
   /** Pins on each slot (a pinned slot is never reclaimed). */
   private slotPins = new Int32Array(0);
   /** Addresses that received each slot's alias: [mm, vpn] pairs (few per slot). */
@@ -66,7 +69,6 @@ export class BarAperture implements MachineListener {
   private readonly frameSlot = new Map<number, number>();
   private freeSlots: number[] = [];
   private high = 0;
-  private tick = 0;
   /** Slots reclaimed under pressure. */
   reclaims = 0;
 
@@ -118,7 +120,7 @@ export class BarAperture implements MachineListener {
     }
     const u = this.users[s];
     if (!u.some(([m, v]) => m === mm && v === vpn)) u.push([mm, vpn]);
-    this.lastUse[s] = ++this.tick;
+    this.lru.touch(s);
     return this.slotP2p[s];
   }
 
@@ -134,7 +136,9 @@ export class BarAperture implements MachineListener {
   /** A peer pins (or unpins) the slot aliasing device-private `frame`: a pinned slot is never reclaimed. */
   pinAlias(frame: number, pin: boolean): void {
     const s = this.frameSlot.get(frame);
-    if (s !== undefined) this.slotPins[s] += pin ? 1 : -1;
+    if (s === undefined) return;
+    this.slotPins[s] += pin ? 1 : -1;
+    if (this.slotPins[s] === 0) this.lru.unpinned(s);
   }
 
   /** Slot of a P2PDMA frame of this aperture (frames are carved in slot order). */
@@ -152,7 +156,7 @@ export class BarAperture implements MachineListener {
   access(offset: number): number {
     const s = Math.floor(offset / PAGE_SIZE);
     if (s >= this.high || s >= this.slots) return -1;
-    if (this.slotFrame[s] >= 0) this.lastUse[s] = ++this.tick;
+    if (this.slotFrame[s] >= 0) this.lru.touch(s);
     return this.slotFrame[s];
   }
 
@@ -191,8 +195,7 @@ export class BarAperture implements MachineListener {
     }
     if (this.policy === "fail") return -2;
     // Pressure: reclaim the least recently used slot that no peer pinned, invalidating its users first.
-    let victim = -1;
-    for (let s = 0; s < this.high; s++) if (this.slotPins[s] === 0 && (victim < 0 || this.lastUse[s] < this.lastUse[victim])) victim = s;
+    const victim = this.lru.victim(this.slotPins);
     if (victim < 0) return -2;
     this.reclaims++;
     const users = this.users[victim].slice();
@@ -205,7 +208,7 @@ export class BarAperture implements MachineListener {
     this.frameSlot.delete(this.slotFrame[s]);
     this.slotFrame[s] = -1;
     this.users[s] = [];
-    this.lastUse[s] = 0;
+    this.lru.drop(s);
     this.slotPins[s] = 0;
   }
 
@@ -214,13 +217,11 @@ export class BarAperture implements MachineListener {
     f.set(this.slotFrame);
     const p = new Int32Array(n);
     p.set(this.slotP2p);
-    const l = new Float64Array(n);
-    l.set(this.lastUse);
     const pins = new Int32Array(n);
     pins.set(this.slotPins);
     this.slotFrame = f;
     this.slotP2p = p;
-    this.lastUse = l;
     this.slotPins = pins;
+    this.lru.grow(n);
   }
 }

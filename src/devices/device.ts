@@ -39,13 +39,17 @@ export class Device {
   }
 }
 
+/** Keys of a DmaBatch: (source pool x 65536 + destination pool) x KEY_ORDERS + page order. */
+const KEY_ORDERS = 32;
+
 /**
- * Accumulates one operation's DMA engine copies per (source pool, destination pool) and publishes
- * them as copy events when flushed, so hot loops add numbers instead of building records per page.
+ * Accumulates one operation's DMA engine copies per (source pool, destination pool, page size) and
+ * publishes them as copy events when flushed, so hot loops add numbers instead of building records
+ * per page.
  */
 export class DmaBatch {
   private readonly pages = new Map<number, number>();
-  /** The pair copied last and its pages not yet in `pages` (a run of copies costs no map lookups). */
+  /** The key copied last and its base pages not yet in `pages` (a run of copies costs no map lookups). */
   private lastKey = -1;
   private lastPages = 0;
   constructor(private readonly mem: Memory, private readonly cause: CopyCause) {}
@@ -55,10 +59,11 @@ export class DmaBatch {
     this.copyPages(fromPool, toPool, 1);
   }
 
-  /** `n` pages copied from pool `fromPool` into pool `toPool`. */
-  copyPages(fromPool: number, toPool: number, n: number): void {
+  /** `n` 4 KiB pages copied from pool `fromPool` into pool `toPool`, moved in pages of `pageBytes`
+   *  (a power-of-two multiple of 4 KiB: 2 MiB for a THP copied whole). */
+  copyPages(fromPool: number, toPool: number, n: number, pageBytes = PAGE_SIZE): void {
     if (fromPool === toPool || n <= 0) return;
-    const key = fromPool * 65536 + toPool;
+    const key = (fromPool * 65536 + toPool) * KEY_ORDERS + Math.log2(pageBytes / PAGE_SIZE);
     if (key !== this.lastKey) {
       this.settle();
       this.lastKey = key;
@@ -75,9 +80,10 @@ export class DmaBatch {
     this.settle();
     const pools = this.mem.frames.pools;
     for (const [key, n] of this.pages) {
-      const from = pools[Math.floor(key / 65536)].label;
-      const to = pools[key % 65536].label;
-      this.mem.events.copy(from, to, n * PAGE_SIZE, this.cause);
+      const pair = Math.floor(key / KEY_ORDERS);
+      const from = pools[Math.floor(pair / 65536)].label;
+      const to = pools[pair % 65536].label;
+      this.mem.events.copy(from, to, n * PAGE_SIZE, this.cause, PAGE_SIZE * 2 ** (key % KEY_ORDERS));
     }
     this.pages.clear();
   }

@@ -174,7 +174,9 @@ export class DmirrorDevice {
     if (!(mirror && mirror.flags & FLAG_FAIL_ALLOC) && this.allocToRamBase(args, mirror, cause)) return 0;
     const { src, dst, npages } = args;
     const mem = this.mem;
+    /** Base pages copied one by one, and pages of huge folios copied whole. */
     let copied = 0;
+    let copiedHuge = 0;
     // Mirror entries are erased per run of collected pages (xa_erase per page in the driver).
     let eraseFrom = -1;
     let ret = 0;
@@ -208,7 +210,8 @@ export class DmirrorDevice {
         }
         const content = mem.frames.content; // after the allocation: it may have grown the frame table
         content[f] = content[sf + k];
-        copied++;
+        if (base >= 0 && n > 1) copiedHuge++;
+        else copied++;
       }
       if (k < n) {
         for (let i = 0; i < k; i++) mem.frames.put(dst[o + i] >>> MIGRATE_PFN_SHIFT);
@@ -222,6 +225,7 @@ export class DmirrorDevice {
     if (eraseFrom >= 0) mirror?.eraseRange(args.start + eraseFrom, args.start + o);
     const dma = new DmaBatch(mem, cause);
     dma.copyPages(this.device.pool.id, mem.ram[0].id, copied);
+    dma.copyPages(this.device.pool.id, mem.ram[0].id, copiedHuge, HPAGE_PMD_NR * PAGE_SIZE);
     dma.flush();
     return ret;
   }
@@ -605,7 +609,11 @@ export class Dmirror {
         }
       } else if (base >= 0) {
         dst[o] = migratePfn(base) | write | (large ? MIGRATE_PFN_COMPOUND : 0);
-        if (sf >= 0) for (let k = 0; k < n; k++) this.fill(dma, base + k, sf + k);
+        if (sf >= 0 && large) {
+          // folio_copy of the whole THP: one huge page for the copy's per-page costs.
+          frames.content.copyWithin(base, sf, sf + n);
+          dma.copyPages(frames.chunkPool[sf >>> CHUNK_SHIFT], pool.id, n, n * PAGE_SIZE);
+        } else if (sf >= 0) this.fill(dma, base, sf);
       }
       o += n;
     }

@@ -8,6 +8,7 @@
 import type { Mm } from "./address-space.js";
 import type { Pool } from "./frames.js";
 import type { NotifierRange } from "./mmu-notifier.js";
+import { PAGE_SIZE } from "../units/size.js";
 
 /** Why bytes moved: a migration asked for (migrate_vma by a driver), one a fault caused
  *  (migrate_to_ram), or a device reading or writing memory it maps (no page changes owner). */
@@ -58,8 +59,9 @@ export interface MachineListener {
   invalidate?(mm: Mm, range: NotifierRange, callbacks: number): void;
   /** migrate_vma_finalize pointed `pages` PTEs of `mm` at new pages. */
   migrated?(mm: Mm, pages: number): void;
-  /** `bytes` moved from memory `from` to `to` ("ram" or a device id). */
-  copy?(from: string, to: string, bytes: number, cause: CopyCause): void;
+  /** `bytes` moved from memory `from` to `to` ("ram" or a device id), in pages of `pageBytes` (4 KiB,
+   *  or 2 MiB where a THP moved whole). */
+  copy?(from: string, to: string, bytes: number, cause: CopyCause, pageBytes: number): void;
   /** A ZONE_DEVICE page's last reference went and its driver took it back (page_free). */
   pageFree?(frame: number, pool: Pool): void;
   /** `device` mapped `pages` pages of a process for DMA in its own page table. */
@@ -118,10 +120,10 @@ export class MachineEvents {
     for (let i = 0; i < hooks.length; i++) hooks[i].migrated!(mm, pages);
   }
 
-  copy(from: string, to: string, bytes: number, cause: CopyCause): void {
+  copy(from: string, to: string, bytes: number, cause: CopyCause, pageBytes = PAGE_SIZE): void {
     if (!(bytes > 0)) return;
     const hooks = this.copyHooks;
-    for (let i = 0; i < hooks.length; i++) hooks[i].copy!(from, to, bytes, cause);
+    for (let i = 0; i < hooks.length; i++) hooks[i].copy!(from, to, bytes, cause, pageBytes);
   }
 
   pageFree(frame: number, pool: Pool): void {

@@ -130,11 +130,12 @@ export class RunCosts implements KernelCosts {
   private copies(list: readonly CopyEffect[], device: string | undefined): void {
     for (const c of list) {
       if (c.from === "ram" || c.to === "ram") {
-        // A copy between RAM and a device is priced as a migration of its pages: asked for (one
-        // migrate_vma over the range) or caused by faults and accesses (fault-driven).
+        // A copy between RAM and a device is priced as a migration of its pages (of the size that
+        // moved: a THP is one page): asked for (one migrate_vma over the range) or caused by faults
+        // and accesses (fault-driven).
         const dev = c.from === "ram" ? c.to : c.from;
         const m = migrationCost(this.graph, {
-          device: dev, direction: c.from === "ram" ? "toDevice" : "toRam", bytes: c.bytes,
+          device: dev, direction: c.from === "ram" ? "toDevice" : "toRam", bytes: c.bytes, pageBytes: c.pageBytes,
           mode: c.cause === "migrate" ? "prefetch" : "fault", chargeFaults: false,
         });
         this.migration(dev, m);
@@ -285,9 +286,9 @@ export class RunCosts implements KernelCosts {
       ns = Math.max(ns, sim.endNs[f]);
       const flow = plan.flows[f - first];
       flow.path.resources.forEach((r, k) => {
-        if (r >= nLinkRes || flow.path.weights[k] < 1) return;
+        if (r >= nLinkRes || flow.path.shares[k] === 0) return;
         const id = this.graph.links[r >> 1].id;
-        linkBytes[id] = (linkBytes[id] ?? 0) + flow.bytes;
+        linkBytes[id] = (linkBytes[id] ?? 0) + flow.bytes * flow.path.shares[k];
       });
     }
     const out: TransferStepResult = { design: step.design, from: step.from, to: step.to, bytes, ns, gbps: bytes / ns, linkBytes, interconnect: plan.interconnect === "nvlink" ? "nvlink" : "pcie", fixedNs: plan.fixedNs };

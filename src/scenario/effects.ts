@@ -13,6 +13,9 @@ export interface CopyEffect {
   to: string;
   bytes: number;
   cause: CopyCause;
+  /** Size of the pages that moved: 4 KiB, or 2 MiB for a THP migrated whole (what a migration's
+   *  per-page costs count). */
+  pageBytes: number;
 }
 
 export class StepEffects extends EventTally {
@@ -42,10 +45,10 @@ export class StepEffects extends EventTally {
     this.fenceWaitNs += ns;
   }
 
-  copy(from: string, to: string, bytes: number, cause: CopyCause): void {
+  copy(from: string, to: string, bytes: number, cause: CopyCause, pageBytes: number): void {
     const last = this.copies[this.copies.length - 1];
-    if (last && last.from === from && last.to === to && last.cause === cause) last.bytes += bytes;
-    else this.copies.push({ from, to, bytes, cause });
+    if (last && last.from === from && last.to === to && last.cause === cause && last.pageBytes === pageBytes) last.bytes += bytes;
+    else this.copies.push({ from, to, bytes, cause, pageBytes });
   }
 
   counters(): StepCounters {

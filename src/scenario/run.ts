@@ -67,7 +67,7 @@ class EffectsRouter implements MachineListener {
   fault: MachineListener["fault"] = (mm, vpn, remote) => this.current.fault(mm, vpn, remote);
   invalidate: MachineListener["invalidate"] = (mm, r, n) => this.current.invalidate(mm, r, n);
   migrated: MachineListener["migrated"] = (mm, n) => this.current.migrated(mm, n);
-  copy: MachineListener["copy"] = (f, t, b, c) => this.current.copy(f, t, b, c);
+  copy: MachineListener["copy"] = (f, t, b, c, p) => this.current.copy(f, t, b, c, p);
   peerMap: MachineListener["peerMap"] = (d, n) => this.current.peerMap(d, n);
   peerUnmap: MachineListener["peerUnmap"] = (d, n, i) => this.current.peerUnmap(d, n, i);
   violation: MachineListener["violation"] = (v) => this.current.violation(v);

@@ -4,9 +4,13 @@
 // complex, and across sockets), the TLPs on each link (payload at most the path's MPS, reads split by
 // the read request size, peer traffic through an Intel root complex cut to 64 B TLPs), and the
 // latency of each hop. A read's rate is bounded by its requests in flight over the path's own round
-// trip; writes are posted. A peer request that ACS redirects goes up to the root complex.
+// trip; writes are posted. A peer request that ACS redirects goes up to the root complex. NVLink
+// through NVSwitches is striped over every NVLink bundle of the sender that reaches the receiver (a
+// GPU spreads its traffic over all its ports: the 6 NVSwitches of a DGX-2 baseboard), across
+// baseboards over the switches' trunks.
 // Leaves out: IOMMU translation on the path (hmm-costs.ts prices mapping and IOTLB misses) and
-// posted-write flow-control credits (receivers advertise enough to cover their link).
+// posted-write flow-control credits (receivers advertise enough to cover their link); NVLink stripes
+// are split in proportion to their narrowest bundle, not by NVSwitch address interleaving.
 import { routeAddress } from "../fabric/route.js";
 import { nvlinkCount, pcieTopoClass } from "../fabric/topo-class.js";
 import type { PciFunction } from "../fabric/types.js";
@@ -27,6 +31,10 @@ export interface PathHop {
   tlpBytes: number;
   requestBytes: number;
   side: "initiator" | "target";
+  /** Which of the parallel routes the payload is striped over the hop is on (0 when there is one). */
+  stripe: number;
+  /** Fraction of the payload crossing the hop (1 unless striped). */
+  share: number;
 }
 
 /** A costed route: the resources a transfer's payload loads (wire bytes per payload byte on each),
@@ -44,6 +52,9 @@ export interface SimPath {
   throughRootComplex: boolean;
   resources: number[];
   weights: number[];
+  /** Fraction of the payload each resource carries (parallel to `resources`): 1 on a link it crosses,
+   *  a stripe's share on striped NVLink, 0 on a read's request direction and the initiator's tags. */
+  shares: number[];
   /** A rate the transfer cannot exceed of its own: one DMA engine's, when the topology gives the
    *  initiator's engines (a read's window is the initiator's tags, a resource its reads share). GB/s. */
   capGBps: number;
@@ -66,8 +77,8 @@ class RouteBuilder {
   side: "initiator" | "target" = "initiator";
   constructor(readonly g: LinkGraph, readonly switchHopNs: number) {}
 
-  link(link: number, dir: 0 | 1): void {
-    this.hops.push({ link, dir, tlpBytes: 0, requestBytes: 0, side: this.side });
+  link(link: number, dir: 0 | 1, stripe = 0, share = 1): void {
+    this.hops.push({ link, dir, tlpBytes: 0, requestBytes: 0, side: this.side, stripe, share });
   }
 
   /** Links from chain[0] up to chain[stop] (exclusive), data going up (1) or down (0). */
@@ -136,27 +147,79 @@ function switchesBelow(g: LinkGraph, ch: readonly string[], stop: number): numbe
   return n;
 }
 
-/** NVLink, direct or through NVSwitch nodes; undefined when the pair has none. */
+/** NVLink bundles (link indices) at each node: its neighbour across each. */
+function nvlinkNeighbours(g: LinkGraph): Map<string, Array<{ link: number; far: string }>> {
+  const out = new Map<string, Array<{ link: number; far: string }>>();
+  g.links.forEach((l, link) => {
+    if (l.kind !== "nvlink") return;
+    for (const [x, far] of [[l.a, l.b], [l.b, l.a]]) {
+      const list = out.get(x);
+      if (list) list.push({ link, far });
+      else out.set(x, [{ link, far }]);
+    }
+  });
+  return out;
+}
+
+/** The NVLink routes from `from` to `to`, as link sequences: each bundle joining them directly, and for
+ *  each bundle `from` has into an NVSwitch the route through the fewest switches (trunks between
+ *  baseboards included) to a bundle into `to`. */
+function nvlinkStripes(g: LinkGraph, from: string, to: string): number[][] {
+  const switches = new Set(g.fabric.nvswitches.map((s) => s.id));
+  const near = nvlinkNeighbours(g);
+  const stripes: number[][] = [];
+  for (const first of near.get(from) ?? []) {
+    if (first.far === to) {
+      stripes.push([first.link]);
+      continue;
+    }
+    if (!switches.has(first.far)) continue;
+    // Breadth first through the switches; `via` holds the bundle each switch was reached by.
+    const via = new Map<string, number>([[first.far, first.link]]);
+    const todo = [first.far];
+    let last = -1;
+    for (let i = 0; i < todo.length && last < 0; i++) {
+      for (const e of near.get(todo[i])!) {
+        if (e.far === to) {
+          last = e.link;
+          break;
+        }
+        if (switches.has(e.far) && !via.has(e.far)) {
+          via.set(e.far, e.link);
+          todo.push(e.far);
+        }
+      }
+    }
+    if (last < 0) continue;
+    const route = [last];
+    for (let at = g.links[last].a === to ? g.links[last].b : g.links[last].a; at !== from; ) {
+      const li = via.get(at)!;
+      route.push(li);
+      at = g.links[li].a === at ? g.links[li].b : g.links[li].a;
+    }
+    stripes.push(route.reverse());
+  }
+  return stripes;
+}
+
+/** NVLink, direct or through NVSwitch nodes, the payload striped over every route (nvlinkStripes) in
+ *  proportion to its narrowest bundle; undefined when the pair has none. */
 function nvlinkRoute(g: LinkGraph, from: string, to: string): { b: RouteBuilder; topoClass: string } | undefined {
   const count = nvlinkCount(g.fabric, from, to);
   if (count === 0) return undefined;
+  const stripes = nvlinkStripes(g, from, to);
+  const narrowest = stripes.map((r) => Math.min(...r.map((li) => g.links[li].capacityGBps)));
+  const total = narrowest.reduce((x, y) => x + y, 0);
   const b = new RouteBuilder(g, 0);
-  const find = (x: string, y: string) => g.links.findIndex((l) => l.kind === "nvlink" && ((l.a === x && l.b === y) || (l.a === y && l.b === x)));
-  const dirOf = (li: number, x: string): 0 | 1 => (g.links[li].a === x ? 0 : 1);
-  const direct = find(from, to);
-  if (direct >= 0) {
-    b.link(direct, dirOf(direct, from));
-    return { b, topoClass: `NV${count}` };
-  }
-  // Through the NVSwitch fabric: the source's port into a switch, the switch's port to the target.
-  for (const sw of g.fabric.nvswitches) {
-    const up = find(from, sw.id), down = find(sw.id, to);
-    if (up < 0 || down < 0) continue;
-    b.link(up, dirOf(up, from));
-    b.link(down, dirOf(down, sw.id));
-    return { b, topoClass: `NV${count}` };
-  }
-  return undefined;
+  stripes.forEach((route, k) => {
+    let at = from;
+    for (const li of route) {
+      const l = g.links[li];
+      b.link(li, l.a === at ? 0 : 1, k, narrowest[k] / total);
+      at = l.a === at ? l.b : l.a;
+    }
+  });
+  return { b, topoClass: `NV${count}` };
 }
 
 /** Device <-> host memory: the device's links, the root complex, across sockets if the memory is on
@@ -246,38 +309,44 @@ function headerBytes(c: PcieLinkConfig, nonFlit: number): number {
   return c.gen === 6 ? (c.flitHeaderBytes ?? 16) : nonFlit;
 }
 
-/** Resources and wire bytes per payload byte: a PCIe hop's data direction carries (payload + header)
- *  per TLP, a read's request direction one MRd per request; NVLink, socket, memory and port carry 1. */
-function loads(g: LinkGraph, b: RouteBuilder, kind: TransferKind): { resources: number[]; weights: number[] } {
+/** Resources, wire bytes per payload byte and payload shares: a PCIe hop's data direction carries
+ *  (payload + header) per TLP, a read's request direction one MRd per request (no payload); NVLink
+ *  its stripe's share; socket, memory and port carry 1. */
+function loads(g: LinkGraph, b: RouteBuilder, kind: TransferKind): { resources: number[]; weights: number[]; shares: number[] } {
   const resources: number[] = [];
   const weights: number[] = [];
-  const add = (r: number, w: number) => {
+  const shares: number[] = [];
+  const add = (r: number, w: number, share: number) => {
     const at = resources.indexOf(r);
-    if (at >= 0) weights[at] += w;
-    else {
+    if (at >= 0) {
+      weights[at] += w;
+      shares[at] += share;
+    } else {
       resources.push(r);
       weights.push(w);
+      shares.push(share);
     }
   };
   for (const h of b.hops) {
     const c = g.links[h.link].pcie;
     if (!c) {
-      add(2 * h.link + h.dir, 1);
+      add(2 * h.link + h.dir, h.share, h.share);
       continue;
     }
-    add(2 * h.link + h.dir, (h.tlpBytes + headerBytes(c, kind === "write" ? MWR_OVERHEAD : CPLD_OVERHEAD)) / h.tlpBytes);
-    if (kind === "read") add(2 * h.link + (1 - h.dir), headerBytes(c, MRD_BYTES) / h.requestBytes);
+    add(2 * h.link + h.dir, (h.share * (h.tlpBytes + headerBytes(c, kind === "write" ? MWR_OVERHEAD : CPLD_OVERHEAD))) / h.tlpBytes, h.share);
+    if (kind === "read") add(2 * h.link + (1 - h.dir), (h.share * headerBytes(c, MRD_BYTES)) / h.requestBytes, 0);
   }
-  for (const r of b.extra) add(r, 1);
-  return { resources, weights };
+  for (const r of b.extra) add(r, 1, 1);
+  return { resources, weights, shares };
 }
 
-/** One-way latency: the engine's issue, each link, switch, root complex and socket crossing. */
+/** One-way latency: the engine's issue, each link (of the slowest stripe), switch, root complex and
+ *  socket crossing. */
 function oneWay(g: LinkGraph, b: RouteBuilder): number {
   const cal = g.calibration;
-  let ns = param(cal, "deviceDmaIssueNs") + b.switches * b.switchHopNs + b.rootComplex * param(cal, "rootComplexHopNs");
-  for (const h of b.hops) ns += g.links[h.link].latencyNs;
-  return ns;
+  const stripeNs: number[] = [0];
+  for (const h of b.hops) stripeNs[h.stripe] = (stripeNs[h.stripe] ?? 0) + g.links[h.link].latencyNs;
+  return param(cal, "deviceDmaIssueNs") + b.switches * b.switchHopNs + b.rootComplex * param(cal, "rootComplexHopNs") + Math.max(...stripeNs);
 }
 
 function finish(g: LinkGraph, b: RouteBuilder, ends: { from: string; to: string; kind: TransferKind; topoClass: string; interconnect: "pcie" | "nvlink"; completer: "memory" | "device" }): SimPath {
@@ -285,12 +354,13 @@ function finish(g: LinkGraph, b: RouteBuilder, ends: { from: string; to: string;
   const { from, to, kind } = ends;
   const initiator = kind === "write" ? from : to;
   sizeTlps(g, b, kind);
-  const { resources, weights } = loads(g, b, kind);
+  const { resources, weights, shares } = loads(g, b, kind);
   const oneWayNs = oneWay(g, b);
   let latencyNs = oneWayNs, windowBytes = 0;
-  const add = (r: number, w: number) => {
+  const add = (r: number, w: number, share = 1) => {
     resources.push(r);
     weights.push(w);
+    shares.push(share);
   };
   if (kind === "read") {
     // A read waits for its completer and comes back the same way. By Little's law a read stream at
@@ -303,7 +373,7 @@ function finish(g: LinkGraph, b: RouteBuilder, ends: { from: string; to: string;
     if (ends.interconnect === "pcie" && tags !== undefined) {
       const requestBytes = b.hops.find((h) => h.side === "initiator" && h.requestBytes > 0)?.requestBytes ?? param(cal, "pcieMrrs");
       windowBytes = g.capacities[tags] * requestBytes;
-      add(tags, latencyNs / requestBytes);
+      add(tags, latencyNs / requestBytes, 0);
     }
   }
   // A NIC's network port feeds or drains its DMA, whichever end of the transfer it is.
@@ -325,7 +395,7 @@ function finish(g: LinkGraph, b: RouteBuilder, ends: { from: string; to: string;
   const engine = fn(g, initiator)?.dmaEngines;
   return {
     from, to, kind, initiator, topoClass: ends.topoClass, interconnect: ends.interconnect, hops: b.hops,
-    throughRootComplex: b.throughRootComplex, resources, weights, capGBps: engine?.gbps ?? Infinity, oneWayNs, latencyNs, windowBytes,
+    throughRootComplex: b.throughRootComplex, resources, weights, shares, capGBps: engine?.gbps ?? Infinity, oneWayNs, latencyNs, windowBytes,
   };
 }
 

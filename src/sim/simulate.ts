@@ -207,13 +207,16 @@ export function simulate(graph: LinkGraph, transfers: readonly Transfer[]): SimR
 
 function resourceUse(k: Classes, transfers: readonly Transfer[], busyNs: Float64Array, nRes: number): Pick<SimResult, "payloadBytes" | "wireBytes" | "busyNs"> {
   const perClass = new Float64Array(k.set.caps.length);
-  transfers.forEach((t, i) => (perClass[k.classOf[i]] += t.bytes));
+  const pathOf: SimPath[] = [];
+  transfers.forEach((t, i) => {
+    perClass[k.classOf[i]] += t.bytes;
+    pathOf[k.classOf[i]] = t.path;
+  });
   const payloadBytes = new Float64Array(nRes), wireBytes = new Float64Array(nRes);
-  const { offsets, resources, weights } = k.set;
   for (let c = 0; c < perClass.length; c++) {
-    for (let i = offsets[c]; i < offsets[c + 1]; i++) {
-      // Data directions carry >= 1 wire byte per payload byte; a read's request direction less.
-      if (weights[i] >= 1) payloadBytes[resources[i]] += perClass[c];
+    const { resources, weights, shares } = pathOf[c];
+    for (let i = 0; i < resources.length; i++) {
+      payloadBytes[resources[i]] += perClass[c] * shares[i];
       wireBytes[resources[i]] += perClass[c] * weights[i];
     }
   }
