@@ -100,10 +100,13 @@ export class BarAperture implements MachineListener {
     if (!this.bar.resizable.includes(size) && size !== this.bar.size) return -EINVAL;
     if (size > this.bar.size) return -ENOSPC;
     if (this.frameSlot.size > 0) return -EBUSY;
+    const before = this.slots;
     this.size = size;
     this.slots = this.slotsFor(size);
-    this.high = Math.min(this.high, this.slots);
+    // A slot keeps the P2PDMA page made for it (pages are carved in slot order, slotOfFrame): a
+    // smaller window parks the slots beyond it, a larger one gets back those already made.
     this.freeSlots = this.freeSlots.filter((s) => s < this.slots);
+    for (let s = before; s < Math.min(this.high, this.slots); s++) this.freeSlots.push(s);
     return 0;
   }
 
