@@ -53,8 +53,8 @@ const weight = (role: string) => (role === "gpu" || role === "accelerator" ? 2 :
 const fmt = (b: number) => (b >= MiB ? `${b / MiB} MiB` : `${b / KiB} KiB`);
 
 interface Point { machine: string; cls: string; group: string; pair: string; mapType: string; bytes: number; design: string }
-/** Transfers that ran, with their time and rate; those refused, with the reason. */
-const rows: (Point & { ns: number; gbps: number })[] = [];
+/** Transfers that ran, with their time, rate and the part of the time that is not bytes on links; those refused, with the reason. */
+const rows: (Point & { ns: number; gbps: number; fixedNs: number })[] = [];
 const refused: (Point & { error: string })[] = [];
 const picked: { machine: string; cls: string; group: string; pair: string; mapType: string; nvlinks: number }[] = [];
 const started = Date.now();
@@ -94,7 +94,7 @@ for (const file of readdirSync(DIR).filter((f) => /\\.(json|lspci\\.txt|hwloc\\.
   const run = runScenario(loadScenario({ topology: `${DIR}/${file}`, ...calibration, steps })).result;
   run.steps.forEach((s, i) => {
     if (s.op !== "transfer") return;
-    if (s.ok) rows.push({ ...meta[i], ns: s.result.ns, gbps: s.result.gbps });
+    if (s.ok) rows.push({ ...meta[i], ns: s.result.ns, gbps: s.result.gbps, fixedNs: s.result.fixedNs ?? 0 });
     else refused.push({ ...meta[i], error: s.error });
   });
   console.log(`${fabric.name.padEnd(28)} ${String(steps.length).padStart(3)} transfers, calibration ${run.counters.calibration}`);
@@ -110,12 +110,15 @@ md("""### Each pair: the rate of every design at 64 MiB, and the fastest design 
 P2PDMA maps the pair; NVLink, the bounce and migration always). The figure puts every pair on one axis, grouped by
 where the traffic turns; the rate axis is logarithmic so that NVLink (hundreds of GB/s) and migration (a few GB/s)
 fit. A pair without a blue P2P dot is one P2PDMA refuses: its hollow purple dot is what `rule: "fabric"` would cost.
+After `NVLink` comes the pair's link count as nvidia-smi prints it (`NV2`: two links). Where P2P over PCIe is slower
+than the bounce at 64 MiB, the cell prints how much of each time is fixed (not bytes on the links: mapping, setup).
 
 Two things to keep in mind when reading it. An lspci dump says nothing of a function without its `-vvv` block, so
-the cost model runs that function's link at its default: the ASUS dump's NIC and NVMe pairs are slower than the kit
-JSON of the same machine, whose links come from the vendor's specifications. And the DGX-2H's NVLink figures are a
-floor: the kit routes a GPU pair through one of the six NVSwitches each GPU is bonded to (one link, not six), and it
-finds no NVLink route between the two baseboards, so the cross-socket pair shows no NVLink rate."""),
+the cost model runs that function's link at its default: the ASUS dump's NIC pair moves 13.8 GB/s where the kit JSON
+of the same machine, whose links come from the vendor's specifications, gives 48.9. And where GPUs meet through
+NVSwitches the kit splits a transfer over every NVLink route between them, in proportion to each route's narrowest
+link: on the DGX-2H a GPU's six links into its baseboard's switches, and between the two baseboards the switches'
+trunks, so the cross-socket pair has an NVLink rate too."""),
 code("""type Pair = { machine: string; cls: string };
 const same = (p: Pair, r: Pair) => r.machine === p.machine && r.cls === p.cls;
 const at = (p: Pair, design: string, bytes: number) => rows.find((r) => same(p, r) && r.design === design && r.bytes === bytes);
@@ -127,10 +130,17 @@ for (const p of picked) {
   const rates = DESIGNS.map((d) => {
     if (refusedAt(p, d, 64 * MiB)) return `${short[d]} ${d === "P2P over PCIe" ? "refused" : "no route"}`;
     const r = at(p, d, 64 * MiB);
-    return r ? `${short[d]} ${r.gbps.toFixed(1)}` : "";
+    return r ? `${short[d]} ${r.gbps.toFixed(1)}${d === "P2P over NVLink" ? ` (NV${p.nvlinks})` : ""}` : "";
   }).filter((t) => t !== "").join(", ");
   const wins = SIZES.map((b) => `${fmt(b)} ${short[fastest(p, b)?.design ?? ""] ?? "-"}`).join(", ");
   console.log(`${p.machine.padEnd(28)} ${p.cls.padEnd(4)} ${p.pair.padEnd(38)} ${p.mapType.padEnd(16)} ${rates}; fastest: ${wins}`);
+}
+// Where P2P over PCIe loses to the bounce at 64 MiB: how much of its time is not the bytes on the links.
+for (const p of picked) {
+  const p2p = at(p, "P2P over PCIe", 64 * MiB), bounce = at(p, "bounce through RAM", 64 * MiB);
+  if (!p2p || !bounce || p2p.ns <= bounce.ns) continue;
+  console.log(`P2P slower than the bounce at 64 MiB: ${p.machine} ${p.cls}: P2P ${(p2p.ns / 1e6).toFixed(2)} ms (fixed ${(p2p.fixedNs / 1e6).toFixed(2)} ms), ` +
+    `bounce ${(bounce.ns / 1e6).toFixed(2)} ms (fixed ${(bounce.fixedNs / 1e6).toFixed(2)} ms)`);
 }
 const label = (r: { group: string; machine: string; cls: string }) => `${r.group} · ${r.machine} ${r.cls}`;
 const order = GROUPS.flatMap((g) => picked.filter((p) => p.group === g).map(label));
@@ -198,12 +208,15 @@ page of device memory), then, after `resizeBar` to 256 MiB (refused with `EBUSY`
 accepted once the buffer is unmapped and its device pages freed), with the classic 256 MiB window, 4 MiB short of the
 working set. When every slot is bound, the default `aperture: "lru"` takes the least recently used slot back: the
 notifiers of the address it was mapped at run first (`MMU_NOTIFY_CLEAR`), so its users drop their mappings; with
-`aperture: "fail"` the mapping fails with `ENOSPC` instead. Every step states what it expects (`expect`).
+`aperture: "fail"` no slot is taken back and `hmm_range_fault` returns `ENOSPC` to the NIC's driver, which with its
+default `fallback: "migrate"` faults the chunk to RAM instead (the kit's ODP design); the step here asks for
+`fallback: "bounce"`, which needs a slot too, so the mapping fails with `ENOSPC`. Every step states what it expects
+(`expect`).
 
 The cell then sums per phase the simulated time of its steps by part (`counters.stepTimesNs`), the slots taken back
 (peer mappings dropped by invalidation during `peerMap` steps, `peerUnmapsByInvalidation`), the notifier callbacks
-they ran, the `hmm_range_fault` calls of the NIC's driver (32 pages each; a walk an invalidation overtook is
-repeated), the pages the `dma` steps read, and the bytes on each link (`counters.bytesMoved`, for the whole run)."""),
+they ran, the `hmm_range_fault` calls of the NIC's driver (up to 32 pages each; a walk an invalidation overtook is
+repeated on half as many pages, and the rest of that mapping keeps the smaller size), the pages the `dma` steps read, and the bytes on each link (`counters.bytesMoved`, for the whole run)."""),
 code("""const MACHINE = "../data/topologies/asus-esc8000a-e12.json";
 const GPU = "01:00.0", NIC = "21:00.0";
 const WINDOW = 256 * MiB, WORKING_SET = 260 * MiB, CHUNK = 4 * MiB;
@@ -231,7 +244,7 @@ function phase(name: string, small: boolean) {
   }
   // Pass 2 starts over: chunk 0 was mapped first, so it is what the window gave back first.
   add(name, "DMA", { op: "dma", device: NIC, ...chunk(0), expect: small ? "EFAULT" : "ok", comment: "pass 2: chunk 0 before mapping it again" });
-  add(name, "peer mapping", { op: "peerMap", device: NIC, ...chunk(0), aperture: "fail", expect: small ? "ENOSPC" : "ok", comment: "pass 2: chunk 0, aperture fail" });
+  add(name, "peer mapping", { op: "peerMap", device: NIC, ...chunk(0), aperture: "fail", fallback: "bounce", expect: small ? "ENOSPC" : "ok", comment: "pass 2: chunk 0, aperture fail" });
   add(name, "peer mapping", { op: "peerMap", device: NIC, ...chunk(0), expect: "ok", comment: "pass 2: chunk 0, aperture lru" });
   add(name, "DMA", { op: "dma", device: NIC, ...chunk(0), expect: "ok", comment: "pass 2: chunk 0" });
   add(name, "DMA", { op: "dma", device: NIC, ...chunk(1), expect: small ? "EFAULT" : "ok", comment: "pass 2: chunk 1, not mapped again yet" });
@@ -370,39 +383,45 @@ for (const huge of [false, true]) {
 }"""),
 md("""## Conclusion
 Read from the numbers the cells print (the cost model's predictions; `transfer` steps at 64 KiB, 2 MiB and 64 MiB on
-37 pairs of 15 machines, 372 transfers priced and 24 refused; the shipped `haswell-nfp6000` has one device and no pair).
-- **Below a switch, P2P wins at every size** (15 pairs on 12 machines): the bounce through RAM takes 2.21–2.99 times
+41 pairs of 17 machines, 411 transfers priced and 21 refused; the shipped `haswell-nfp6000` has one device and no pair).
+- **Below a switch, P2P wins at every size** (17 pairs on 14 machines): the bounce through RAM takes 2.21–2.99 times
   as long as P2P at 64 KiB, 1.31–2.13 at 2 MiB and 1.09–1.39 at 64 MiB. At 64 MiB P2P moves 52.5 GB/s on the Gen5
   host (bounce 37.7), 26.3 on Gen4 (21.2) and 13.2 on Gen3 (11.3).
-- **Through the root complex, P2P wins where Linux maps it, by less, and not everywhere.** On the 10 pairs P2PDMA
-  maps `THRU_HOST_BRIDGE` (7 machines) the bounce takes 1.97–2.48 times as long at 64 KiB but only 0.91–1.18 at 64 MiB:
-  on the DGX-2H (Skylake-SP) P2P through the root complex is slower than the bounce (10.8 against 11.9 GB/s). On the
-  6 pairs P2PDMA refuses (`NOT_SUPPORTED`: the Z370 desktop, the DGX-1, the 4-GPU NVLink machine and the three
-  reference hosts) the bounce is the fastest PCIe design; what `rule: "fabric"` would gain is large for small
-  transfers (the bounce takes 2.05–2.51 times as long at 64 KiB) and small or negative at 64 MiB (0.91–1.10: 43.2
-  against 39.3 GB/s on the Gen5 host, 10.8 against 11.9 on Gen3).
-- **Across sockets, P2P still wins** on the 5 pairs Linux maps (2.01–2.39 at 64 KiB, 1.08–1.17 at 64 MiB) but at
-  the socket link's rate: 24.0 GB/s on the Genoa server against 26.3 within a socket, 16.0 on the HGX A100, 22.0 on the
-  HGX H100. The DGX-1's cross-socket pair is refused; the bounce gets 5.7 GB/s there, `rule: "fabric"` 6.0.
-- **NVLink beats every PCIe design where a pair has it** (237.6 GB/s on the HGX A100, 365.2 on the HGX H100, 39.9 for
-  the DGX-1's NV2 pairs), whatever P2PDMA says of the PCIe path. **Migration to RAM never wins**: it takes 2.05–8.58
-  times as long as P2P, 2.7–6.1 GB/s at 64 MiB.
+- **Through the root complex, P2P wins where Linux maps it, by less, and not everywhere.** On the 12 pairs P2PDMA maps
+  `THRU_HOST_BRIDGE` (9 machines) the bounce takes 1.53–2.48 times as long at 64 KiB but only 0.53–1.18 at 64 MiB. On
+  the DGX-2H (Skylake-SP) P2P through the root complex is slower than the bounce at 64 MiB (10.8 against 11.9 GB/s;
+  0.00 of its 6.20 ms is fixed, so the links set the rate). On the two synthetic three-device machines, whose host
+  bridge has the IOMMU translating DMA (`iommu: "dma"`), P2P maps and unmaps an IOVA for every page it moves (5.53 ms
+  of its 10.63 ms at 64 MiB), so it loses to the bounce from 2 MiB on (0.99 at 2 MiB; 6.3 against 11.9 GB/s at
+  64 MiB). On the 6 pairs P2PDMA refuses (`NOT_SUPPORTED`: the Z370 desktop, the DGX-1, the 4-GPU NVLink machine and
+  the three reference hosts) the bounce is the fastest PCIe design; what `rule: "fabric"` would gain is large for
+  small transfers (the bounce takes 2.05–2.51 times as long at 64 KiB) and small or negative at 64 MiB (0.91–1.10:
+  43.2 against 39.3 GB/s on the Gen5 host, 10.8 against 11.9 on Gen3).
+- **Across sockets, P2P over PCIe still beats the bounce** on the 5 pairs Linux maps (2.01–2.39 at 64 KiB, 1.08–1.17
+  at 64 MiB) but at the socket link's rate: 24.0 GB/s on the Genoa server against 26.3 within a socket, 16.0 on the
+  HGX A100, 22.0 on the HGX H100. The DGX-1's cross-socket pair is refused; the bounce gets 5.7 GB/s there,
+  `rule: "fabric"` 6.0 (and its NV2 NVLink 39.9).
+- **NVLink beats every PCIe design where a pair has it** (237.6 GB/s on the HGX A100, 365.2 on the HGX H100, 119.4 on
+  the DGX-2H through its NVSwitches and 119.3 between its two baseboards, 39.9 for NV2 pairs and 20.0 for the DGX-1's
+  NV1 pairs), whatever P2PDMA says of the PCIe path. **Migration to RAM never wins**: it takes 1.93–8.58 times as long
+  as P2P, 2.7–6.1 GB/s at 64 MiB.
 - **A 256 MiB BAR window costs time, not bytes, once the working set outgrows it.** Streaming a 260 MiB working set in
   4 MiB chunks, the full BAR mapped everything into free slots (peer mapping 1.92 ms in all, 0 slots taken back); the
   256 MiB window took 2048 slots back with 4096 notifier callbacks (peer mapping 30.56 ms). One chunk mapped again by
   taking slots back costs 14365 us against 29 us into free slots and 162 us to read it by DMA. The LRU is the wrong
   order for a cyclic stream: the second pass found chunk 0 unmapped (`EFAULT`), and mapping it again took chunk 1's
-  slots (`EFAULT` next), so a second pass would map every chunk again. `aperture: "fail"` turns that into `ENOSPC`;
-  resizing needs the BAR unused (`EBUSY` while mapped). Taking slots back moved no bytes: the links carried exactly
-  what was migrated and read (1056 MiB on the GPU's link = 520 MiB migrated in + 536 MiB read by DMA over both phases;
-  536 MiB on the NIC's).
+  slots (`EFAULT` next), so a second pass would map every chunk again; the NIC's driver, its walks overtaken by those
+  invalidations and repeated on smaller chunks, made 5926 `hmm_range_fault` calls against 2144 with the full BAR.
+  `aperture: "fail"` with `fallback: "bounce"` turns the reclaim into `ENOSPC`; resizing needs the BAR unused (`EBUSY`
+  while mapped). Taking slots back moved no bytes: the links carried exactly what was migrated and read (1056 MiB on
+  the GPU's link = 520 MiB migrated in + 536 MiB read by DMA over both phases; 536 MiB on the NIC's).
 - **2 MiB pages take migration's per-page software out of the way, not its second copy.** From 4 KiB to 2 MiB pages,
   64 MiB from RAM into the GPU falls from 10.94 to 2.57 ms (software from 77 % to 1 % of the time); back to RAM on CPU
   faults from 121.20 ms (0.55 GB/s, 7.24 us per fault) to 2.81 ms. Stock HMM from the GPU to the NIC falls from 12.34 to
   3.98 ms, still 1.56 times P2P's 2.55 ms: the NIC reads only once the pages have reached RAM, two copies one after
-  the other where P2P makes one. In the kernel model a 16 MiB THP buffer takes 8 CPU faults to fill instead of 4096,
-  but one CPU read of one page migrates 512 pages back (3.284 ms against 0.014 ms). Its migration into the GPU is
-  priced like base pages (2.79 ms both): the scenario's cost layer prices a `migrate_vma` copy per 4 KiB page whatever
-  the folio size, so the `transfer` step's 2 MiB figure is the one to read."""),
+  the other where P2P makes one. In the kernel model a 16 MiB THP buffer takes 8 CPU faults to fill instead of 4096
+  and migrates into the GPU in 0.70 ms instead of 2.79 (a folio migrated whole is priced as one 2 MiB page, as the
+  `transfer` step's 2 MiB rows are); one CPU read of one page brings back its whole folio, 512 pages, in 0.095 ms
+  against 0.014 ms for the one base page."""),
 ]
 write("06", cells)
