@@ -145,11 +145,13 @@ for (const p of picked) {
 const label = (r: { group: string; machine: string; cls: string }) => `${r.group} · ${r.machine} ${r.cls}`;
 const order = GROUPS.flatMap((g) => picked.filter((p) => p.group === g).map(label));
 const at64 = rows.filter((r) => r.bytes === 64 * MiB);
+// The rate axis spans every mark with room for its symbol on both sides.
+const rates = at64.map((r) => r.gbps);
 show("06-designs-by-pair", Plot.plot({
   document: plotDocument(),
   title: "64 MiB from the owner to the reader, every design on one pair per class of every shipped machine",
-  width: 900, height: 40 + 17 * order.length, marginLeft: 300,
-  x: { type: "log", label: "rate (GB/s, log scale)", labelAnchor: "center", grid: true },
+  width: 900, height: 40 + 17 * order.length, marginLeft: 300, marginRight: 20,
+  x: { type: "log", domain: [Math.min(...rates) / 1.2, Math.max(...rates) * 1.2], label: "rate (GB/s, log scale)", labelAnchor: "center", grid: true },
   y: { domain: order, label: null },
   color: { legend: true, domain: DESIGNS, range: ["#4e79a7", "#59a14f", "#f28e2b", "#e15759", "#b07aa1"] },
   symbol: { domain: DESIGNS, range: ["circle", "diamond", "square", "triangle", "circle"] },

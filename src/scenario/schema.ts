@@ -174,7 +174,7 @@ export const Step = z.discriminatedUnion("op", [
     fallback: z.enum(["migrate", "bounce"]).optional().describe(
       "When P2P is NOT_SUPPORTED: \"migrate\" (default: fault the pages to RAM) or \"bounce\" (the owner copies through a host buffer)."),
     aperture: z.enum(["lru", "fail"]).optional().describe(
-      "When a provider's BAR window has no free slot: \"lru\" (default: evict the least recently used peer mappings, invalidating their users) or \"fail\" (ENOSPC for the pages that do not fit)."),
+      "When a provider's BAR window has no free slot: \"lru\" (default: evict the least recently used peer mappings, invalidating their users) or \"fail\" (pages that do not fit get -ENOSPC from the aperture, and the driver decides: the builtin odp faults them to RAM under the default `fallback` \"migrate\", and fails the step with ENOSPC under \"bounce\", which needs a slot too)."),
   }).describe("peerMap: map a range for peer DMA through the device's driver; the result counts the pages mapped per path when the step ends and those `unmapped`."),
   z.strictObject({
     op: op("dma", "dma: DMA through the device's current mappings, without faulting; a page it has no mapping for ends it (an IOMMU fault)."),
