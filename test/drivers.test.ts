@@ -262,6 +262,38 @@ const staleSeq: P2pDriver = {
   },
 };
 
+/** A driver whose recheck compares with the sequence of its first walk: once an invalidation
+ *  overtook that walk, mmu_interval_read_retry says retry however often it walks again. */
+const staleRecheck: P2pDriver = {
+  name: "stale-recheck",
+  create(k: Kernel, dev: DriverDevice): DriverInstance {
+    return {
+      *mapRange(req) {
+        const sub = k.mmuIntervalNotifierInsert(req.mm, req.start, req.npages, {
+          invalidate: (n, range, cur) => {
+            k.mmuIntervalSetSeq(n, cur);
+            dev.table(req.mm).clear(range.start, range.end);
+            return true;
+          },
+        });
+        if (typeof sub === "number") return { ret: sub, page: req.start, reason: "notifier" };
+        const first = k.mmuIntervalReadBegin(sub);
+        const range: HmmRange = {
+          notifier: sub, notifierSeq: first, start: req.start, end: req.start + req.npages, hmmPfns: new Uint32Array(req.npages),
+          defaultFlags: HMM_PFN_REQ_FAULT, pfnFlagsMask: HMM_PFN_ALLOW_P2P, devPrivateOwner: dev.owner,
+        };
+        for (;;) {
+          const ret = yield* k.hmmRangeFault(range);
+          if (ret !== 0 && ret !== -EBUSY) return { ret, page: req.start, reason: "fault" };
+          if (ret === 0 && !k.mmuIntervalReadRetry(sub, first)) return undefined;
+          range.notifierSeq = k.mmuIntervalReadBegin(sub);
+        }
+      },
+      *unmapRange() {},
+    };
+  },
+};
+
 /** A driver that sleeps holding its mutex. */
 const sleepsLocked: P2pDriver = {
   name: "sleeps-locked",
@@ -283,6 +315,13 @@ describe("drivers that break the kernel's rules", () => {
     const r = run(staleSeq, [...inDevice("gpu0", 2), { op: "peerMap", device: "nic0", buffer: "a", at: 1_000_000 }, { op: "cpuRead", buffer: "a", count: 1, at: 1_000_000 }]);
     expect(r.steps[3].ok ? "" : r.steps[3].error).toMatch(/^EBUSY: .*-EBUSY 100000 times in a row/);
     expect(r.violations).toMatchObject([{ step: 3, code: "livelock", device: "nic0", via: "hmm_range_fault" }]);
+  });
+
+  it("a recheck against a stale sequence livelocks too: a livelock violation via mmu_interval_read_retry and EBUSY", () => {
+    // hmm-semantics.md §1.7: the driver's loop must take a new sequence (mmu_interval_read_begin) for each retry.
+    const r = run(staleRecheck, [...inDevice("gpu0", 2), { op: "peerMap", device: "nic0", buffer: "a", at: 1_000_000 }, { op: "cpuRead", buffer: "a", count: 1, at: 1_000_000 }]);
+    expect(r.steps[3].ok ? "" : r.steps[3].error).toMatch(/^EBUSY: .*mmu_interval_read_retry said retry 100000 times in a row/);
+    expect(r.violations).toMatchObject([{ step: 3, code: "livelock", device: "nic0", via: "mmu_interval_read_retry" }]);
   });
 
   it("a mutex held across a preemption point deadlocks the next taker (EDEADLK), never the kit", () => {

@@ -88,6 +88,7 @@ export class DeviceKernel implements Kernel {
   /** The driver's aperture-pressure hook, once its instance exists. */
   pressure: ((provider: string) => number) | null = null;
   private busyInARow = 0;
+  private retryInARow = 0;
 
   constructor(private readonly machine: Machine, private readonly timeline: Timeline, private readonly costs: KernelCosts, client: ClientDevice) {
     this.device = new DriverDeviceView(client);
@@ -128,7 +129,18 @@ export class DeviceKernel implements Kernel {
   }
 
   mmuIntervalReadRetry(sub: IntervalNotifier, seq: number): boolean {
-    return readRetry(sub, seq);
+    if (!readRetry(sub, seq)) {
+      this.retryInARow = 0;
+      return false;
+    }
+    // A loop that retries without ever reading a sequence no invalidation overtook does not end
+    // (the explorer's events are finite, so a correct driver's retries are too).
+    if (++this.retryInARow > LIVELOCK_RETRIES) {
+      this.retryInARow = 0;
+      this.machine.mem.events.violation({ code: "livelock", device: this.client.id, address: hex(sub.start * PAGE_SIZE), access: "read", via: "mmu_interval_read_retry" });
+      throw new DriverAbort(-EBUSY, sub.start, `mmu_interval_read_retry said retry ${LIVELOCK_RETRIES} times in a row: the driver's retry loop does not end (does it call mmu_interval_read_begin again before each retry?)`);
+    }
+    return true;
   }
 
   mmuIntervalSetSeq(sub: IntervalNotifier, curSeq: number): void {

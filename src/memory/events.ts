@@ -169,5 +169,5 @@ const VIOLATION_TEXT: Record<ViolationCode, string> = {
   "lost-write": "wrote a page that no longer backs this address (migrated away or unmapped): the data is lost",
   "after-invalidation": "used a mapping after the invalidation of its page had returned (the callback did not stop the device)",
   unpinned: "went through a pinned mapping whose pin was dropped, to a page that moved or was given back meanwhile (a pinned page migrated while mapped)",
-  livelock: "the driver's retry loop did not end (hmm_range_fault kept returning -EBUSY)",
+  livelock: "the driver's retry loop did not end (hmm_range_fault kept returning -EBUSY, or mmu_interval_read_retry kept saying retry)",
 };

@@ -6,9 +6,10 @@
 // run.ts takes. A file meant for another command says so.
 // Leaves out: standard input and URLs.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { threadId } from "node:worker_threads";
 import { buildFabric } from "../fabric/build.js";
 import { BUILTIN_TOPOLOGY_NAMES, builtinTopologyInput } from "../fabric/builtin.js";
 import { checkJsonSyntax } from "../fabric/import/json-syntax.js";
@@ -242,7 +243,11 @@ async function compiledTypeScript(path: string, field: string): Promise<string> 
   const cacheDir = nearest ? join(nearest, ".cache", "p2pdma-lab") : join(dirname(path), ".p2pdma-lab-cache");
   mkdirSync(cacheDir, { recursive: true });
   const file = join(cacheDir, `${basename(path, ".ts")}-${createHash("sha256").update(path).digest("hex").slice(0, 12)}.mjs`);
-  writeFileSync(file, out.outputText);
+  // Written aside and renamed: explorer workers compile the same driver at once, and a reader must
+  // never see a half-written module.
+  const part = `${file}.${process.pid}.${threadId}.part`;
+  writeFileSync(part, out.outputText);
+  renameSync(part, file);
   return `${pathToFileURL(file).href}?v=${Date.now()}`;
 }
 
