@@ -1,9 +1,13 @@
 // Models: where a CLI command writes, so commands run the same in-process (tests, notebooks)
-// and as the `p2pdma-lab` binary. Leaves out: reading standard input.
+// and as the `p2pdma-lab` binary, which can also take bytes for standard output (a large JSON
+// result written from a reused buffer, without a string per piece). Leaves out: reading standard input.
+import { writeSync } from "node:fs";
 
 export interface CliIo {
   out(text: string): void;
   err(text: string): void;
+  /** Writes UTF-8 bytes to the same place as `out`, before returning (the caller reuses them); optional. */
+  outBytes?(bytes: Uint8Array): void;
 }
 
 /** Exit statuses of DESIGN §4. */
@@ -25,7 +29,25 @@ export function bufferIo(): CliIo & { stdout: () => string; stderr: () => string
   };
 }
 
+/**
+ * Writes `bytes` to standard output at once (a full pipe is waited for). A failure goes to
+ * process.stdout's error handlers, as a failed process.stdout.write would (main.ts: EPIPE ends quietly).
+ */
+function writeStdout(bytes: Uint8Array): void {
+  const fd = process.stdout.fd; // process.stdout first: earlier writes are out and fd 1 is set blocking (pipes, TTYs)
+  for (let off = 0; off < bytes.length; ) {
+    try {
+      off += writeSync(fd, bytes, off, bytes.length - off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EAGAIN") continue; // a non-blocking pipe that is full
+      process.stdout.emit("error", e);
+      return;
+    }
+  }
+}
+
 export const processIo: CliIo = {
   out: (t) => process.stdout.write(t),
   err: (t) => process.stderr.write(t),
+  outBytes: writeStdout,
 };

@@ -44,7 +44,8 @@ export class Device {
  * them as copy events when flushed, so hot loops add numbers instead of building records per page.
  */
 export class DmaBatch {
-  private readonly pages = new Map<number, number>();
+  /** Pages per pair settled so far, in first-copy order (made once a second pair is copied: most batches copy one pair). */
+  private pages: Map<number, number> | null = null;
   /** The pair copied last and its pages not yet in `pages` (a run of copies costs no map lookups). */
   private lastKey = -1;
   private lastPages = 0;
@@ -67,18 +68,28 @@ export class DmaBatch {
   }
 
   private settle(): void {
-    if (this.lastPages > 0) this.pages.set(this.lastKey, (this.pages.get(this.lastKey) ?? 0) + this.lastPages);
+    if (this.lastPages > 0) {
+      const pages = (this.pages ??= new Map());
+      pages.set(this.lastKey, (pages.get(this.lastKey) ?? 0) + this.lastPages);
+    }
     this.lastPages = 0;
   }
 
   flush(): void {
-    this.settle();
-    const pools = this.mem.frames.pools;
-    for (const [key, n] of this.pages) {
-      const from = pools[Math.floor(key / 65536)].label;
-      const to = pools[key % 65536].label;
-      this.mem.events.copy(from, to, n * PAGE_SIZE, this.cause);
+    if (this.pages === null) {
+      // One pair (or none) copied since the last flush.
+      if (this.lastPages > 0) this.publish(this.lastKey, this.lastPages);
+      this.lastPages = 0;
+      return;
     }
+    this.settle();
+    for (const [key, n] of this.pages) this.publish(key, n);
     this.pages.clear();
+  }
+
+  /** The copy event of `n` pages of pair `key`. */
+  private publish(key: number, n: number): void {
+    const pools = this.mem.frames.pools;
+    this.mem.events.copy(pools[Math.floor(key / 65536)].label, pools[key % 65536].label, n * PAGE_SIZE, this.cause);
   }
 }
