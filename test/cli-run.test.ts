@@ -79,6 +79,15 @@ describe("p2pdma-lab run", () => {
     expect(r.stdout).toBe(io.stdout());
   });
 
+  it("waits for a reader that is slow to start, and prints all of it", async () => {
+    const p = file("big3.json", JSON.stringify(big));
+    const io = bufferIo();
+    expect(await runCommand(p, { json: true }, io)).toBe(0);
+    const r = spawnSync("bash", ["-c", `"${process.execPath}" dist/cli/main.js run "${p}" --json | (sleep 1; cat)`], { encoding: "utf8", maxBuffer: 1 << 26 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(io.stdout());
+  });
+
   it("ends quietly with status 0 when the reader goes away (`run --json | head`)", () => {
     const p = file("big2.json", JSON.stringify(big));
     const r = spawnSync("bash", ["-c", `"${process.execPath}" dist/cli/main.js run "${p}" --json | head -c 20; echo " status=\${PIPESTATUS[0]}"`], { encoding: "utf8" });

@@ -6,7 +6,7 @@ import { writeSync } from "node:fs";
 export interface CliIo {
   out(text: string): void;
   err(text: string): void;
-  /** Writes UTF-8 bytes to the same place as `out`, before returning (the caller reuses them); optional. */
+  /** Writes UTF-8 bytes to the same place as `out`, done with them on return (the caller reuses them); optional. */
   outBytes?(bytes: Uint8Array): void;
 }
 
@@ -29,19 +29,33 @@ export function bufferIo(): CliIo & { stdout: () => string; stderr: () => string
   };
 }
 
+/** A word to sleep on (Atomics.wait) while a full pipe drains. */
+const nap = new Int32Array(new SharedArrayBuffer(4));
+
 /**
- * Writes `bytes` to standard output at once (a full pipe is waited for). A failure goes to
- * process.stdout's error handlers, as a failed process.stdout.write would (main.ts: EPIPE ends quietly).
+ * Writes `bytes` to standard output before returning; a failure goes to process.stdout's error
+ * handlers, as a failed process.stdout.write's would (main.ts ends quietly on EPIPE). A full pipe
+ * (standard output is non-blocking) is waited for by sleeping, 50 us at first, longer while the
+ * reader stays away, never by spinning. Bytes go behind whatever process.stdout still holds.
  */
 function writeStdout(bytes: Uint8Array): void {
-  const fd = process.stdout.fd; // process.stdout first: earlier writes are out and fd 1 is set blocking (pipes, TTYs)
+  const out = process.stdout;
+  if (out.writableLength > 0) {
+    out.write(Buffer.from(bytes)); // a copy: the caller reuses its buffer
+    return;
+  }
+  let waitMs = 0.05;
   for (let off = 0; off < bytes.length; ) {
     try {
-      off += writeSync(fd, bytes, off, bytes.length - off);
+      off += writeSync(out.fd, bytes, off, bytes.length - off);
+      waitMs = 0.05;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "EAGAIN") continue; // a non-blocking pipe that is full
-      process.stdout.emit("error", e);
-      return;
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") {
+        out.emit("error", e);
+        return;
+      }
+      Atomics.wait(nap, 0, 0, waitMs);
+      waitMs = Math.min(waitMs * 2, 20);
     }
   }
 }
