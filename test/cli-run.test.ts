@@ -1,5 +1,6 @@
 // Tests for `p2pdma-lab run` (src/cli/run.ts, DESIGN §4): exit 0 / 1 / 2, the JSON shape, the
 // per-step listing, the trace file, and bad files naming file, field and value.
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -63,4 +64,34 @@ describe("p2pdma-lab run", () => {
       expect(io.stdout()).toBe("");
     });
   }
+
+  // The binary writes --json as bytes straight to standard output (cli/io.ts processIo.outBytes).
+  const big = { topology: "dmirror", steps: [{ op: "mmap", buffer: "a", pages: 200_000 }, { op: "cpuWrite", buffer: "a", value: "index" }, { op: "migrateToDevice", device: "dmirror0", buffer: "a" }] };
+
+  it("prints through a pipe what it prints in-process, byte for byte (the built binary)", async () => {
+    const p = file("big.json", JSON.stringify(big));
+    const io = bufferIo();
+    expect(await runCommand(p, { json: true }, io)).toBe(0);
+    const r = spawnSync(process.execPath, ["dist/cli/main.js", "run", p, "--json"], { encoding: "utf8", maxBuffer: 1 << 26 });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe("");
+    expect(r.stdout.length).toBeGreaterThan(1 << 20);
+    expect(r.stdout).toBe(io.stdout());
+  });
+
+  it("waits for a reader that is slow to start, and prints all of it", async () => {
+    const p = file("big3.json", JSON.stringify(big));
+    const io = bufferIo();
+    expect(await runCommand(p, { json: true }, io)).toBe(0);
+    const r = spawnSync("bash", ["-c", `"${process.execPath}" dist/cli/main.js run "${p}" --json | (sleep 1; cat)`], { encoding: "utf8", maxBuffer: 1 << 26 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(io.stdout());
+  });
+
+  it("ends quietly with status 0 when the reader goes away (`run --json | head`)", () => {
+    const p = file("big2.json", JSON.stringify(big));
+    const r = spawnSync("bash", ["-c", `"${process.execPath}" dist/cli/main.js run "${p}" --json | head -c 20; echo " status=\${PIPESTATUS[0]}"`], { encoding: "utf8" });
+    expect(r.stdout).toBe('{"steps":[{"op":"mma status=0\n');
+    expect(r.stderr).toBe("");
+  });
 });

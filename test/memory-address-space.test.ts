@@ -3,7 +3,7 @@
 // mm/mmap.c, mm/mprotect.c, mm/rmap.c; reference/hmm-semantics.md §2.3, §5).
 import { describe, expect, it } from "vitest";
 import { Mm } from "../src/memory/address-space.js";
-import { cpuAccess, cpuRead } from "../src/memory/cpu-access.js";
+import { cpuAccess, cpuAccessRange, cpuRead } from "../src/memory/cpu-access.js";
 import { EFAULT, ENOMEM } from "../src/memory/errno.js";
 import { makeDeviceExclusive } from "../src/memory/exclusive.js";
 import { forkMm } from "../src/memory/fork.js";
@@ -132,5 +132,43 @@ describe("device-exclusive entries", () => {
     expect(cpuAccess(mm, a, false)).toBe(f);
     expect(pteKind(pte(mm, a))).toBe(KIND_PRESENT);
     expect(events.at(-1)).toMatchObject({ event: MMU_NOTIFY_EXCLUSIVE, owner: null });
+  });
+});
+
+describe("fault events of a CPU store run (memory/cpu-access.ts cpuAccessRange)", () => {
+  /** A machine whose listeners record faults page by page (`fault` only) and as runs (`fault` and `faultRun`). */
+  function listened(ramPages?: number) {
+    const pages: number[] = [];
+    const runs: [number, number][] = [];
+    const mem = new Memory({
+      ramPerNode: ramPages === undefined ? undefined : ramPages * 4096,
+      listeners: [
+        { fault: (_mm, vpn) => pages.push(vpn) },
+        { fault: () => { throw new Error("a run goes to faultRun"); }, faultRun: (_mm, vpn, n) => runs.push([vpn, n]) },
+      ],
+    });
+    return { mem, mm: new Mm(mem, "p"), pages, runs };
+  }
+
+  it("first stores to untouched anonymous pages: one fault per page, in order, a run per page table", () => {
+    const { mem, mm, pages, runs } = listened();
+    const a = mm.mmap(1000, RW);
+    expect(cpuAccessRange(mm, a, 1000, true, null, 7, 1)).toEqual({ done: 1000, err: 0 });
+    expect(pages).toEqual(Array.from({ length: 1000 }, (_, k) => a + k));
+    // do_anonymous_page per page; the model publishes the faults of one page table (512 PTEs) at once.
+    const firstTable = 512 - (a % 512);
+    expect(runs).toEqual([[a, firstTable], [a + firstTable, 1000 - firstTable]]);
+    expect(mem.counters.faults).toBe(1000);
+    expect(cpuRead(mm, a + 999)).toBe(7 + 999);
+  });
+
+  it("a store that finds no free RAM page faults too (-ENOMEM): the run ends at that page", () => {
+    const { mem, mm, pages, runs } = listened(8);
+    const a = mm.mmap(16, RW);
+    const r = cpuAccessRange(mm, a, 16, true, null, 1, 0);
+    expect(r.err).toBe(-ENOMEM);
+    expect(pages).toEqual(Array.from({ length: r.done + 1 }, (_, k) => a + k));
+    expect(runs).toEqual([[a, r.done + 1]]);
+    expect(mem.counters.faults).toBe(r.done + 1);
   });
 });

@@ -1,8 +1,10 @@
 // Models: the `--json` text of a run written in pieces: exactly JSON.stringify's text, except that
 // long arrays of numbers (per-page values) are formatted digit by digit into a reused byte buffer
 // and handed out chunk by chunk, so a run with millions of values neither builds one giant string
-// nor pays the generic number formatting per value. Leaves out: indentation, toJSON methods and
-// replacers (run results are plain data).
+// nor pays the generic number formatting per value. Handed out as strings, or (writeJsonBytes) as
+// the UTF-8 bytes of the reused buffer itself, so that writing to a file descriptor makes no string
+// and no copy per chunk. Leaves out: indentation, toJSON methods and replacers (run results are
+// plain data).
 
 /** Arrays of numbers at least this long take the digit path. */
 const LONG = 256;
@@ -10,25 +12,31 @@ const LONG = 256;
 const CHUNK = 1 << 20;
 const NON_ASCII = /[^\x00-\x7f]/;
 
+/** Where the pieces go: strings, or the bytes of the writer's buffer (valid only during the call). */
+type Sink = { text: (text: string) => void } | { bytes: (bytes: Uint8Array) => void };
+
 class JsonWriter {
   private readonly buf = Buffer.allocUnsafe(CHUNK + 64);
   private pos = 0;
 
-  constructor(private readonly out: (text: string) => void) {}
+  constructor(private readonly sink: Sink) {}
 
   text(s: string): void {
     if (this.pos + s.length > CHUNK) this.flush();
     if (s.length > CHUNK || NON_ASCII.test(s)) {
-      // Long, or not ASCII (the buffer holds bytes): handed out as it is, in order.
       this.flush();
-      this.out(s);
+      if ("text" in this.sink) this.sink.text(s); // the buffer holds bytes: handed out as it is, in order
+      else this.sink.bytes(Buffer.from(s, "utf8"));
       return;
     }
     this.pos += this.buf.write(s, this.pos, "latin1");
   }
 
   flush(): void {
-    if (this.pos > 0) this.out(this.buf.toString("latin1", 0, this.pos));
+    if (this.pos > 0) {
+      if ("text" in this.sink) this.sink.text(this.buf.toString("latin1", 0, this.pos));
+      else this.sink.bytes(this.buf.subarray(0, this.pos));
+    }
     this.pos = 0;
   }
 
@@ -153,7 +161,18 @@ function write4(buf: Buffer, pos: number, v: number): number {
 
 /** Writes JSON.stringify(value) followed by `end` through `out`, in pieces. */
 export function writeJson(value: unknown, out: (text: string) => void, end = ""): void {
-  const w = new JsonWriter(out);
+  write(new JsonWriter({ text: out }), value, end);
+}
+
+/**
+ * Writes the UTF-8 bytes of JSON.stringify(value) followed by `end` through `out`, in pieces; each
+ * piece is a view of a reused buffer, to be consumed before `out` returns (written to a file descriptor).
+ */
+export function writeJsonBytes(value: unknown, out: (bytes: Uint8Array) => void, end = ""): void {
+  write(new JsonWriter({ bytes: out }), value, end);
+}
+
+function write(w: JsonWriter, value: unknown, end: string): void {
   w.value(value);
   w.text(end);
   w.flush();

@@ -10,7 +10,7 @@ import { runScenario } from "../scenario/run.js";
 import { writeChromeTrace } from "../sim/trace.js";
 import { InputError } from "../units/input-error.js";
 import { CliIo, EXIT_FAILED, EXIT_OK } from "./io.js";
-import { writeJson } from "./json-out.js";
+import { writeJson, writeJsonBytes } from "./json-out.js";
 
 export interface RunCommandOptions {
   json: boolean;
@@ -26,7 +26,8 @@ export async function runCommand(file: string, opts: RunCommandOptions, io: CliI
       throw new InputError("--trace", opts.trace, `cannot write (${(e as NodeJS.ErrnoException).code ?? "error"})`);
     }
   }
-  if (opts.json) writeJson(result, (t) => io.out(t), "\n");
+  if (opts.json && io.outBytes) writeJsonBytes(result, (b) => io.outBytes!(b), "\n");
+  else if (opts.json) writeJson(result, (t) => io.out(t), "\n");
   else io.out(listing(result));
   return runPassed(result) ? EXIT_OK : EXIT_FAILED;
 }

@@ -48,7 +48,8 @@ const KEY_ORDERS = 32;
  * per page.
  */
 export class DmaBatch {
-  private readonly pages = new Map<number, number>();
+  /** Pages per key settled so far, in first-copy order (made once a second key is copied: most batches copy one). */
+  private pages: Map<number, number> | null = null;
   /** The key copied last and its base pages not yet in `pages` (a run of copies costs no map lookups). */
   private lastKey = -1;
   private lastPages = 0;
@@ -72,19 +73,29 @@ export class DmaBatch {
   }
 
   private settle(): void {
-    if (this.lastPages > 0) this.pages.set(this.lastKey, (this.pages.get(this.lastKey) ?? 0) + this.lastPages);
+    if (this.lastPages > 0) {
+      const pages = (this.pages ??= new Map());
+      pages.set(this.lastKey, (pages.get(this.lastKey) ?? 0) + this.lastPages);
+    }
     this.lastPages = 0;
   }
 
   flush(): void {
-    this.settle();
-    const pools = this.mem.frames.pools;
-    for (const [key, n] of this.pages) {
-      const pair = Math.floor(key / KEY_ORDERS);
-      const from = pools[Math.floor(pair / 65536)].label;
-      const to = pools[pair % 65536].label;
-      this.mem.events.copy(from, to, n * PAGE_SIZE, this.cause, PAGE_SIZE * 2 ** (key % KEY_ORDERS));
+    if (this.pages === null) {
+      // One key (or none) copied since the last flush.
+      if (this.lastPages > 0) this.publish(this.lastKey, this.lastPages);
+      this.lastPages = 0;
+      return;
     }
+    this.settle();
+    for (const [key, n] of this.pages) this.publish(key, n);
     this.pages.clear();
+  }
+
+  /** The copy event of `n` base pages of `key` (pool pair and page order). */
+  private publish(key: number, n: number): void {
+    const pools = this.mem.frames.pools;
+    const pair = Math.floor(key / KEY_ORDERS);
+    this.mem.events.copy(pools[Math.floor(pair / 65536)].label, pools[pair % 65536].label, n * PAGE_SIZE, this.cause, PAGE_SIZE * 2 ** (key % KEY_ORDERS));
   }
 }

@@ -628,13 +628,12 @@ function finalizeCompound(args: MigrateVma, o: number): number {
 function finalizeOthers(args: MigrateVma): void {
   const { src, dst, otherIndex, otherMm } = args;
   const frames = args.mm.mem.frames;
-  const vpnAt = (o: number) => args.start + o;
   for (let r = 0; r < otherIndex.length; r++) {
     const o = otherIndex[r];
     const mm = otherMm[r];
-    const vma = mm.find(vpnAt(o));
+    const vma = mm.find(args.start + o);
     if (!vma) continue;
-    const idx = Mm.index(vma, vpnAt(o));
+    const idx = Mm.index(vma, args.start + o);
     const w = (vma.region.get(idx) & PTE_WRITE) !== 0;
     const s = src[o];
     const d = dst[o];

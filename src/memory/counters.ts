@@ -54,6 +54,10 @@ export class Counters extends EventTally {
     this.faults++;
   }
 
+  faultRun(_mm: Mm, _vpn: number, n: number, _remote: boolean): void {
+    this.faults += n;
+  }
+
   copy(from: string, to: string, bytes: number, _cause: CopyCause): void {
     const key = `${from}->${to}`;
     this.moved.set(key, (this.moved.get(key) ?? 0) + bytes);

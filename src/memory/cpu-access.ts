@@ -91,8 +91,9 @@ const newFrames = new Int32Array(PTRS_PER_PTE);
 
 /**
  * Stores to pages [v, stop) of page table `b` (from entry `j`), which was just made (every PTE
- * none): do_anonymous_page for each in order (a fault event, a new page of node 0, or of another
- * node once node 0 is full, the PTE), then the store. 0, or -ENOMEM (run.failedAt).
+ * none): do_anonymous_page for each in order (a new page of node 0, or of another node once node 0
+ * is full, the PTE), then the store; the faults are published as one run (the failing page's
+ * included). 0, or -ENOMEM (run.failedAt).
  */
 function newAnonBlock(run: AccessRun, vma: Vma, b: Uint32Array, j: number, v: number, stop: number): number {
   const { mm, data, value, step, start } = run;
@@ -101,13 +102,14 @@ function newAnonBlock(run: AccessRun, vma: Vma, b: Uint32Array, j: number, v: nu
   const n = stop - v;
   const got = frames.allocMany(mem.ram[0], n, newFrames);
   let { mapcount, content } = frames; // after allocMany: it may have grown the frame table
+  const v0 = v;
   for (let k = 0; k < n; k++, v++, j++) {
-    mem.events.fault(mm, v, false);
     let f: number;
     if (k < got) f = newFrames[k];
     else {
       f = mem.allocRam();
       if (f < 0) {
+        mem.events.faultRun(mm, v0, k + 1, false);
         run.failedAt = v;
         return -ENOMEM;
       }
@@ -118,6 +120,7 @@ function newAnonBlock(run: AccessRun, vma: Vma, b: Uint32Array, j: number, v: nu
     b[j] = (NEW_ANON_PTE | f) >>> 0;
     content[f] = data === null ? value + step * (v - start) : data[v - start];
   }
+  mem.events.faultRun(mm, v0, n, false);
   return 0;
 }
 

@@ -4,7 +4,8 @@
 // teardown, and safety violations. Counters, the cost layer and the P2P side all subscribe here
 // instead of patching each other or diffing counters. Leaves out: unsubscribing (a machine keeps
 // its subscribers for life) and events inside hot per-page loops (publishers batch: one event
-// per fault, per notifier round, per migrate_vma call, per copy run).
+// per fault, per notifier round, per migrate_vma call, per copy run; a run of first-touch faults
+// on consecutive pages is one call to listeners that take runs).
 import type { Mm } from "./address-space.js";
 import type { Pool } from "./frames.js";
 import type { NotifierRange } from "./mmu-notifier.js";
@@ -55,6 +56,9 @@ export interface MachineListener {
   /** handle_mm_fault ran for page `vpn` of `mm`; `remote` when a device asked (hmm_range_fault,
    *  GUP for make_device_exclusive: FAULT_FLAG_REMOTE), else a CPU access faulted. */
   fault?(mm: Mm, vpn: number, remote: boolean): void;
+  /** `n` faults as `fault` reports them, on pages vpn .. vpn+n-1 in order, in one call (a listener
+   *  that has `fault` but not this gets `n` fault calls). */
+  faultRun?(mm: Mm, vpn: number, n: number, remote: boolean): void;
   /** mmu_notifier_invalidate_range_start of `range` called `callbacks` interval-notifier callbacks. */
   invalidate?(mm: Mm, range: NotifierRange, callbacks: number): void;
   /** migrate_vma_finalize pointed `pages` PTEs of `mm` at new pages. */
@@ -107,6 +111,16 @@ export class MachineEvents {
   fault(mm: Mm, vpn: number, remote: boolean): void {
     const hooks = this.faultHooks;
     for (let i = 0; i < hooks.length; i++) hooks[i].fault!(mm, vpn, remote);
+  }
+
+  /** `n` faults on consecutive pages from `vpn`: each fault listener gets them as one run, or page by page. */
+  faultRun(mm: Mm, vpn: number, n: number, remote: boolean): void {
+    const hooks = this.faultHooks;
+    for (let i = 0; i < hooks.length; i++) {
+      const h = hooks[i];
+      if (h.faultRun !== undefined) h.faultRun(mm, vpn, n, remote);
+      else for (let k = 0; k < n; k++) h.fault!(mm, vpn + k, remote);
+    }
   }
 
   invalidate(mm: Mm, range: NotifierRange, callbacks: number): void {

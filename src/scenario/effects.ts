@@ -41,6 +41,11 @@ export class StepEffects extends EventTally {
     else this.cpuFaults++;
   }
 
+  faultRun(_mm: Mm, _vpn: number, n: number, remote: boolean): void {
+    if (remote) this.remoteFaults += n;
+    else this.cpuFaults += n;
+  }
+
   fenceWait(_device: string, ns: number): void {
     this.fenceWaitNs += ns;
   }

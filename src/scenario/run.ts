@@ -65,6 +65,7 @@ class EffectsRouter implements MachineListener {
     this.current = step >= 0 ? this.effects[step] : this.idle;
   }
   fault: MachineListener["fault"] = (mm, vpn, remote) => this.current.fault(mm, vpn, remote);
+  faultRun: MachineListener["faultRun"] = (mm, vpn, n, remote) => this.current.faultRun(mm, vpn, n, remote);
   invalidate: MachineListener["invalidate"] = (mm, r, n) => this.current.invalidate(mm, r, n);
   migrated: MachineListener["migrated"] = (mm, n) => this.current.migrated(mm, n);
   copy: MachineListener["copy"] = (f, t, b, c, p) => this.current.copy(f, t, b, c, p);
