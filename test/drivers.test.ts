@@ -5,7 +5,7 @@
 // the design follows and checks what the safety checker and the step results say.
 import { describe, expect, it } from "vitest";
 import {
-  EBUSY, HMM_PFN_ALLOW_P2P, HMM_PFN_REQ_FAULT, type DriverInstance, type HmmRange, type IntervalNotifier, type Kernel, type DriverDevice, type P2pDriver,
+  EBUSY, HMM_PFN_ALLOW_P2P, HMM_PFN_REQ_FAULT, type DriverInstance, type HmmRange, type Mm, type IntervalNotifier, type Kernel, type DriverDevice, type P2pDriver,
 } from "../src/drivers/index.js";
 import { loadScenario } from "../src/scenario/load.js";
 import type { RunResult } from "../src/scenario/results.js";
@@ -230,6 +230,17 @@ describe("the dma-buf design", () => {
   });
 });
 
+/** An interval notifier over the request's range whose callback only clears the device's entries. */
+function clearingNotifier(k: Kernel, dev: DriverDevice, req: { mm: Mm; start: number; npages: number }): IntervalNotifier | number {
+  return k.mmuIntervalNotifierInsert(req.mm, req.start, req.npages, {
+    invalidate: (n, range, cur) => {
+      k.mmuIntervalSetSeq(n, cur);
+      dev.table(req.mm).clear(range.start, range.end);
+      return true;
+    },
+  });
+}
+
 /** A driver that forgets mmu_interval_read_begin after -EBUSY: its notifier sequence stays stale. */
 const staleSeq: P2pDriver = {
   name: "stale-seq",
@@ -238,13 +249,7 @@ const staleSeq: P2pDriver = {
     return {
       *mapRange(req) {
         if (sub === null) {
-          const s = k.mmuIntervalNotifierInsert(req.mm, req.start, req.npages, {
-            invalidate: (n, range, cur) => {
-              k.mmuIntervalSetSeq(n, cur);
-              dev.table(req.mm).clear(range.start, range.end);
-              return true;
-            },
-          });
+          const s = clearingNotifier(k, dev, req);
           if (typeof s === "number") return { ret: s, page: req.start, reason: "notifier" };
           sub = s;
         }
@@ -269,13 +274,7 @@ const staleRecheck: P2pDriver = {
   create(k: Kernel, dev: DriverDevice): DriverInstance {
     return {
       *mapRange(req) {
-        const sub = k.mmuIntervalNotifierInsert(req.mm, req.start, req.npages, {
-          invalidate: (n, range, cur) => {
-            k.mmuIntervalSetSeq(n, cur);
-            dev.table(req.mm).clear(range.start, range.end);
-            return true;
-          },
-        });
+        const sub = clearingNotifier(k, dev, req);
         if (typeof sub === "number") return { ret: sub, page: req.start, reason: "notifier" };
         const first = k.mmuIntervalReadBegin(sub);
         const range: HmmRange = {
