@@ -5,6 +5,7 @@
 // full recomputation at every event, one event per start and per finish (no stale events), and flows
 // that cross no external link (a root-bus function) or move petabytes finishing in bounded work.
 import { join } from "node:path";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   buildLinkGraph, fillRates, packetNs, pathBetween, simulate, soloGBps, withParams, writeGBps, type ClassSet, type LinkGraph, type Transfer,
@@ -156,6 +157,7 @@ function referenceSimulation(g: LinkGraph, transfers: Transfer[]): number[] {
   transfers.forEach((t, i) => t.after === undefined && (start[i] = t.startNs ?? 0));
   const active = new Set<number>();
   let t = 0;
+  start.forEach((s, i) => s === t && active.add(i));
   for (let guard = 0; guard < 100 * n + 10; guard++) {
     const set = classSet([...active].map((i) => ({ res: transfers[i].path.resources, w: transfers[i].path.weights })), g.capacities.length);
     const rates = active.size > 0 ? referenceRates(set, [...g.capacities]) : [];
@@ -200,6 +202,54 @@ describe("simulate", () => {
       expect(sim.events).toBe(2 * transfers.length);
       want.forEach((w, i) => expect(Math.abs(sim.endNs[i] - w) / w, `trial ${trial} transfer ${i}`).toBeLessThan(1e-6));
     }
+  });
+
+  it("re-shares incrementally to the recomputed times on random workloads (shared paths, equal sizes, chains, delays, tails), and counts a resource busy while any transfer crosses it", () => {
+    // Busy time: share-state.ts counts a resource busy while an active class crosses it, so it is the
+    // measure of the union of [start, last byte] of the transfers crossing it.
+    const cases = [
+      { g: graph("hgx-h100"), ends: ["gpu0", "gpu1", "gpu2", "gpu5", "host:0", "host:1"] },
+      { g: graph("pcie-gen4-host"), ends: ["dev0", "dev1", "dev2", "host:0"] },
+    ];
+    const item = fc.record({
+      a: fc.nat(), b: fc.nat(), read: fc.boolean(), pcie: fc.boolean(),
+      bytes: fc.oneof(fc.constantFrom(1 << 20, 4 << 20), fc.integer({ min: 4096, max: 30_000_000 })),
+      startNs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 200_000 })),
+      after: fc.option(fc.nat(), { nil: undefined }),
+      tailNs: fc.option(fc.integer({ min: 0, max: 5000 }), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(fc.nat({ max: cases.length - 1 }), fc.array(item, { minLength: 1, maxLength: 30 }), (which, items) => {
+        const { g, ends } = cases[which];
+        const transfers: Transfer[] = items.map((x, i) => {
+          const a = ends[x.a % ends.length];
+          let b = ends[(x.a + 1 + (x.b % (ends.length - 1))) % ends.length];
+          if (a.startsWith("host") && b.startsWith("host")) b = ends[0];
+          const kind = a.startsWith("host") ? "read" : b.startsWith("host") ? "write" : x.read ? "read" : "write";
+          const t: Transfer = { path: pathBetween(g, a, b, kind, x.pcie ? "pcie" : "auto"), bytes: x.bytes, startNs: x.startNs };
+          if (x.after !== undefined && i > 0) t.after = x.after % i;
+          if (x.tailNs !== undefined) t.tailNs = x.tailNs;
+          return t;
+        });
+        const sim = simulate(g, transfers);
+        expect(sim.events).toBe(2 * transfers.length);
+        referenceSimulation(g, transfers).forEach((w, i) => expect(Math.abs(sim.endNs[i] - w) / w, `transfer ${i}`).toBeLessThan(1e-6));
+        for (let r = 0; r < g.capacities.length; r++) {
+          const spans = transfers.flatMap((t, i) => (t.path.resources.includes(r) ? [[sim.startNs[i], sim.dataEndNs[i]]] : [])).sort((x, y) => x[0] - y[0]);
+          let union = 0, from = 0, to = -Infinity;
+          for (const [s, e] of spans) {
+            if (s > to) {
+              if (to > -Infinity) union += to - from;
+              from = s;
+              to = e;
+            } else to = Math.max(to, e);
+          }
+          if (to > -Infinity) union += to - from;
+          expect(Math.abs(sim.busyNs[r] - union), `resource ${g.resourceNames[r]}`).toBeLessThanOrEqual(1e-9 * Math.max(1, union));
+        }
+      }),
+      { numRuns: 40, seed: 7 },
+    );
   });
 
   it("streams a transfer alone at its path's rate after its latency; every path has one", () => {

@@ -78,8 +78,9 @@ export function fillRates(set: ClassSet, comp: Component, rates: Float64Array, s
 function fillOne(set: ClassSet, c: number, room: Float64Array, rates: Float64Array): void {
   const { offsets, resources, weights, caps, counts } = set;
   let rate = caps[c];
-  for (let k = offsets[c]; k < offsets[c + 1]; k++) {
-    const x = Math.max(0, room[resources[k]]) / (counts[c] * weights[k]);
+  const n = counts[c];
+  for (let k = offsets[c], end = offsets[c + 1]; k < end; k++) {
+    const x = Math.max(0, room[resources[k]]) / (n * weights[k]);
     if (x < rate) rate = x;
   }
   if (rate === Infinity) throw new InternalError("fair share: a flow crosses no resource and has no limit of its own (every path crosses a link)");
@@ -96,14 +97,18 @@ function fillByLevels(set: ClassSet, comp: Component, rates: Float64Array, s: Fi
   const { members, memberCount, touched, touchedCount, room } = comp;
   const { unfrozenWeight: load, frozenLoad: left, frozen } = s;
   for (let i = 0; i < touchedCount; i++) {
-    load[touched[i]] = 0;
-    left[touched[i]] = room[touched[i]];
+    const r = touched[i];
+    load[r] = 0;
+    left[r] = room[r];
   }
+  let capped = false;
   for (let i = 0; i < memberCount; i++) {
     const c = members[i];
     frozen[c] = 0;
     rates[c] = 0;
-    for (let k = offsets[c]; k < offsets[c + 1]; k++) load[resources[k]] += counts[c] * weights[k];
+    if (caps[c] !== Infinity) capped = true;
+    const n = counts[c];
+    for (let k = offsets[c], end = offsets[c + 1]; k < end; k++) load[resources[k]] += n * weights[k];
   }
   let unfrozen = memberCount;
   while (unfrozen > 0) {
@@ -112,27 +117,32 @@ function fillByLevels(set: ClassSet, comp: Component, rates: Float64Array, s: Fi
       const r = touched[i];
       if (load[r] > 0 && left[r] / load[r] < step) step = left[r] / load[r];
     }
-    for (let i = 0; i < memberCount; i++) {
+    for (let i = 0; capped && i < memberCount; i++) {
       const c = members[i];
       if (!frozen[c] && caps[c] - rates[c] < step) step = caps[c] - rates[c];
     }
     if (step === Infinity) throw new InternalError("fair share: a flow crosses no resource and has no limit of its own (every path crosses a link)");
     if (step < 0) step = 0;
-    for (let i = 0; i < touchedCount; i++) left[touched[i]] -= step * load[touched[i]];
+    for (let i = 0; i < touchedCount; i++) {
+      const r = touched[i];
+      left[r] -= step * load[r];
+    }
     for (let i = 0; i < memberCount; i++) {
       const c = members[i];
       if (frozen[c]) continue;
-      rates[c] += step;
-      let stop = caps[c] !== Infinity && caps[c] - rates[c] <= 1e-12 * caps[c];
-      for (let k = offsets[c]; !stop && k < offsets[c + 1]; k++) stop = left[resources[k]] <= 1e-12 * Math.max(1, room[resources[k]]);
+      const rate = (rates[c] += step), cap = caps[c];
+      let stop = cap !== Infinity && cap - rate <= 1e-12 * cap;
+      const first = offsets[c], end = offsets[c + 1];
+      for (let k = first; !stop && k < end; k++) stop = left[resources[k]] <= 1e-12 * Math.max(1, room[resources[k]]);
       if (!stop) continue;
       frozen[c] = 1;
       unfrozen--;
-      for (let k = offsets[c]; k < offsets[c + 1]; k++) {
+      const n = counts[c];
+      for (let k = first; k < end; k++) {
         const r = resources[k];
-        load[r] -= counts[c] * weights[k];
+        load[r] -= n * weights[k];
         // What rounding leaves of the frozen classes' weight is no load (it would stall the filling).
-        if (load[r] < 1e-9 * counts[c] * weights[k]) load[r] = 0;
+        if (load[r] < 1e-9 * n * weights[k]) load[r] = 0;
       }
     }
   }
@@ -153,7 +163,8 @@ function fillByHeap(set: ClassSet, comp: Component, rates: Float64Array, s: Fill
     const c = members[i];
     frozen[c] = 0;
     rates[c] = 0;
-    for (let k = offsets[c]; k < offsets[c + 1]; k++) unfrozenWeight[resources[k]] += counts[c] * weights[k];
+    const n = counts[c];
+    for (let k = offsets[c], end = offsets[c + 1]; k < end; k++) unfrozenWeight[resources[k]] += n * weights[k];
     if (caps[c] !== Infinity) s.setLevel(resourceCount + c, caps[c]);
   }
   for (let i = 0; i < touchedCount; i++) s.setLevel(touched[i], level(room, s, touched[i]));
@@ -167,7 +178,7 @@ function fillByHeap(set: ClassSet, comp: Component, rates: Float64Array, s: Fill
       unfrozen--;
       continue;
     }
-    for (let j = resOffsets[id]; j < resOffsets[id + 1]; j++) {
+    for (let j = resOffsets[id], end = resOffsets[id + 1]; j < end; j++) {
       const c = resClasses[j];
       if (isMember[c] && !frozen[c]) {
         freeze(set, s, room, rates, c, key);
@@ -184,8 +195,9 @@ function freeze(set: ClassSet, s: FillScratch, room: Float64Array, rates: Float6
   s.frozen[c] = 1;
   rates[c] = x;
   s.setLevel(s.resourceCount + c, Infinity);
-  for (let k = offsets[c]; k < offsets[c + 1]; k++) {
-    const r = resources[k], w = counts[c] * weights[k];
+  const n = counts[c];
+  for (let k = offsets[c], end = offsets[c + 1]; k < end; k++) {
+    const r = resources[k], w = n * weights[k];
     s.unfrozenWeight[r] -= w;
     s.frozenLoad[r] += w * x;
     if (s.unfrozenWeight[r] <= 1e-12 * w) s.unfrozenWeight[r] = 0;

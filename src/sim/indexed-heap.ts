@@ -1,8 +1,9 @@
 // Models: a min-heap of small integer ids ordered by a key array the caller owns (ties by id, so the
 // order is deterministic), with each id's position kept so a changed key moves its id in place: no
-// stale entries, no allocation after construction. Used for the transfers waiting to start, the
-// classes' next finish times (simulate.ts) and the saturation levels of a fair-share fill.
-// Leaves out: ids outside 0..capacity-1 and duplicate ids (an id is in the heap at most once).
+// stale entries, no allocation after construction. Used for the classes' next finish times
+// (simulate.ts) and the saturation levels of a fair-share fill. And a plain min-heap of (key, id)
+// pairs, same order, for ids queued once and never moved (the transfers waiting to start).
+// Leaves out: ids outside 0..capacity-1 and duplicate ids (an id is in a heap at most once).
 
 export class IndexedHeap {
   private readonly heap: Int32Array;
@@ -25,10 +26,6 @@ export class IndexedHeap {
     return this.size > 0 ? this.keys[this.heap[0]] : Infinity;
   }
 
-  has(id: number): boolean {
-    return this.pos[id] >= 0;
-  }
-
   /** Puts id in place for its current key: inserts it, moves it, or removes it when the key is Infinity. */
   update(id: number): void {
     const i = this.pos[id];
@@ -38,10 +35,14 @@ export class IndexedHeap {
       this.heap[this.size] = id;
       this.pos[id] = this.size;
       this.up(this.size++);
-    } else {
-      this.up(i);
-      this.down(this.pos[id]);
-    }
+    } else if (i > 0 && this.before(id, this.heap[(i - 1) >> 1])) this.up(i);
+    else this.down(i);
+  }
+
+  /** Whether id a comes before id b (lower key, then lower id). */
+  private before(a: number, b: number): boolean {
+    const ka = this.keys[a], kb = this.keys[b];
+    return ka < kb || (ka === kb && a < b);
   }
 
   /** Removes and returns the id with the lowest key. */
@@ -63,8 +64,8 @@ export class IndexedHeap {
     if (last === id) return;
     this.heap[i] = last;
     this.pos[last] = i;
-    this.up(i);
-    this.down(this.pos[last]);
+    if (i > 0 && this.before(last, this.heap[(i - 1) >> 1])) this.up(i);
+    else this.down(i);
   }
 
   private up(i: number): void {
@@ -101,5 +102,65 @@ export class IndexedHeap {
     }
     h[i] = id;
     pos[id] = i;
+  }
+}
+
+/** (key, id) pairs side by side in heap order, lowest key (then id) first; no positions, so an id
+ *  is pushed once and leaves by pop. Grows by doubling. */
+export class PairHeap {
+  private keys: Float64Array;
+  private ids: Int32Array;
+  size = 0;
+
+  constructor(capacity: number) {
+    this.keys = new Float64Array(Math.max(16, capacity));
+    this.ids = new Int32Array(this.keys.length);
+  }
+
+  /** The lowest key (Infinity when empty). */
+  topKey(): number {
+    return this.size > 0 ? this.keys[0] : Infinity;
+  }
+
+  push(id: number, key: number): void {
+    if (this.size === this.keys.length) this.grow();
+    const keys = this.keys, ids = this.ids;
+    let i = this.size++;
+    while (i > 0) {
+      const p = (i - 1) >> 1, kp = keys[p];
+      if (kp < key || (kp === key && ids[p] < id)) break;
+      keys[i] = kp;
+      ids[i] = ids[p];
+      i = p;
+    }
+    keys[i] = key;
+    ids[i] = id;
+  }
+
+  /** Removes and returns the id with the lowest key. */
+  pop(): number {
+    const keys = this.keys, ids = this.ids, top = ids[0], n = --this.size;
+    const key = keys[n], id = ids[n];
+    let i = 0;
+    for (;;) {
+      let m = 2 * i + 1;
+      if (m >= n) break;
+      if (m + 1 < n && (keys[m + 1] < keys[m] || (keys[m + 1] === keys[m] && ids[m + 1] < ids[m]))) m++;
+      if (key < keys[m] || (key === keys[m] && id < ids[m])) break;
+      keys[i] = keys[m];
+      ids[i] = ids[m];
+      i = m;
+    }
+    keys[i] = key;
+    ids[i] = id;
+    return top;
+  }
+
+  private grow(): void {
+    const keys = new Float64Array(2 * this.keys.length), ids = new Int32Array(keys.length);
+    keys.set(this.keys);
+    ids.set(this.ids);
+    this.keys = keys;
+    this.ids = ids;
   }
 }

@@ -1,18 +1,27 @@
 // Models: the running fair share of flow classes (transfers on one path): per class its flows, its
 // rate and the bytes each of its flows has received; per resource its load, whether it is saturated
-// and how long it was busy. A class's flows share one rate, so the bytes delivered per flow grow as
-// one number and each flow finishes when that number passes its size (a heap per class). When flows
+// and how long it was busy (while any active class crosses it). A class's flows share one rate, so
+// the bytes delivered per flow grow as one number and each flow finishes when that number passes its
+// size (a heap of (target, flow) pairs per class). When flows
 // start or finish, only the classes coupled to them through saturated resources are re-shared
 // (fair-share.ts), plus any whose resource the re-shared ones saturate; a class whose rate and flows
 // did not change keeps its finish time. Leaves out: the transfers' times (simulate.ts).
 import { fillRates, FillScratch, type ClassSet, type Component } from "./fair-share.js";
 import { IndexedHeap } from "./indexed-heap.js";
+import type { SimPath } from "./paths.js";
 
 /** The classes of a transfer list: one per distinct path object. */
 export interface Classes {
   set: ClassSet;
   classOf: Int32Array;
+  /** Each transfer's time after its last byte, ns (simulate.ts's timeline takes the array over). */
   tail: Float64Array;
+  /** Size of each transfer, B. */
+  bytes: Float64Array;
+  /** Bytes of all the transfers of each class. */
+  classBytes: Float64Array;
+  /** The path of each class. */
+  paths: readonly SimPath[];
 }
 
 /** Where a finished flow's time goes (simulate.ts's timeline). */
@@ -26,15 +35,17 @@ export class ShareState implements Component {
   readonly rate: Float64Array;
   readonly served: Float64Array;
   readonly since: Float64Array;
-  /** Per class, its active flows as a min-heap on `target` (bytes delivered per flow when each ends):
-   *  class c's heap is waitHeap[waitStart[c] .. waitStart[c] + waitSize[c]) (room for all its transfers). */
+  /** Per class, its active flows as a min-heap of (target, flow) pairs side by side, the target being
+   *  the bytes delivered per flow of the class when the flow ends: class c's heap is at
+   *  waitStart[c] .. waitStart[c] + waitSize[c] of waitTarget and waitFlow (room for all its transfers). */
   private readonly waitStart: Int32Array;
   readonly waitSize: Int32Array;
-  private readonly waitHeap: Int32Array;
-  readonly target: Float64Array;
+  private readonly waitTarget: Float64Array;
+  private readonly waitFlow: Int32Array;
   readonly used: Float64Array;
   readonly saturated: Uint8Array;
-  readonly activeFlows: Float64Array;
+  /** Per resource, the active classes crossing it. */
+  readonly activeClasses: Int32Array;
   readonly busySince: Float64Array;
   readonly busy: Float64Array;
   /** Classes by the time their next flow finishes. */
@@ -51,8 +62,11 @@ export class ShareState implements Component {
   private readonly newRate: Float64Array;
   /** Classes whose flows changed since their finish time was last set. */
   private readonly dirty: Uint8Array;
+  /** The time of the event being processed (a field, so no call passes a time as a boxed double). */
+  now = 0;
 
-  constructor(private readonly k: Classes, private readonly capacities: Float64Array, flows: number) {
+  constructor(private readonly k: Classes, private readonly capacities: Float64Array) {
+    const flows = k.bytes.length;
     const nc = k.set.caps.length, nr = capacities.length;
     this.rate = new Float64Array(nc);
     this.served = new Float64Array(nc);
@@ -61,12 +75,12 @@ export class ShareState implements Component {
     for (let f = 0; f < flows; f++) this.waitStart[k.classOf[f] + 1]++;
     for (let c = 0; c < nc; c++) this.waitStart[c + 1] += this.waitStart[c];
     this.waitSize = new Int32Array(nc);
-    this.waitHeap = new Int32Array(flows);
-    this.target = new Float64Array(flows);
+    this.waitTarget = new Float64Array(flows);
+    this.waitFlow = new Int32Array(flows);
     this.heap = new IndexedHeap(new Float64Array(nc).fill(Infinity));
     this.used = new Float64Array(nr);
     this.saturated = new Uint8Array(nr);
-    this.activeFlows = new Float64Array(nr);
+    this.activeClasses = new Int32Array(nr);
     this.busySince = new Float64Array(nr);
     this.busy = new Float64Array(nr);
     this.members = new Int32Array(nc);
@@ -83,185 +97,207 @@ export class ShareState implements Component {
     return this.heap;
   }
 
-  /** Brings class c's bytes delivered per flow up to time t. */
-  advance(c: number, t: number): void {
+  /** Brings class c's bytes delivered per flow up to now. */
+  advance(c: number): void {
+    const t = this.now;
     this.served[c] += this.rate[c] * (t - this.since[c]);
     this.since[c] = t;
   }
 
-  /** Changes class c's flow count by `delta` at time t (its load and its resources' busy time). */
-  recount(c: number, delta: number, t: number): void {
+  /** Changes class c's flow count by `delta` now (its load; its resources' busy time when the class
+   *  starts or stops being active). */
+  recount(c: number, delta: number): void {
     const { offsets, resources, weights, counts } = this.k.set;
-    const { used, activeFlows, busySince, busy } = this;
-    const load = delta * this.rate[c];
-    for (let i = offsets[c]; i < offsets[c + 1]; i++) {
-      const r = resources[i];
-      used[r] += load * weights[i];
-      const before = activeFlows[r];
-      activeFlows[r] = before + delta;
-      if (before === 0) busySince[r] = t;
-      else if (before + delta === 0) busy[r] += t - busySince[r];
-    }
-    counts[c] += delta;
+    const used = this.used, load = delta * this.rate[c], before = counts[c];
+    for (let i = offsets[c], end = offsets[c + 1]; i < end; i++) used[resources[i]] += load * weights[i];
+    const after = (counts[c] = before + delta);
+    if (before === 0 || after === 0) this.toggle(c, before === 0 ? 1 : -1);
   }
 
-  /** A flow of class c starts at t with `bytes` to move. */
-  start(c: number, flow: number, bytes: number, t: number): void {
-    this.advance(c, t);
-    this.target[flow] = this.served[c] + bytes;
-    this.push(c, flow);
-    this.recount(c, 1, t);
+  /** Class c became active (+1) or idle (-1) now: a resource is busy while any active class crosses it. */
+  private toggle(c: number, step: number): void {
+    const { offsets, resources } = this.k.set;
+    const { activeClasses, busySince, busy } = this, t = this.now;
+    for (let i = offsets[c], end = offsets[c + 1]; i < end; i++) {
+      const r = resources[i], before = activeClasses[r];
+      activeClasses[r] = before + step;
+      if (before === 0) busySince[r] = t;
+      else if (before + step === 0) busy[r] += t - busySince[r];
+    }
+  }
+
+  /** A flow of class c starts now. */
+  start(c: number, flow: number): void {
+    this.advance(c);
+    this.push(c, flow, this.k.bytes[flow] + this.served[c]);
+    this.recount(c, 1);
     this.dirty[c] = 1;
   }
 
-  /** Class c's next flow (and every flow of it done by then) finishes at t; returns how many. */
-  finishHead(c: number, t: number, times: FlowEnds): number {
-    this.advance(c, t);
-    const eps = 1e-9 * Math.max(1, this.target[this.head(c)]);
+  /** Class c's next flow (and every flow of it done by then) finishes now; returns how many. */
+  finishHead(c: number, times: FlowEnds): number {
+    const t = this.now;
+    this.advance(c);
+    const eps = 1e-9 * Math.max(1, this.headTarget(c));
     let finished = 0;
     do {
       times.finish(this.pop(c), t);
       finished++;
-    } while (this.waitSize[c] > 0 && this.target[this.head(c)] <= this.served[c] + eps);
-    this.recount(c, -finished, t);
+    } while (this.waitSize[c] > 0 && this.headTarget(c) <= this.served[c] + eps);
+    this.recount(c, -finished);
     this.schedule(c); // its next flow, at the current rate; re-sharing may move it again
     this.dirty[c] = 1;
     return finished;
   }
 
-  /** Re-shares the classes coupled to the `count` classes of `changed` (through saturated resources) at time t. */
-  reshare(changed: Int32Array, count: number, t: number): void {
+  /** Re-shares the classes coupled to the `count` classes of `changed` (through saturated resources) now. */
+  reshare(changed: Int32Array, count: number): void {
+    const { isMember, members, resSeen, touched, dirty } = this;
+    const counts = this.k.set.counts;
     this.memberCount = 0;
     this.touchedCount = 0;
-    const counts = this.k.set.counts;
     for (let i = 0; i < count; i++) {
       const c = changed[i];
-      this.join(c);
-      if (counts[c] === 0) this.visit(c); // a class that left frees its saturated resources' capacity
+      if (counts[c] > 0) {
+        if (!isMember[c]) {
+          isMember[c] = 1;
+          members[this.memberCount++] = c;
+        }
+      } else this.visit(c); // a class that left frees its saturated resources' capacity
     }
     for (let done = 0; ;) {
-      for (; done < this.memberCount; done++) this.visit(this.members[done]);
-      this.solve(t);
+      for (; done < this.memberCount; done++) this.visit(members[done]);
+      if (this.memberCount > 0) this.solve(); // none: only classes that left, their resources' load fell
       // A resource the component now saturates couples the flows outside it that cross it.
       const before = this.memberCount;
-      for (let i = 0; i < this.touchedCount; i++) this.touch(this.touched[i]);
+      this.resaturate();
       if (this.memberCount === before) break;
     }
-    for (let i = 0; i < this.memberCount; i++) this.isMember[this.members[i]] = 0;
-    for (let i = 0; i < this.touchedCount; i++) this.resSeen[this.touched[i]] = 0;
+    for (let i = 0; i < this.memberCount; i++) isMember[members[i]] = 0;
+    for (let i = 0; i < this.touchedCount; i++) resSeen[touched[i]] = 0;
     for (let i = 0; i < count; i++) {
       const c = changed[i];
-      if (counts[c] === 0 && this.dirty[c]) {
-        this.dirty[c] = 0;
+      if (counts[c] === 0 && dirty[c]) {
+        dirty[c] = 0;
         this.schedule(c);
       }
     }
   }
 
-  /** Adds an active class to the component being re-shared. */
-  private join(c: number): void {
-    if (this.isMember[c] || this.k.set.counts[c] === 0) return;
-    this.isMember[c] = 1;
-    this.members[this.memberCount++] = c;
-  }
-
-  /** Adds every active class crossing resource r. */
+  /** Adds every active class crossing resource r to the component (r is saturated). */
   private joinAll(r: number): void {
-    const { resOffsets, resClasses } = this.k.set;
-    for (let j = resOffsets[r]; j < resOffsets[r + 1]; j++) this.join(resClasses[j]);
+    const { resOffsets, resClasses, counts } = this.k.set;
+    const { isMember, members } = this;
+    let m = this.memberCount;
+    this.resSeen[r] = 2;
+    for (let j = resOffsets[r], end = resOffsets[r + 1]; j < end; j++) {
+      const c = resClasses[j];
+      if (isMember[c] || counts[c] === 0) continue;
+      isMember[c] = 1;
+      members[m++] = c;
+    }
+    this.memberCount = m;
   }
 
-  /** Marks class c's resources as touched and joins the classes on the saturated ones. */
+  /** Adds class c's resources to the component's, joining the classes on the saturated ones. */
   private visit(c: number): void {
     const { offsets, resources } = this.k.set;
-    for (let i = offsets[c]; i < offsets[c + 1]; i++) this.touch(resources[i]);
-  }
-
-  /** Adds resource r to the component's resources; a saturated one brings every class crossing it. */
-  private touch(r: number): void {
-    if (this.resSeen[r] === 0) {
-      this.resSeen[r] = 1;
-      this.touched[this.touchedCount++] = r;
-    }
-    if (this.resSeen[r] === 1 && this.saturated[r]) {
-      this.resSeen[r] = 2;
-      this.joinAll(r);
+    const { resSeen, touched, saturated } = this;
+    for (let i = offsets[c], end = offsets[c + 1]; i < end; i++) {
+      const r = resources[i];
+      if (resSeen[r] !== 0) continue;
+      resSeen[r] = 1;
+      touched[this.touchedCount++] = r;
+      if (saturated[r]) this.joinAll(r);
     }
   }
 
   /** Max-min rates of the component's classes given what the flows outside leave; applies them. */
-  private solve(t: number): void {
-    const { members, touched, room, newRate, memberCount, touchedCount, rate, used, capacities, dirty, saturated } = this;
+  private solve(): void {
+    const { members, touched, room, newRate, memberCount, touchedCount, rate, used, capacities, dirty } = this;
     const { offsets, resources, weights, counts } = this.k.set;
-    for (let i = 0; i < touchedCount; i++) room[touched[i]] = capacities[touched[i]] - used[touched[i]];
+    for (let i = 0; i < touchedCount; i++) {
+      const r = touched[i];
+      room[r] = capacities[r] - used[r];
+    }
     for (let i = 0; i < memberCount; i++) {
       const c = members[i], n = counts[c] * rate[c];
-      for (let k = offsets[c]; k < offsets[c + 1]; k++) room[resources[k]] += n * weights[k];
+      for (let k = offsets[c], end = offsets[c + 1]; k < end; k++) room[resources[k]] += n * weights[k];
     }
     fillRates(this.k.set, this, newRate, this.scratch);
     for (let i = 0; i < memberCount; i++) {
-      const c = members[i];
+      const c = members[i], next = newRate[c];
       // A class whose rate and flows did not change keeps its finish time.
-      if (newRate[c] === rate[c] && !dirty[c]) continue;
-      this.advance(c, t);
-      const dn = counts[c] * (newRate[c] - rate[c]);
-      for (let k = offsets[c]; k < offsets[c + 1]; k++) used[resources[k]] += dn * weights[k];
-      rate[c] = newRate[c];
+      if (next === rate[c] && !dirty[c]) continue;
+      this.advance(c);
+      const dn = counts[c] * (next - rate[c]);
+      for (let k = offsets[c], end = offsets[c + 1]; k < end; k++) used[resources[k]] += dn * weights[k];
+      rate[c] = next;
       dirty[c] = 0;
       this.schedule(c);
     }
+  }
+
+  /** Marks which of the component's resources its flows and the others fill; a resource that now
+   *  saturates and was not expanded brings every class crossing it. */
+  private resaturate(): void {
+    const { touched, touchedCount, used, capacities, saturated, resSeen } = this;
     for (let i = 0; i < touchedCount; i++) {
       const r = touched[i];
       saturated[r] = used[r] >= capacities[r] * (1 - 1e-9) ? 1 : 0;
+      if (saturated[r] && resSeen[r] === 1) this.joinAll(r);
     }
   }
 
   /** Sets the time class c's next flow finishes. */
   schedule(c: number): void {
-    const f = this.head(c);
-    this.heap.keys[c] = f < 0 || this.rate[c] <= 0 ? Infinity : this.since[c] + Math.max(0, this.target[f] - this.served[c]) / this.rate[c];
+    const rate = this.rate[c];
+    this.heap.keys[c] = this.waitSize[c] === 0 || rate <= 0 ? Infinity : this.since[c] + Math.max(0, this.headTarget(c) - this.served[c]) / rate;
     this.heap.update(c);
   }
 
-  /** The flow of class c that ends first (-1 when none). */
-  head(c: number): number {
-    return this.waitSize[c] > 0 ? this.waitHeap[this.waitStart[c]] : -1;
+  /** The target of class c's flow that ends first (class c has flows). */
+  private headTarget(c: number): number {
+    return this.waitTarget[this.waitStart[c]];
   }
 
-  push(c: number, flow: number): void {
-    const h = this.waitHeap, tg = this.target, base = this.waitStart[c], t = tg[flow];
+  /** Adds a flow with its target to class c's heap. */
+  private push(c: number, flow: number, target: number): void {
+    const tg = this.waitTarget, fl = this.waitFlow, base = this.waitStart[c];
     let i = this.waitSize[c]++;
     while (i > 0) {
-      const p = (i - 1) >> 1, hp = h[base + p];
-      if (tg[hp] < t || (tg[hp] === t && hp < flow)) break;
-      h[base + i] = hp;
-      i = p;
+      const p = base + ((i - 1) >> 1), tp = tg[p];
+      if (tp < target || (tp === target && fl[p] < flow)) break;
+      tg[base + i] = tp;
+      fl[base + i] = fl[p];
+      i = p - base;
     }
-    h[base + i] = flow;
+    tg[base + i] = target;
+    fl[base + i] = flow;
   }
 
-  pop(c: number): number {
-    const h = this.waitHeap, tg = this.target, base = this.waitStart[c];
-    const top = h[base];
+  /** Removes and returns the flow of class c that ends first. */
+  private pop(c: number): number {
+    const tg = this.waitTarget, fl = this.waitFlow, base = this.waitStart[c];
+    const top = fl[base];
     const n = --this.waitSize[c];
-    const last = h[base + n], t = tg[last];
+    const target = tg[base + n], flow = fl[base + n];
     let i = 0;
     for (;;) {
       let m = 2 * i + 1;
       if (m >= n) break;
-      let hm = h[base + m];
       if (m + 1 < n) {
-        const hr = h[base + m + 1];
-        if (tg[hr] < tg[hm] || (tg[hr] === tg[hm] && hr < hm)) {
-          m++;
-          hm = hr;
-        }
+        const a = base + m, b = a + 1;
+        if (tg[b] < tg[a] || (tg[b] === tg[a] && fl[b] < fl[a])) m++;
       }
-      if (t < tg[hm] || (t === tg[hm] && last < hm)) break;
-      h[base + i] = hm;
+      const tm = tg[base + m];
+      if (target < tm || (target === tm && flow < fl[base + m])) break;
+      tg[base + i] = tm;
+      fl[base + i] = fl[base + m];
       i = m;
     }
-    h[base + i] = last;
+    tg[base + i] = target;
+    fl[base + i] = flow;
     return top;
   }
 }

@@ -7,7 +7,7 @@
 // whole TLPs per byte; a transfer's first and partial packets are in its tail, paths.ts packetNs).
 import { InputError } from "../units/input-error.js";
 import { ShareState, type Classes, type FlowEnds } from "./share-state.js";
-import { IndexedHeap } from "./indexed-heap.js";
+import { PairHeap } from "./indexed-heap.js";
 import type { LinkGraph } from "./link-graph.js";
 import { packetNs, type SimPath } from "./paths.js";
 
@@ -55,12 +55,15 @@ function checkPath(p: SimPath, i: number, resourceCount: number): void {
 }
 
 function classify(graph: LinkGraph, transfers: readonly Transfer[]): Classes {
-  const nRes = graph.capacities.length;
+  const nRes = graph.capacities.length, n = transfers.length;
   const index = new Map<SimPath, number>();
   const paths: SimPath[] = [];
-  const classOf = new Int32Array(transfers.length);
-  const tail = new Float64Array(transfers.length);
-  const packets = new Map<SimPath, Map<number, number>>();
+  /** Per class, packet time by transfer size (paths.ts packetNs). */
+  const packets: Map<number, number>[] = [];
+  const classBytes: number[] = [];
+  const classOf = new Int32Array(n);
+  const tail = new Float64Array(n);
+  const bytes = new Float64Array(n);
   transfers.forEach((t, i) => {
     checkTransfer(t, i);
     let c = index.get(t.path);
@@ -69,13 +72,15 @@ function classify(graph: LinkGraph, transfers: readonly Transfer[]): Classes {
       c = paths.length;
       index.set(t.path, c);
       paths.push(t.path);
-      packets.set(t.path, new Map());
+      packets.push(new Map());
+      classBytes.push(0);
     }
+    classBytes[c] += t.bytes;
     classOf[i] = c;
-    const known = packets.get(t.path)!;
-    let p = known.get(t.bytes);
-    if (p === undefined) known.set(t.bytes, (p = packetNs(graph, t.path, t.bytes)));
+    let p = packets[c].get(t.bytes);
+    if (p === undefined) packets[c].set(t.bytes, (p = packetNs(graph, t.path, t.bytes)));
     tail[i] = t.path.latencyNs + p + (t.tailNs ?? 0);
+    bytes[i] = t.bytes;
   });
   const offsets = new Int32Array(paths.length + 1);
   paths.forEach((p, c) => (offsets[c + 1] = offsets[c] + p.resources.length));
@@ -95,59 +100,51 @@ function classify(graph: LinkGraph, transfers: readonly Transfer[]): Classes {
   paths.forEach((p, c) => {
     for (const r of p.resources) resClasses[fill[r]++] = c;
   });
-  return { set: { offsets, resources, weights, caps, counts: new Float64Array(paths.length), resOffsets: perRes, resClasses }, classOf, tail };
+  return { set: { offsets, resources, weights, caps, counts: new Float64Array(paths.length), resOffsets: perRes, resClasses }, classOf, tail, bytes, classBytes: Float64Array.from(classBytes), paths };
 }
 
 /** The transfers' times: when each may start (in a queue), started, finished its data, ended; and
- *  the transfers that wait for another to end (CSR by the one they wait for). */
+ *  the transfers that wait for another to end (a list per transfer: first waiter, next waiter). */
 class Timeline implements FlowEnds {
+  /** Until a transfer is queued, its delay (after the one it waits for, if any); then when it starts. */
   readonly startNs: Float64Array;
   readonly dataEndNs: Float64Array;
+  /** Until a transfer ends, its tail after its last byte; then when it ends. */
   readonly endNs: Float64Array;
-  readonly bytes: Float64Array;
   /** Transfers waiting to start, by start time (then index). */
-  readonly arrivals: IndexedHeap;
+  readonly arrivals: PairHeap;
   makespan = 0;
-  private readonly delay: Float64Array;
-  private readonly depOffsets: Int32Array;
-  private readonly dependents: Int32Array;
+  private readonly firstWaiter: Int32Array;
+  private readonly nextWaiter: Int32Array;
 
-  constructor(transfers: readonly Transfer[], private readonly tail: Float64Array) {
+  /** `tail[f]`: transfer f's time after its last byte (the array becomes `endNs`). */
+  constructor(transfers: readonly Transfer[], tail: Float64Array) {
     const n = transfers.length;
     this.startNs = new Float64Array(n);
     this.dataEndNs = new Float64Array(n);
-    this.endNs = new Float64Array(n);
-    this.bytes = new Float64Array(n);
-    this.delay = new Float64Array(n);
-    for (let f = 0; f < n; f++) {
-      this.bytes[f] = transfers[f].bytes;
-      this.delay[f] = transfers[f].startNs ?? 0;
+    this.endNs = tail;
+    this.arrivals = new PairHeap(1024);
+    this.firstWaiter = new Int32Array(n).fill(-1);
+    this.nextWaiter = new Int32Array(n);
+    for (let f = n - 1; f >= 0; f--) {
+      const t = transfers[f];
+      this.startNs[f] = t.startNs ?? 0;
+      if (t.after === undefined) continue;
+      this.nextWaiter[f] = this.firstWaiter[t.after];
+      this.firstWaiter[t.after] = f;
     }
-    this.arrivals = new IndexedHeap(this.startNs);
-    this.depOffsets = new Int32Array(n + 1);
-    for (const t of transfers) if (t.after !== undefined) this.depOffsets[t.after + 1]++;
-    for (let f = 0; f < n; f++) this.depOffsets[f + 1] += this.depOffsets[f];
-    const fill = this.depOffsets.slice(0, n);
-    this.dependents = new Int32Array(this.depOffsets[n]);
-    transfers.forEach((t, f) => {
-      if (t.after !== undefined) this.dependents[fill[t.after]++] = f;
-      else {
-        this.startNs[f] = this.delay[f];
-        this.arrivals.update(f);
-      }
-    });
+    for (let f = 0; f < n; f++) if (transfers[f].after === undefined) this.arrivals.push(f, this.startNs[f]);
   }
 
   /** Transfer f's last byte left at t: it ends after its tail; those waiting for it are queued. */
   finish(f: number, t: number): void {
-    const end = t + this.tail[f];
+    const end = t + this.endNs[f];
     this.dataEndNs[f] = t;
     this.endNs[f] = end;
     if (end > this.makespan) this.makespan = end;
-    for (let j = this.depOffsets[f]; j < this.depOffsets[f + 1]; j++) {
-      const d = this.dependents[j];
-      this.startNs[d] = end + this.delay[d];
-      this.arrivals.update(d);
+    for (let d = this.firstWaiter[f]; d >= 0; d = this.nextWaiter[d]) {
+      this.startNs[d] += end;
+      this.arrivals.push(d, this.startNs[d]);
     }
   }
 }
@@ -161,11 +158,12 @@ function run(k: Classes, share: ShareState, times: Timeline): number {
   for (;;) {
     const t = Math.min(arrivals.topKey(), heap.topKey());
     if (t === Infinity) return events;
+    share.now = t;
     let nChanged = 0;
     // Every flow whose class reaches its size by t finishes now (equal flows finish together).
     while (heap.size > 0 && heap.topKey() <= t) {
       const c = heap.top();
-      const finished = share.finishHead(c, t, times);
+      const finished = share.finishHead(c, times);
       events += finished;
       if (!isChanged[c]) {
         isChanged[c] = 1;
@@ -175,7 +173,7 @@ function run(k: Classes, share: ShareState, times: Timeline): number {
     while (arrivals.size > 0 && arrivals.topKey() <= t) {
       const f = arrivals.pop();
       const c = k.classOf[f];
-      share.start(c, f, times.bytes[f], t);
+      share.start(c, f);
       times.startNs[f] = t;
       events++;
       if (!isChanged[c]) {
@@ -183,7 +181,7 @@ function run(k: Classes, share: ShareState, times: Timeline): number {
         changed[nChanged++] = c;
       }
     }
-    share.reshare(changed, nChanged, t);
+    share.reshare(changed, nChanged);
     for (let i = 0; i < nChanged; i++) isChanged[changed[i]] = 0;
   }
 }
@@ -192,7 +190,7 @@ function run(k: Classes, share: ShareState, times: Timeline): number {
 export function simulate(graph: LinkGraph, transfers: readonly Transfer[]): SimResult {
   const n = transfers.length;
   const k = classify(graph, transfers);
-  const share = new ShareState(k, graph.capacities, n);
+  const share = new ShareState(k, graph.capacities);
   const times = new Timeline(transfers, k.tail);
   const events = run(k, share, times);
   if (events < 2 * n) {
@@ -201,20 +199,15 @@ export function simulate(graph: LinkGraph, transfers: readonly Transfer[]): SimR
   }
   return {
     count: n, startNs: times.startNs, dataEndNs: times.dataEndNs, endNs: times.endNs, makespanNs: times.makespan, events,
-    ...resourceUse(k, transfers, share.busy, graph.capacities.length),
+    ...resourceUse(k, share.busy, graph.capacities.length),
   };
 }
 
-function resourceUse(k: Classes, transfers: readonly Transfer[], busyNs: Float64Array, nRes: number): Pick<SimResult, "payloadBytes" | "wireBytes" | "busyNs"> {
-  const perClass = new Float64Array(k.set.caps.length);
-  const pathOf: SimPath[] = [];
-  transfers.forEach((t, i) => {
-    perClass[k.classOf[i]] += t.bytes;
-    pathOf[k.classOf[i]] = t.path;
-  });
+function resourceUse(k: Classes, busyNs: Float64Array, nRes: number): Pick<SimResult, "payloadBytes" | "wireBytes" | "busyNs"> {
+  const perClass = k.classBytes;
   const payloadBytes = new Float64Array(nRes), wireBytes = new Float64Array(nRes);
   for (let c = 0; c < perClass.length; c++) {
-    const { resources, weights, shares } = pathOf[c];
+    const { resources, weights, shares } = k.paths[c];
     for (let i = 0; i < resources.length; i++) {
       payloadBytes[resources[i]] += perClass[c] * shares[i];
       wireBytes[resources[i]] += perClass[c] * weights[i];
