@@ -23,6 +23,8 @@ import { readPciIdsFile } from "../fabric/pci-ids-file.js";
 import { renderDevices, renderMatrix, renderNotes, renderTree } from "../fabric/render.js";
 import { DeviceRole } from "../fabric/schema.js";
 import type { DeviceRole as Role, Fabric } from "../fabric/types.js";
+import { platformProfiles } from "../scenario/load.js";
+import { platformOf } from "../sim/platform.js";
 import { InputError } from "../units/input-error.js";
 import { EXIT_OK, type CliIo } from "./io.js";
 
@@ -53,6 +55,8 @@ export async function topoCommand(file: string, opts: TopoOptions, io: CliIo): P
   const changed = new Map<string, string[]>();
   const topology = opts.overlay ? applyOverlay(input, readOverlayFile(opts.overlay), opts.overlay, file, changed) : input;
   const fabric = buildFabric(topology, file);
+  // A named platform must be one the cost model has a profile for (run and explore refuse it too).
+  platformOf(platformProfiles(), fabric);
   const current = notes.filter((n) => !(changed.get(n.field) ?? []).some((k) => k === "memory" || k === "zoneDevice"));
   const toStderr = () => current.forEach((n) => io.err(`p2pdma-lab: note: ${n.message}\n`));
   if (opts.emitJson) {
