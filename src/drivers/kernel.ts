@@ -137,10 +137,15 @@ export class DeviceKernel implements Kernel {
     // (the explorer's events are finite, so a correct driver's retries are too).
     if (++this.retryInARow > LIVELOCK_RETRIES) {
       this.retryInARow = 0;
-      this.machine.mem.events.violation({ code: "livelock", device: this.client.id, address: hex(sub.start * PAGE_SIZE), access: "read", via: "mmu_interval_read_retry" });
-      throw new DriverAbort(-EBUSY, sub.start, `mmu_interval_read_retry said retry ${LIVELOCK_RETRIES} times in a row: the driver's retry loop does not end (does it call mmu_interval_read_begin again before each retry?)`);
+      this.livelock(sub.start, "mmu_interval_read_retry", `said retry ${LIVELOCK_RETRIES} times in a row: the driver's retry loop does not end (does it call mmu_interval_read_begin again before each retry?)`);
     }
     return true;
+  }
+
+  /** A retry loop through `via` did not end at page `page`: a livelock violation, and the hook fails with -EBUSY. */
+  private livelock(page: number, via: string, what: string): never {
+    this.machine.mem.events.violation({ code: "livelock", device: this.client.id, address: hex(page * PAGE_SIZE), access: "read", via });
+    throw new DriverAbort(-EBUSY, page, `${via} ${what}`);
   }
 
   mmuIntervalSetSeq(sub: IntervalNotifier, curSeq: number): void {
@@ -157,8 +162,7 @@ export class DeviceKernel implements Kernel {
     if (ret === -EBUSY) {
       if (++this.busyInARow > LIVELOCK_RETRIES) {
         this.busyInARow = 0;
-        this.machine.mem.events.violation({ code: "livelock", device: this.client.id, address: hex(range.start * PAGE_SIZE), access: "read", via: "hmm_range_fault" });
-        throw new DriverAbort(-EBUSY, range.start, `hmm_range_fault returned -EBUSY ${LIVELOCK_RETRIES} times in a row: the driver's retry loop does not end`);
+        this.livelock(range.start, "hmm_range_fault", `returned -EBUSY ${LIVELOCK_RETRIES} times in a row: the driver's retry loop does not end`);
       }
     } else this.busyInARow = 0;
     yield { waitNs: this.costs.rangeFaultNs(this.client.id, range.end - range.start, counters.faults - before) };
