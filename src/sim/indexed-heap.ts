@@ -1,8 +1,9 @@
 // Models: a min-heap of small integer ids ordered by a key array the caller owns (ties by id, so the
 // order is deterministic), with each id's position kept so a changed key moves its id in place: no
 // stale entries, no allocation after construction. Used for the classes' next finish times
-// (simulate.ts) and the saturation levels of a fair-share fill. And a plain min-heap of (key, id)
-// pairs, same order, for ids queued once and never moved (the transfers waiting to start).
+// (simulate.ts) and the saturation levels of a fair-share fill. And plain min-heaps of (key, id)
+// pairs, same order, for ids queued once and never moved: PairHeap (the transfers waiting to start)
+// and pairPush/pairPop over a slice of shared arrays (each class's flows, share-state.ts).
 // Leaves out: ids outside 0..capacity-1 and duplicate ids (an id is in a heap at most once).
 
 export class IndexedHeap {
@@ -105,8 +106,44 @@ export class IndexedHeap {
   }
 }
 
-/** (key, id) pairs side by side in heap order, lowest key (then id) first; no positions, so an id
- *  is pushed once and leaves by pop. Grows by doubling. */
+/** Pushes (key, id) onto the pair heap held at keys/ids[base .. base + size) (room for one more);
+ *  lowest key first, ties by lower id. */
+export function pairPush(keys: Float64Array, ids: Int32Array, base: number, size: number, id: number, key: number): void {
+  let i = size;
+  while (i > 0) {
+    const p = base + ((i - 1) >> 1), kp = keys[p];
+    if (kp < key || (kp === key && ids[p] < id)) break;
+    keys[base + i] = kp;
+    ids[base + i] = ids[p];
+    i = p - base;
+  }
+  keys[base + i] = key;
+  ids[base + i] = id;
+}
+
+/** Removes the first pair of the pair heap at keys/ids[base .. base + size) (size > 0) and returns its id. */
+export function pairPop(keys: Float64Array, ids: Int32Array, base: number, size: number): number {
+  const top = ids[base], n = size - 1;
+  const key = keys[base + n], id = ids[base + n];
+  let i = 0;
+  for (;;) {
+    let m = 2 * i + 1;
+    if (m >= n) break;
+    const a = base + m;
+    if (m + 1 < n && (keys[a + 1] < keys[a] || (keys[a + 1] === keys[a] && ids[a + 1] < ids[a]))) m++;
+    const km = keys[base + m];
+    if (key < km || (key === km && id < ids[base + m])) break;
+    keys[base + i] = km;
+    ids[base + i] = ids[base + m];
+    i = m;
+  }
+  keys[base + i] = key;
+  ids[base + i] = id;
+  return top;
+}
+
+/** (key, id) pairs side by side in heap order (pairPush, pairPop), lowest key (then id) first; no
+ *  positions, so an id is pushed once and leaves by pop. Grows by doubling. */
 export class PairHeap {
   private keys: Float64Array;
   private ids: Int32Array;
@@ -124,36 +161,12 @@ export class PairHeap {
 
   push(id: number, key: number): void {
     if (this.size === this.keys.length) this.grow();
-    const keys = this.keys, ids = this.ids;
-    let i = this.size++;
-    while (i > 0) {
-      const p = (i - 1) >> 1, kp = keys[p];
-      if (kp < key || (kp === key && ids[p] < id)) break;
-      keys[i] = kp;
-      ids[i] = ids[p];
-      i = p;
-    }
-    keys[i] = key;
-    ids[i] = id;
+    pairPush(this.keys, this.ids, 0, this.size++, id, key);
   }
 
   /** Removes and returns the id with the lowest key. */
   pop(): number {
-    const keys = this.keys, ids = this.ids, top = ids[0], n = --this.size;
-    const key = keys[n], id = ids[n];
-    let i = 0;
-    for (;;) {
-      let m = 2 * i + 1;
-      if (m >= n) break;
-      if (m + 1 < n && (keys[m + 1] < keys[m] || (keys[m + 1] === keys[m] && ids[m + 1] < ids[m]))) m++;
-      if (key < keys[m] || (key === keys[m] && id < ids[m])) break;
-      keys[i] = keys[m];
-      ids[i] = ids[m];
-      i = m;
-    }
-    keys[i] = key;
-    ids[i] = id;
-    return top;
+    return pairPop(this.keys, this.ids, 0, this.size--);
   }
 
   private grow(): void {

@@ -7,7 +7,7 @@
 // (fair-share.ts), plus any whose resource the re-shared ones saturate; a class whose rate and flows
 // did not change keeps its finish time. Leaves out: the transfers' times (simulate.ts).
 import { fillRates, FillScratch, type ClassSet, type Component } from "./fair-share.js";
-import { IndexedHeap } from "./indexed-heap.js";
+import { IndexedHeap, pairPop, pairPush } from "./indexed-heap.js";
 import type { SimPath } from "./paths.js";
 
 /** The classes of a transfer list: one per distinct path object. */
@@ -263,41 +263,11 @@ export class ShareState implements Component {
 
   /** Adds a flow with its target to class c's heap. */
   private push(c: number, flow: number, target: number): void {
-    const tg = this.waitTarget, fl = this.waitFlow, base = this.waitStart[c];
-    let i = this.waitSize[c]++;
-    while (i > 0) {
-      const p = base + ((i - 1) >> 1), tp = tg[p];
-      if (tp < target || (tp === target && fl[p] < flow)) break;
-      tg[base + i] = tp;
-      fl[base + i] = fl[p];
-      i = p - base;
-    }
-    tg[base + i] = target;
-    fl[base + i] = flow;
+    pairPush(this.waitTarget, this.waitFlow, this.waitStart[c], this.waitSize[c]++, flow, target);
   }
 
   /** Removes and returns the flow of class c that ends first. */
   private pop(c: number): number {
-    const tg = this.waitTarget, fl = this.waitFlow, base = this.waitStart[c];
-    const top = fl[base];
-    const n = --this.waitSize[c];
-    const target = tg[base + n], flow = fl[base + n];
-    let i = 0;
-    for (;;) {
-      let m = 2 * i + 1;
-      if (m >= n) break;
-      if (m + 1 < n) {
-        const a = base + m, b = a + 1;
-        if (tg[b] < tg[a] || (tg[b] === tg[a] && fl[b] < fl[a])) m++;
-      }
-      const tm = tg[base + m];
-      if (target < tm || (target === tm && flow < fl[base + m])) break;
-      tg[base + i] = tm;
-      fl[base + i] = fl[base + m];
-      i = m;
-    }
-    tg[base + i] = target;
-    fl[base + i] = flow;
-    return top;
+    return pairPop(this.waitTarget, this.waitFlow, this.waitStart[c], this.waitSize[c]--);
   }
 }
