@@ -109,7 +109,7 @@ export class RunCosts implements KernelCosts {
     // callbacks (faults, its own operation, the notifier round) did, so only the rest is waited.
     // Simplification: every callback runs after all of that work (the notifier round is one span).
     const waited = effects.fenceWaitNs - (this.t - this.stepStart);
-    if (effects.fenceWaitNs > 0 && waited > 0) this.op(CPU_TRACK, "dma fence wait", waited, { fenceNs: effects.fenceWaitNs });
+    if (waited > 0) this.op(CPU_TRACK, "dma fence wait", waited, { fenceNs: effects.fenceWaitNs });
     this.copies(effects.copies, device);
     return this.finish(i, op);
   }
