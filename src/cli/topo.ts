@@ -55,8 +55,9 @@ export async function topoCommand(file: string, opts: TopoOptions, io: CliIo): P
   const changed = new Map<string, string[]>();
   const topology = opts.overlay ? applyOverlay(input, readOverlayFile(opts.overlay), opts.overlay, file, changed) : input;
   const fabric = buildFabric(topology, file);
-  // A named platform must be one the cost model has a profile for (run and explore refuse it too).
-  platformOf(platformProfiles(), fabric);
+  // A named platform must be one the cost model has a profile for (run and explore refuse it too);
+  // the profiles are read only then.
+  if (fabric.platform !== undefined) platformOf(platformProfiles(), fabric);
   const current = notes.filter((n) => !(changed.get(n.field) ?? []).some((k) => k === "memory" || k === "zoneDevice"));
   const toStderr = () => current.forEach((n) => io.err(`p2pdma-lab: note: ${n.message}\n`));
   if (opts.emitJson) {
