@@ -43,9 +43,12 @@ function ensureJupyter() {
   }
 }
 
+/** The project-local Jupyter folders (kernelspec, config, runtime). */
+const base = join(root, ".jupyter");
+
+/** The environment of the kernels: Jupyter's folders under `base`, figures written to `figures`. */
 function jupyterEnv(figures) {
-  const base = join(root, ".jupyter");
-  const env = {
+  return {
     ...process.env,
     JUPYTER_PATH: join(base, "share", "jupyter"),
     JUPYTER_CONFIG_DIR: join(base, "config"),
@@ -54,7 +57,6 @@ function jupyterEnv(figures) {
     IPYTHONDIR: join(base, "ipython"),
     P2PDMA_LAB_FIGURES: figures,
   };
-  return { base, env };
 }
 
 // The kernelspec that `tslab install --prefix` would write, plus Node's require(esm) flag: tslab
@@ -73,8 +75,8 @@ function installKernel(base) {
 const args = process.argv.slice(2);
 if (args[0] === "--kernel-only") {
   // Registers the kernelspec for an editor (JupyterLab, VS Code) without running any notebook.
-  installKernel(jupyterEnv(join(root, "notebooks", "figures")).base);
-  console.log(`kernel "TypeScript (p2pdma-lab)" registered; start your editor with JUPYTER_PATH=${join(root, ".jupyter", "share", "jupyter")}`);
+  installKernel(base);
+  console.log(`kernel "TypeScript (p2pdma-lab)" registered; start your editor with JUPYTER_PATH=${join(base, "share", "jupyter")}`);
   process.exit(0);
 }
 let outDir;
@@ -101,7 +103,7 @@ for (const [i, name] of names.entries()) {
     process.exit(1);
   }
 }
-const { base, env } = jupyterEnv(figures);
+const env = jupyterEnv(figures);
 installKernel(base);
 // Notebooks run in parallel kernels, one group per core (P2PDMA_LAB_NOTEBOOK_JOBS overrides): each
 // is single-threaded, and they share nothing but the figures folder (each writes its own names).
